@@ -1,0 +1,29 @@
+# Partnerscope — `make run` and `make test` set themselves up from a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run test bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job: the demo (no config.toml) or the configured trackers, then the dashboard on :8000.
+run: $(STAMP)
+	$(BIN)/partnerscope run --host 127.0.0.1 --port 8000
+
+## The whole suite; against PostgreSQL too when PARTNERSCOPE_TEST_POSTGRES_URL is set.
+## pytest exits 5 when it collected nothing: say so and fail rather than pass quietly.
+test: $(STAMP)
+	@$(BIN)/python -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
+	exit $$status
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,1 @@
+"""Plain-Python analysis over neutral records: affiliation, attribution, shares, scorecard."""

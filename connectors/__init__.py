@@ -1,0 +1,1 @@
+"""Talk with the trackers and turn their JSON into neutral records (no database, no Flask)."""

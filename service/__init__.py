@@ -1,0 +1,1 @@
+"""The Partnerscope service: configuration, database, sync jobs, command line and web app."""

@@ -1,0 +1,81 @@
+"""The Flask application factory: the report page and the JSON/CSV API."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import BadRequest, HTTPException
+
+from service.config import Config
+from service.db import ensure_schema, make_engine, session_factory
+from service.report import Filters, people, responsibility_report
+
+pages = Blueprint("pages", __name__)
+api = Blueprint("api", __name__, url_prefix="/api")
+
+
+def create_app(config: Config, *, engine: Any = None) -> Flask:
+    """Build the app for `config`: its own engine (or the given one), schema applied."""
+    app = Flask(__name__)
+    engine = engine or make_engine(config.database_url)
+    ensure_schema(engine)
+    app.extensions["partnerscope"] = {"config": config, "sessions": session_factory(engine)}
+    app.register_blueprint(pages)
+    app.register_blueprint(api)
+    app.register_error_handler(HTTPException, _error)
+    return app
+
+
+def _state() -> tuple[Config, Any]:
+    ext = current_app.extensions["partnerscope"]
+    return ext["config"], ext["sessions"]
+
+
+def _filters() -> Filters:
+    def day(name: str) -> date | None:
+        value = request.args.get(name)
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise BadRequest(f"'{name}' must be a date like 2025-01-31, not {value!r}.") from None
+
+    return Filters(project=request.args.get("project") or None, since=day("since"), until=day("until"))
+
+
+@pages.get("/")
+def index() -> str:
+    config, sessions = _state()
+    filters = _filters()
+    with sessions() as session:
+        report = responsibility_report(session, config, filters)
+        unaffiliated = people(session, config, unaffiliated_only=True)[:10]
+    return render_template("report.html", report=report, filters=filters, unaffiliated=unaffiliated,
+                           demo=config.is_demo)
+
+
+@api.get("/report")
+def report_json() -> Response:
+    from service.report import report_csv
+
+    config, sessions = _state()
+    filters = _filters()
+    with sessions() as session:
+        report = responsibility_report(session, config, filters)
+    if request.args.get("format") == "csv":
+        return Response(report_csv(report), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=partnerscope-report.csv"})
+    return jsonify(report)
+
+
+@api.get("/health")
+def health() -> Response:
+    return jsonify({"status": "ok"})
+
+
+def _error(exc: HTTPException) -> Any:
+    if request.path.startswith(("/api", "/webhooks")):
+        return jsonify({"error": exc.name, "message": exc.description}), exc.code
+    return render_template("error.html", error=exc), exc.code

@@ -1,0 +1,131 @@
+"""The database schema as SQLAlchemy 2.0 typed models; Alembic migrations mirror it."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC without an offset (SQLite has no time zones) and hands back aware UTC values."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} reached the database; connectors must give UTC times")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SyncState(Base):
+    """Per source: how far the sync has got. Moves forward only, committed with its page."""
+
+    __tablename__ = "sync_state"
+
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    bookmark: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Person(Base):
+    """A human behind one or more tracker accounts."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+
+
+class Account(Base):
+    """A tracker account (Jira accountId or user name, GitHub login)."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("tracker", "external_id", name="uq_accounts_tracker_external_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tracker: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str | None] = mapped_column(String(300))
+    email: Mapped[str | None] = mapped_column(String(300))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+
+
+class Ticket(Base):
+    """A tracker ticket as of its latest `updated` copy."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_tickets_source_external_id"),
+        Index("ix_tickets_project", "project"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))
+    external_id: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    project: Mapped[str] = mapped_column(String(200))
+    type_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(200))
+    phase: Mapped[str | None] = mapped_column(String(40))
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    url: Mapped[str | None] = mapped_column(Text)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    priority: Mapped[str | None] = mapped_column(String(100))
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Event(Base):
+    """One act on a ticket; (ticket, external_id) is stable so re-ingesting changes nothing."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("ticket_id", "external_id", name="uq_events_ticket_external_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    field: Mapped[str | None] = mapped_column(String(200))
+    from_value: Mapped[str | None] = mapped_column(Text)
+    to_value: Mapped[str | None] = mapped_column(Text)
+
+
+class Attribution(Base):
+    """Who carried a role on a ticket, their side at that time, and the evidence for it."""
+
+    __tablename__ = "attributions"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "role", "person_id", name="uq_attributions_ticket_role_person"),
+        Index("ix_attributions_role_side", "role", "side"),
+        Index("ix_attributions_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    side: Mapped[str] = mapped_column(String(10))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rule: Mapped[str] = mapped_column(String(60))
+    explanation: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,129 @@
+"""Queries behind `partnerscope report`, `people` and `statuses` (and later the dashboard)."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func, select, union_all
+from sqlalchemy.orm import Session
+
+from analytics.attribution import ROLES
+from analytics.scorecard import build_report
+from service.classify import ATTRIBUTIONS
+from service.config import Config
+from service.store import ACCOUNTS, EVENTS, TICKETS
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which acts a report counts: by project key and by the date of the act (inclusive)."""
+
+    project: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+def role_counts(session: Session, filters: Filters = Filters()) -> dict[str, dict[str, int]]:
+    """Attributions by role and side, counted once per ticket, role and person."""
+    a = ATTRIBUTIONS.c
+    query = select(a.role, a.side, func.count()).group_by(a.role, a.side)
+    if filters.project:
+        query = query.join(TICKETS, TICKETS.c.id == a.ticket_id).where(TICKETS.c.project == filters.project)
+    if filters.since:
+        query = query.where(a.at >= _start_of(filters.since))
+    if filters.until:
+        query = query.where(a.at < _start_of(filters.until + timedelta(days=1)))
+    counts: dict[str, dict[str, int]] = {role: {"partner": 0, "client": 0, "unknown": 0} for role in ROLES}
+    for role, side, n in session.execute(query):
+        counts.setdefault(role, {"partner": 0, "client": 0, "unknown": 0})[side] = n
+    return counts
+
+
+def responsibility_report(session: Session, config: Config, filters: Filters = Filters()) -> dict[str, Any]:
+    """The report of issue #2's JSON shape: counts per role, shares and assessment per area."""
+    return build_report(role_counts(session, filters), config.thresholds)
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def report_csv(report: dict[str, Any]) -> str:
+    """One row per area, then one per role: the same numbers as the JSON, for spreadsheets."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["level", "name", "partner", "client", "unknown", "partner_share", "low", "high", "assessment"])
+    for name, area in report["areas"].items():
+        writer.writerow(["area", name, area["partner"], area["client"], area["unknown"],
+                         _blank(area["partner_share"]), _blank(area["low"]), _blank(area["high"]), area["assessment"]])
+    for name, counts in report["roles"].items():
+        writer.writerow(["role", name, counts["partner"], counts["client"], counts["unknown"], "", "", "", ""])
+    return out.getvalue()
+
+
+def _blank(value: object) -> object:
+    return "" if value is None else value
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    account: str
+    name: str | None
+    email: str | None
+    organisation: str | None
+    side: str
+    activity: int
+    last_active: datetime | None
+
+
+def people(session: Session, config: Config, unaffiliated_only: bool = False) -> list[PersonRow]:
+    """Accounts with their organisation (as of their last act) and activity, most active first."""
+    e = EVENTS.c
+    activity = (
+        select(e.actor_id, func.count().label("n"), func.max(e.at).label("last"))
+        .where(e.actor_id.is_not(None)).group_by(e.actor_id).subquery()
+    )
+    c = ACCOUNTS.c
+    rows = session.execute(
+        select(c.tracker, c.external_id, c.display_name, c.email,
+               func.coalesce(activity.c.n, 0), activity.c.last)
+        .outerjoin(activity, activity.c.actor_id == c.id)
+    )
+    affiliator = config.affiliator()
+    now = datetime.now(timezone.utc)
+    result = []
+    for tracker, external_id, name, email, n, last in rows:
+        ref = f"{tracker}:{external_id}"
+        last_at = last.replace(tzinfo=timezone.utc) if last is not None and last.tzinfo is None else last
+        aff = affiliator.affiliate(ref, email, last_at or now)
+        if unaffiliated_only and aff.side != "unknown":
+            continue
+        result.append(PersonRow(ref, name, email, aff.organisation, aff.side, n, last_at))
+    result.sort(key=lambda p: (-p.activity, p.account))
+    return result
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    status: str
+    phase: str | None
+    uses: int
+
+
+def statuses(session: Session, config: Config, unmapped_only: bool = False) -> list[StatusRow]:
+    """Every status name seen on tickets or in transitions, with its phase and how often it occurs."""
+    e = EVENTS.c
+    names = union_all(
+        select(TICKETS.c.status.label("name")),
+        select(e.from_value.label("name")).where(e.kind == "transition", e.from_value.is_not(None)),
+        select(e.to_value.label("name")).where(e.kind == "transition", e.to_value.is_not(None)),
+    ).subquery()
+    rows = session.execute(select(names.c.name, func.count()).group_by(names.c.name))
+    result = [StatusRow(name, config.phases.phase(name), n) for name, n in rows]
+    if unmapped_only:
+        result = [r for r in result if r.phase is None]
+    result.sort(key=lambda r: (-r.uses, r.status))
+    return result

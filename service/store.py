@@ -1,0 +1,227 @@
+"""Upsert neutral records into SQL, idempotently and newest-copy-wins.
+
+Bulk Core statements rather than ORM objects: a sync page is a few hundred tickets and a
+few thousand events, and the ingest path has to keep up with thousands of tickets a second.
+The caller owns the session and its transaction (a page and its bookmark commit together).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from connectors.records import Account as AccountRecord
+from connectors.records import ParsedTicket
+from service import models
+
+ACCOUNTS: Table = models.Account.__table__  # type: ignore[assignment]
+PEOPLE: Table = models.Person.__table__  # type: ignore[assignment]
+TICKETS: Table = models.Ticket.__table__  # type: ignore[assignment]
+EVENTS: Table = models.Event.__table__  # type: ignore[assignment]
+
+
+def dialect_insert(session: Session, table: Table) -> Any:
+    """An INSERT that knows ON CONFLICT for the session's database (SQLite or PostgreSQL)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database dialect {name!r}; use SQLite or PostgreSQL")
+
+
+@dataclass(slots=True)
+class KnownAccount:
+    id: int
+    person_id: int
+    ref: str
+    display_name: str | None
+    email: str | None
+
+
+class Directory:
+    """Account ids by ref and by id, loaded once per run and kept current as accounts arrive."""
+
+    def __init__(self, session: Session) -> None:
+        self.by_ref: dict[str, KnownAccount] = {}
+        self.by_id: dict[int, KnownAccount] = {}
+        rows = session.execute(
+            select(ACCOUNTS.c.id, ACCOUNTS.c.person_id, ACCOUNTS.c.tracker, ACCOUNTS.c.external_id,
+                   ACCOUNTS.c.display_name, ACCOUNTS.c.email)
+        )
+        for row in rows:
+            self._remember(KnownAccount(row.id, row.person_id, f"{row.tracker}:{row.external_id}",
+                                        row.display_name, row.email))
+
+    def _remember(self, known: KnownAccount) -> None:
+        self.by_ref[known.ref] = known
+        self.by_id[known.id] = known
+
+    def id_of(self, ref: str | None) -> int | None:
+        known = self.by_ref.get(ref) if ref else None
+        return known.id if known else None
+
+    def ensure(self, session: Session, accounts: Iterable[AccountRecord]) -> None:
+        """Insert accounts not seen before (each with a person of its own); refresh names and emails."""
+        incoming: dict[str, AccountRecord] = {}
+        for account in accounts:
+            seen = incoming.get(account.ref)
+            incoming[account.ref] = _richer(seen, account) if seen else account
+        new = [a for ref, a in incoming.items() if ref not in self.by_ref]
+        changed = []
+        for ref, account in incoming.items():
+            known = self.by_ref.get(ref)
+            if known and ((account.display_name and account.display_name != known.display_name)
+                          or (account.email and account.email != known.email)):
+                known.display_name = account.display_name or known.display_name
+                known.email = account.email or known.email
+                changed.append({"b_id": known.id, "display_name": known.display_name, "email": known.email})
+        if changed:
+            session.connection().execute(
+                update(ACCOUNTS).where(ACCOUNTS.c.id == bindparam("b_id")),
+                changed,
+            )
+        if not new:
+            return
+        person_ids = session.execute(
+            PEOPLE.insert().returning(PEOPLE.c.id, sort_by_parameter_order=True),
+            [{"name": a.display_name} for a in new],
+        ).scalars().all()
+        session.execute(
+            dialect_insert(session, ACCOUNTS).on_conflict_do_nothing(),
+            [
+                {"tracker": a.tracker, "external_id": a.external_id, "display_name": a.display_name,
+                 "email": a.email, "person_id": pid}
+                for a, pid in zip(new, person_ids)
+            ],
+        )
+        # Re-read rather than trust the insert: a concurrent writer may have won a conflict.
+        for a in new:
+            row = session.execute(
+                select(ACCOUNTS.c.id, ACCOUNTS.c.person_id).where(
+                    ACCOUNTS.c.tracker == a.tracker, ACCOUNTS.c.external_id == a.external_id)
+            ).one()
+            self._remember(KnownAccount(row.id, row.person_id, a.ref, a.display_name, a.email))
+
+
+def _richer(a: AccountRecord, b: AccountRecord) -> AccountRecord:
+    """Combine two sightings of one account, keeping whatever either of them knew."""
+    return AccountRecord(a.tracker, a.external_id, b.display_name or a.display_name, b.email or a.email)
+
+
+@dataclass(slots=True)
+class StoreResult:
+    """What one `store_tickets` call changed; `ticket_ids` need (re-)attribution."""
+
+    tickets: int = 0
+    events: int = 0
+    skipped_stale: int = 0
+    ticket_ids: list[int] = field(default_factory=list)
+
+
+def store_tickets(
+    session: Session, parsed: Sequence[ParsedTicket], directory: Directory,
+    phase_of: Callable[[str], str | None],
+) -> StoreResult:
+    """Upsert tickets, their accounts and events. An older or equal copy changes nothing."""
+    result = StoreResult()
+    if not parsed:
+        return result
+    # Within one batch the newest copy of a ticket wins too (an overlap can repeat one).
+    latest: dict[tuple[str, str], ParsedTicket] = {}
+    for item in parsed:
+        key = (item.ticket.source, item.ticket.external_id)
+        if key not in latest or item.ticket.updated > latest[key].ticket.updated:
+            latest[key] = item
+    directory.ensure(session, (a for item in latest.values() for a in item.accounts))
+
+    existing: dict[tuple[str, str], tuple[int, Any]] = {}
+    by_source: dict[str, list[str]] = {}
+    for source, external_id in latest:
+        by_source.setdefault(source, []).append(external_id)
+    for source, ids in by_source.items():
+        for chunk in _chunks(ids, 500):
+            rows = session.execute(
+                select(TICKETS.c.id, TICKETS.c.external_id, TICKETS.c.updated).where(
+                    TICKETS.c.source == source, TICKETS.c.external_id.in_(chunk))
+            )
+            for row in rows:
+                existing[(source, row.external_id)] = (row.id, row.updated)
+
+    inserts: list[ParsedTicket] = []
+    updates: list[tuple[int, ParsedTicket]] = []
+    for key, item in latest.items():
+        known = existing.get(key)
+        if known is None:
+            inserts.append(item)
+        elif item.ticket.updated > known[1]:
+            updates.append((known[0], item))
+        else:
+            result.skipped_stale += 1
+
+    id_by_item: list[tuple[int, ParsedTicket]] = list(updates)
+    if inserts:
+        new_ids = session.execute(
+            TICKETS.insert().returning(TICKETS.c.id, sort_by_parameter_order=True),
+            [_ticket_row(item, directory, phase_of) for item in inserts],
+        ).scalars().all()
+        id_by_item.extend(zip(new_ids, inserts))
+    if updates:
+        session.connection().execute(
+            update(TICKETS).where(TICKETS.c.id == bindparam("b_id")),
+            [{"b_id": tid, **_ticket_row(item, directory, phase_of)} for tid, item in updates],
+        )
+    event_rows = [
+        {
+            "ticket_id": tid,
+            "external_id": ev.external_id,
+            "kind": ev.kind,
+            "at": ev.at,
+            "actor_id": directory.id_of(ev.actor),
+            "field": ev.field,
+            "from_value": ev.from_value,
+            "to_value": ev.to_value,
+        }
+        for tid, item in id_by_item
+        for ev in item.events
+    ]
+    if event_rows:
+        inserted = session.execute(
+            dialect_insert(session, EVENTS).on_conflict_do_nothing().returning(EVENTS.c.id),
+            event_rows,
+        ).scalars().all()
+        result.events = len(inserted)
+    result.tickets = len(id_by_item)
+    result.ticket_ids = [tid for tid, _ in id_by_item]
+    return result
+
+
+def _ticket_row(item: ParsedTicket, directory: Directory, phase_of: Callable[[str], str | None]) -> dict[str, Any]:
+    t = item.ticket
+    return {
+        "source": t.source,
+        "external_id": t.external_id,
+        "key": t.key,
+        "project": t.project,
+        "type_name": t.type_name,
+        "kind": t.kind,
+        "title": t.title,
+        "status": t.status,
+        "phase": phase_of(t.status),
+        "created": t.created,
+        "updated": t.updated,
+        "resolved": t.resolved,
+        "url": t.url,
+        "reporter_id": directory.id_of(t.reporter),
+        "assignee_id": directory.id_of(t.assignee),
+        "priority": t.priority,
+        "labels": list(t.labels),
+    }
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
