@@ -1,0 +1,209 @@
+"""Who performed which responsibility on a ticket, with the event each attribution rests on.
+
+`attribute` applies the default rules to one ticket and its history. Every attribution names
+its rule and carries a one-line explanation, so each number in a report drills down to the
+acts behind it. Statuses without a phase trigger nothing: they are listed by
+`unmapped_statuses`, never guessed. The rules run over every ticket in the database, so
+each ticket costs one sort and one pass over its events.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from operator import attrgetter
+from typing import Callable, Iterable, Sequence
+
+from analytics.phases import PhaseMap
+from connectors.records import Event, Ticket
+
+ROLES = ("detect", "investigate", "specify", "test", "accept", "deploy", "resolve", "improve", "prioritise")
+
+DEFECT_KINDS = frozenset({"bug", "incident"})
+SCOPE_KINDS = frozenset({"feature", "improvement", "task"})
+SPEC_FIELDS = frozenset({"summary", "description"})
+PRIORITY_FIELDS = frozenset({"priority", "rank"})
+
+_ROLE_ORDER = {role: i for i, role in enumerate(ROLES)}
+_ORDER = attrgetter("at", "external_id")
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """One role performed by one account on one ticket, and the evidence for it."""
+
+    role: str
+    actor: str  # account ref
+    event_id: str | None  # the Event.external_id it rests on
+    at: datetime
+    rule: str
+    explanation: str
+
+
+def _day(at: datetime) -> str:
+    if at.tzinfo is not None:
+        at = at.astimezone(timezone.utc)
+    return at.date().isoformat()
+
+
+def _moved(e: Event) -> str:
+    return f"{e.from_value or '(none)'} → {e.to_value or '(none)'}"
+
+
+def _reprioritised(e: Event) -> str:
+    if e.field and e.field.casefold() == "rank":
+        return "re-ranked in the backlog"  # rank values are opaque LexoRank strings
+    return f"changed {e.field} {e.from_value or '(none)'} → {e.to_value or '(none)'}"
+
+
+class _Collector:
+    """Keeps the first act per (role, actor) and names people only for the acts it keeps."""
+
+    __slots__ = ("found", "describe")
+
+    def __init__(self, describe: Callable[[str], str]) -> None:
+        self.found: dict[tuple[str, str], Attribution] = {}
+        self.describe = describe
+
+    def add(self, role: str, actor: str | None, event: str | None, at: datetime, rule: str,
+            explain: Callable[[str], str]) -> None:
+        if not actor or (role, actor) in self.found:
+            return
+        self.found[(role, actor)] = Attribution(role, actor, event, at, rule, explain(self.describe(actor)))
+
+    def result(self) -> list[Attribution]:
+        return sorted(self.found.values(), key=lambda a: (a.at, _ROLE_ORDER[a.role], a.actor))
+
+
+def attribute(
+    ticket: Ticket,
+    events: Sequence[Event],
+    phases: PhaseMap,
+    *,
+    describe: Callable[[str], str] | None = None,
+) -> list[Attribution]:
+    """Apply the default rules to one ticket; one attribution per (role, actor), the first act kept."""
+    ordered = sorted(events, key=_ORDER)
+    out = _Collector(describe or (lambda ref: ref))
+    phase = phases.phase
+    kind = ticket.kind
+    defect = kind in DEFECT_KINDS
+    scope = kind in SCOPE_KINDS
+    improvement = kind == "improvement"
+
+    created: Event | None = None
+    assigns: list[Event] = []
+    transitions: list[tuple[int, Event, str | None, str | None]] = []  # (position, event, from, to phase)
+    for position, e in enumerate(ordered):
+        if e.kind == "transition":
+            transitions.append((position, e, phase(e.from_value), phase(e.to_value)))
+        elif e.kind == "assign":
+            assigns.append(e)
+        elif e.kind == "created" and created is None:
+            created = e
+
+    created_id = created.external_id if created else None
+    if defect:
+        out.add("detect", ticket.reporter, created_id, ticket.created, "reporter-detects",
+                lambda name: f"reported {kind} {ticket.key} on {_day(ticket.created)}")
+    if improvement:
+        out.add("improve", ticket.reporter, created_id, ticket.created, "proposes",
+                lambda name: f"proposed improvement {ticket.key} on {_day(ticket.created)}")
+
+    develop_at: int | None = None  # position of the first move into development
+    resolved = False
+    for position, e, source, target in transitions:
+        if target == "develop" and develop_at is None:
+            develop_at = position
+        if source == "test" and e.from_value != e.to_value:
+            out.add("test", e.actor, e.external_id, e.at, "tests",
+                    lambda name, e=e: f"moved {_moved(e)} by {name} on {_day(e.at)}")
+        if source == "accept" and e.from_value != e.to_value:
+            out.add("accept", e.actor, e.external_id, e.at, "accepts",
+                    lambda name, e=e: f"moved {_moved(e)} by {name} on {_day(e.at)}")
+        if target == "deployed" and source != "deployed":
+            out.add("deploy", e.actor, e.external_id, e.at, "deploys",
+                    lambda name, e=e: f"moved {_moved(e)} by {name} on {_day(e.at)}")
+        if not resolved and target in ("done", "deployed"):
+            resolved = True  # only the first such move counts, even when its author is unknown
+            out.add("resolve", e.actor, e.external_id, e.at, "resolves",
+                    lambda name, e=e: f"moved {_moved(e)} by {name} on {_day(e.at)}")
+
+    if defect:
+        _investigator(ticket, transitions, assigns, phase, out)
+
+    if scope:
+        cutoff = develop_at if develop_at is not None else len(ordered)
+        if created is None:
+            # No creation event in the history: the reporter still created the ticket.
+            out.add("specify", ticket.reporter, None, ticket.created, "co-specifies",
+                    lambda name: f"created {kind} {ticket.key} by {name} on {_day(ticket.created)}")
+        for e in ordered[:cutoff]:
+            if e.kind == "created":
+                out.add("specify", e.actor, e.external_id, e.at, "co-specifies",
+                        lambda name, e=e: f"created {kind} {ticket.key} by {name} on {_day(e.at)}")
+            elif e.kind == "comment":
+                out.add("specify", e.actor, e.external_id, e.at, "co-specifies",
+                        lambda name, e=e: f"commented by {name} on {_day(e.at)}, before development started")
+            elif e.kind == "field" and e.field and e.field.casefold() in SPEC_FIELDS:
+                out.add("specify", e.actor, e.external_id, e.at, "co-specifies",
+                        lambda name, e=e: f"edited the {e.field.lower()} by {name} on {_day(e.at)}, "
+                                          "before development started")
+
+    if improvement:
+        for e in ordered:
+            if e.kind == "field" and e.field and e.field.casefold() in PRIORITY_FIELDS:
+                out.add("prioritise", e.actor, e.external_id, e.at, "prioritises",
+                        lambda name, e=e: f"{_reprioritised(e)} by {name} on {_day(e.at)}")
+    return out.result()
+
+
+def _investigator(
+    ticket: Ticket,
+    transitions: list[tuple[int, Event, str | None, str | None]],
+    assigns: list[Event],
+    phase: Callable[[str | None], str | None],
+    out: _Collector,
+) -> None:
+    """Credit whoever was assigned when a defect's investigation ended.
+
+    The investigation ends when the ticket first leaves the investigate phase for a mapped
+    status of another phase; a ticket that never had an investigate-phase status is taken
+    to be investigated up to its first move into development.
+    """
+    trigger: Event | None = None
+    had_investigate = phase(ticket.status) == "investigate"
+    for _, e, source, target in transitions:
+        if source == "investigate" or target == "investigate":
+            had_investigate = True
+        if source == "investigate" and target is not None and target != "investigate":
+            trigger = e
+            break
+    if trigger is None and not had_investigate:
+        trigger = next((e for _, e, _, target in transitions if target == "develop"), None)
+    if trigger is None:
+        return
+
+    # Assignee in effect just before the transition: changes made at the same instant (one
+    # Jira changelog entry can carry both) belong to whoever takes over from there.
+    if assigns:
+        assignee = assigns[0].from_value
+        for a in assigns:
+            if a.at >= trigger.at:
+                break
+            assignee = a.to_value
+    else:
+        assignee = ticket.assignee
+
+    t = trigger
+    if assignee:
+        out.add("investigate", assignee, t.external_id, t.at, "assignee-investigates",
+                lambda name: f"assigned ({name}) when {_moved(t)} on {_day(t.at)}")
+    else:
+        out.add("investigate", t.actor, t.external_id, t.at, "transition-author-investigates",
+                lambda name: f"nobody assigned; moved {_moved(t)} by {name} on {_day(t.at)}")
+
+
+def unmapped_statuses(statuses: Iterable[str | None], phases: PhaseMap) -> list[str]:
+    """The distinct status names no mapping covers, sorted case-insensitively."""
+    seen = {s for s in statuses if s and phases.phase(s) is None}
+    return sorted(seen, key=lambda s: (s.casefold(), s))
