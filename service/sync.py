@@ -8,16 +8,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.jira import JiraConnector
 from service.classify import Classifier
 from service.config import Config, SourceConfig
 from service.db import transaction
 from service.models import SyncState
 from service.progress import Reporter
 from service.store import Directory, store_tickets
+
+if TYPE_CHECKING:
+    from connectors.jira import JiraConnector
 
 
 @dataclass(slots=True)
@@ -48,6 +52,8 @@ def advance_bookmark(session: Session, source: str, bookmark: datetime) -> None:
 
 def make_connector(source: SourceConfig, config: Config, reporter: Reporter | None = None) -> JiraConnector:
     """The connector for a configured source; reads its token from the environment now."""
+    from connectors.jira import JiraConnector
+
     return JiraConnector(
         source.name,
         source.url,
