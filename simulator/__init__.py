@@ -1,0 +1,1 @@
+"""Demo data for Partnerscope: a deterministic Acme/Nordlys Jira scenario (`simulator.scenario`)."""
