@@ -18,6 +18,7 @@ api = Blueprint("api", __name__, url_prefix="/api")
 def create_app(config: Config, *, engine: Any = None) -> Flask:
     """Build the app for `config`: its own engine (or the given one), schema applied."""
     app = Flask(__name__)
+    app.json.sort_keys = False  # keep the report in the order of its areas and roles
     engine = engine or make_engine(config.database_url)
     ensure_schema(engine)
     app.extensions["partnerscope"] = {"config": config, "sessions": session_factory(engine)}

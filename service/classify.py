@@ -1,27 +1,31 @@
-"""Turn stored tickets and events into attribution rows, for a page or for everything.
+"""Turn tickets and their events into attribution rows, for a stored page or for everything.
 
-Both paths share `Classifier.run_batch`: read a batch of tickets and their events, rebuild
-the neutral records, apply the analytics rules, affiliate each actor at the time of the act,
-and replace the batch's attribution rows. `classify_all` walks the tickets table in id
-ranges, so memory stays flat however large the database grows.
+Both paths share `Classifier.rows_for`: apply the analytics rules to one ticket's records,
+affiliate each actor at the time of the act, and produce the rows to insert. A freshly stored
+page is attributed from the records already in memory; `classify_all` walks the tickets table
+in id ranges and rebuilds the records from the database, so memory stays flat however large
+the database grows.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
-from sqlalchemy import Table, delete, func, select, update, bindparam
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from analytics.attribution import attribute
 from connectors.records import Account as AccountRecord
 from connectors.records import Event as EventRecord
+from connectors.records import ParsedTicket
 from connectors.records import Ticket as TicketRecord
 from service import models
 from service.config import Config
-from service.store import EVENTS, TICKETS, Directory
+from service.store import EVENTS, TICKETS, Directory, KnownAccount, bulk_insert
 
 ATTRIBUTIONS: Table = models.Attribution.__table__  # type: ignore[assignment]
+ATTRIBUTION_COLUMNS = ("ticket_id", "role", "account_id", "person_id", "organisation", "side",
+                       "event_external_id", "at", "rule", "explanation")
 BATCH = 2000
 
 
@@ -33,28 +37,28 @@ class ClassifyResult:
 
 
 class Classifier:
-    """Applies the configured phases, kinds, rules and affiliations to stored tickets."""
+    """Applies the configured phases, kinds, rules and affiliations to tickets."""
 
     def __init__(self, config: Config, directory: Directory) -> None:
         self.config = config
         self.directory = directory
         self.affiliator = config.affiliator()
 
-    def attribute_tickets(self, session: Session, ticket_ids: Sequence[int]) -> ClassifyResult:
-        """Recompute the attributions of the given tickets (after a page was stored)."""
-        total = ClassifyResult()
-        for start in range(0, len(ticket_ids), BATCH):
-            chunk = list(ticket_ids[start:start + BATCH])
-            tickets = session.execute(_ticket_select().where(TICKETS.c.id.in_(chunk)).order_by(TICKETS.c.id)).all()
-            events = session.execute(
-                _event_select().where(EVENTS.c.ticket_id.in_(chunk)).order_by(EVENTS.c.ticket_id, EVENTS.c.id)
-            ).all()
-            session.execute(delete(ATTRIBUTIONS).where(ATTRIBUTIONS.c.ticket_id.in_(chunk)))
-            _add(total, self.run_batch(session, tickets, events))
-        return total
+    def attribute_stored(self, session: Session, stored: Sequence[tuple[int, ParsedTicket]]) -> ClassifyResult:
+        """Replace the attributions of tickets just stored, from their records in memory."""
+        rows: list[tuple[Any, ...]] = []
+        events = 0
+        for tid, item in stored:
+            rows.extend(self.rows_for(session, tid, item.ticket, item.events))
+            events += len(item.events)
+        ids = [tid for tid, _ in stored]
+        for start in range(0, len(ids), BATCH):
+            session.execute(delete(ATTRIBUTIONS).where(ATTRIBUTIONS.c.ticket_id.in_(ids[start:start + BATCH])))
+        bulk_insert(session, ATTRIBUTIONS, ATTRIBUTION_COLUMNS, rows)
+        return ClassifyResult(tickets=len(stored), events=events, attributions=len(rows))
 
     def classify_all(self, session: Session, on_progress: Callable[[int, int], None] | None = None) -> ClassifyResult:
-        """Recompute every attribution, in id ranges so memory stays bounded."""
+        """Recompute every kind, phase and attribution, in id ranges so memory stays bounded."""
         count = session.scalar(select(func.count()).select_from(TICKETS)) or 0
         session.execute(delete(ATTRIBUTIONS))
         total = ClassifyResult()
@@ -68,95 +72,84 @@ class Classifier:
             first, last_id = tickets[0].id, tickets[-1].id
             events = session.execute(
                 _event_select().where(EVENTS.c.ticket_id.between(first, last_id))
-                .order_by(EVENTS.c.ticket_id, EVENTS.c.id)
+                .order_by(EVENTS.c.ticket_id)
             ).all()
-            _add(total, self.run_batch(session, tickets, events))
+            self._classify_rows(session, tickets, events, total)
             if on_progress:
                 on_progress(total.tickets, count)
         return total
 
-    def run_batch(self, session: Session, tickets: Sequence, events: Sequence) -> ClassifyResult:
-        """Attribute one batch of ticket rows with their event rows (grouped by ticket id)."""
-        by_ticket: dict[int, list] = {}
-        for row in events:
-            by_ticket.setdefault(row.ticket_id, []).append(row)
-        refs = self.directory.by_id
+    def _classify_rows(self, session: Session, tickets: Sequence[Any], events: Sequence[Any],
+                       total: ClassifyResult) -> None:
+        by_ticket: dict[int, list[EventRecord]] = {}
+        ref = self._ref
+        for e in events:
+            by_ticket.setdefault(e.ticket_id, []).append(
+                EventRecord(e.external_id, e.kind, e.at, ref(e.actor_id), e.field, e.from_value, e.to_value))
         kinds, phases = self.config.kinds, self.config.phases
-        rows: list[dict] = []
-        changed: list[dict] = []
+        rows: list[tuple[Any, ...]] = []
+        changed: list[dict[str, Any]] = []
         for t in tickets:
-            kind = kinds.kind(t.type_name, tuple(t.labels or ()))
-            phase = phases.phase(t.status)
+            labels = tuple(t.labels or ())
+            kind, phase = kinds.kind(t.type_name, labels), phases.phase(t.status)
             if kind != t.kind or phase != t.phase:
                 changed.append({"b_id": t.id, "kind": kind, "phase": phase})
             record = TicketRecord(
                 source=t.source, external_id=t.external_id, key=t.key, project=t.project,
                 type_name=t.type_name, kind=kind, title=t.title, status=t.status,
                 created=t.created, updated=t.updated, resolved=t.resolved, url=t.url,
-                reporter=_ref(refs, t.reporter_id), assignee=_ref(refs, t.assignee_id),
-                priority=t.priority, labels=tuple(t.labels or ()),
+                reporter=ref(t.reporter_id), assignee=ref(t.assignee_id), priority=t.priority, labels=labels,
             )
-            ticket_events = by_ticket.get(t.id, [])
-            event_ids = {e.external_id: e.id for e in ticket_events}
-            records = [
-                EventRecord(e.external_id, e.kind, e.at, _ref(refs, e.actor_id), e.field, e.from_value, e.to_value)
-                for e in ticket_events
-            ]
-            seen: set[tuple[str, int]] = set()
-            for a in attribute(record, records, phases, describe=self._describe):
-                known = self.directory.by_ref.get(a.actor) or self._learn(session, a.actor)
-                if (a.role, known.person_id) in seen:
-                    continue  # two accounts of one person: one attribution
-                seen.add((a.role, known.person_id))
-                aff = self.affiliator.affiliate(a.actor, known.email, a.at)
-                rows.append({
-                    "ticket_id": t.id, "role": a.role, "account_id": known.id, "person_id": known.person_id,
-                    "organisation": aff.organisation, "side": aff.side,
-                    "event_id": event_ids.get(a.event_id) if a.event_id else None,
-                    "at": a.at, "rule": a.rule, "explanation": a.explanation,
-                })
+            rows.extend(self.rows_for(session, t.id, record, by_ticket.get(t.id, ())))
         if changed:
             session.connection().execute(update(TICKETS).where(TICKETS.c.id == bindparam("b_id")), changed)
-        if rows:
-            session.execute(ATTRIBUTIONS.insert(), rows)
-        return ClassifyResult(tickets=len(tickets), events=len(events), attributions=len(rows))
+        bulk_insert(session, ATTRIBUTIONS, ATTRIBUTION_COLUMNS, rows)
+        total.tickets += len(tickets)
+        total.events += len(events)
+        total.attributions += len(rows)
+
+    def rows_for(self, session: Session, ticket_id: int, ticket: TicketRecord,
+                 events: Sequence[EventRecord]) -> list[tuple[Any, ...]]:
+        """The attribution rows of one ticket: one per role and person, side as of the act."""
+        rows = []
+        seen: set[tuple[str, int]] = set()
+        for a in attribute(ticket, events, self.config.phases, describe=self._describe):
+            known = self.directory.by_ref.get(a.actor) or self._learn(session, a.actor)
+            if (a.role, known.person_id) in seen:
+                continue  # two accounts of one person: one attribution
+            seen.add((a.role, known.person_id))
+            aff = self.affiliator.affiliate(a.actor, known.email, a.at)
+            rows.append((ticket_id, a.role, known.id, known.person_id, aff.organisation, aff.side,
+                         a.event_id, a.at, a.rule, a.explanation))
+        return rows
+
+    def _ref(self, account_id: int | None) -> str | None:
+        known = self.directory.by_id.get(account_id) if account_id is not None else None
+        return known.ref if known else None
 
     def _describe(self, ref: str) -> str:
         known = self.directory.by_ref.get(ref)
         return (known.display_name or known.email or ref) if known else ref
 
-    def _learn(self, session: Session, ref: str):
+    def _learn(self, session: Session, ref: str) -> KnownAccount:
         """An account named only inside an event value (an assignee change): store it now."""
         tracker, _, external_id = ref.partition(":")
         self.directory.ensure(session, [AccountRecord(tracker, external_id)])
         return self.directory.by_ref[ref]
 
 
-def _ref(refs: dict, account_id: int | None) -> str | None:
-    known = refs.get(account_id) if account_id is not None else None
-    return known.ref if known else None
-
-
-def _ticket_select():
+def _ticket_select() -> Any:
     c = TICKETS.c
     return select(c.id, c.source, c.external_id, c.key, c.project, c.type_name, c.kind, c.title, c.status,
                   c.phase, c.created, c.updated, c.resolved, c.url, c.reporter_id, c.assignee_id, c.priority,
                   c.labels)
 
 
-def _event_select():
+def _event_select() -> Any:
     c = EVENTS.c
-    return select(c.id, c.ticket_id, c.external_id, c.kind, c.at, c.actor_id, c.field, c.from_value, c.to_value)
-
-
-def _add(total: ClassifyResult, part: ClassifyResult) -> None:
-    total.tickets += part.tickets
-    total.events += part.events
-    total.attributions += part.attributions
+    return select(c.ticket_id, c.external_id, c.kind, c.at, c.actor_id, c.field, c.from_value, c.to_value)
 
 
 def classify_all(session: Session, config: Config, on_progress: Callable[[int, int], None] | None = None) -> ClassifyResult:
     """`partnerscope classify`: recompute kinds, phases and all attributions."""
     return Classifier(config, Directory(session)).classify_all(session, on_progress)
-
-

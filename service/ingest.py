@@ -98,7 +98,7 @@ def build_demo(
 def _store(session: Session, parsed: list[ParsedTicket], directory: Directory, classifier: Classifier,
            config: Config, result: IngestResult) -> None:
     stored = store_tickets(session, parsed, directory, config.phases.phase)
-    attributed = classifier.attribute_tickets(session, stored.ticket_ids)
+    attributed = classifier.attribute_stored(session, stored.stored)
     result.tickets += stored.tickets
     result.events += stored.events
     result.attributions += attributed.attributions

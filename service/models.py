@@ -125,7 +125,9 @@ class Attribution(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     organisation: Mapped[str | None] = mapped_column(String(200))
     side: Mapped[str] = mapped_column(String(10))
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+    # The evidence: (ticket_id, event_external_id) names one row of `events`. The natural key
+    # rather than the row id lets a page be attributed without reading its events back.
+    event_external_id: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     rule: Mapped[str] = mapped_column(String(60))
     explanation: Mapped[str] = mapped_column(Text)

@@ -7,6 +7,7 @@ The caller owns the session and its transaction (a page and its bookmark commit 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import Table, bindparam, select, update
@@ -21,6 +22,7 @@ ACCOUNTS: Table = models.Account.__table__  # type: ignore[assignment]
 PEOPLE: Table = models.Person.__table__  # type: ignore[assignment]
 TICKETS: Table = models.Ticket.__table__  # type: ignore[assignment]
 EVENTS: Table = models.Event.__table__  # type: ignore[assignment]
+EVENT_COLUMNS = ("ticket_id", "external_id", "kind", "at", "actor_id", "field", "from_value", "to_value")
 
 
 def dialect_insert(session: Session, table: Table) -> Any:
@@ -31,6 +33,46 @@ def dialect_insert(session: Session, table: Table) -> Any:
     if name == "sqlite":
         return sqlite.insert(table)
     raise RuntimeError(f"unsupported database dialect {name!r}; use SQLite or PostgreSQL")
+
+
+def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]],
+                *, skip_conflicts: bool = False) -> None:
+    """INSERT many rows straight through the driver's executemany.
+
+    The hot path of ingest and classify: SQLAlchemy's per-row parameter processing costs
+    more than the database work here. Datetimes must be aware; they are stored as SQLAlchemy
+    itself stores them (naive UTC, as ISO text on SQLite) so that queries read them back.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    sqlite_db = connection.dialect.name == "sqlite"
+    mark = "?" if sqlite_db else "%s"
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+           + (" ON CONFLICT DO NOTHING" if skip_conflicts else ""))
+    times = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, models.UTCDateTime)]
+    to_db = _sqlite_time if sqlite_db else _pg_time
+    if times:
+        converted = []
+        for row in rows:
+            values = list(row)
+            for i in times:
+                if values[i] is not None:
+                    values[i] = to_db(values[i])
+            converted.append(tuple(values))
+        rows = converted  # type: ignore[assignment]
+    connection.exec_driver_sql(sql, rows)
+
+
+def _sqlite_time(value: datetime) -> str:
+    # SQLAlchemy's SQLite format, "%Y-%m-%d %H:%M:%S.%f", built with the (much faster) isoformat.
+    value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    text = value.isoformat(" ")
+    return text if value.microsecond else text + ".000000"
+
+
+def _pg_time(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass(slots=True)
@@ -114,12 +156,16 @@ def _richer(a: AccountRecord, b: AccountRecord) -> AccountRecord:
 
 @dataclass(slots=True)
 class StoreResult:
-    """What one `store_tickets` call changed; `ticket_ids` need (re-)attribution."""
+    """What one `store_tickets` call changed; `stored` (row id, record) need (re-)attribution."""
 
     tickets: int = 0
     events: int = 0
     skipped_stale: int = 0
-    ticket_ids: list[int] = field(default_factory=list)
+    stored: list[tuple[int, ParsedTicket]] = field(default_factory=list)
+
+    @property
+    def ticket_ids(self) -> list[int]:
+        return [tid for tid, _ in self.stored]
 
 
 def store_tickets(
@@ -174,28 +220,25 @@ def store_tickets(
             update(TICKETS).where(TICKETS.c.id == bindparam("b_id")),
             [{"b_id": tid, **_ticket_row(item, directory, phase_of)} for tid, item in updates],
         )
+    # Only events not stored yet: all of a new ticket's, the unseen ones of an updated ticket.
+    seen: set[tuple[int, str]] = set()
+    updated_ids = [tid for tid, _ in updates]
+    for chunk in _chunks(updated_ids, 500):
+        rows = session.execute(
+            select(EVENTS.c.ticket_id, EVENTS.c.external_id).where(EVENTS.c.ticket_id.in_(chunk)))
+        seen.update((tid, external_id) for tid, external_id in rows)
+    id_of = directory.id_of
     event_rows = [
-        {
-            "ticket_id": tid,
-            "external_id": ev.external_id,
-            "kind": ev.kind,
-            "at": ev.at,
-            "actor_id": directory.id_of(ev.actor),
-            "field": ev.field,
-            "from_value": ev.from_value,
-            "to_value": ev.to_value,
-        }
+        (tid, ev.external_id, ev.kind, ev.at, id_of(ev.actor), ev.field, ev.from_value, ev.to_value)
         for tid, item in id_by_item
         for ev in item.events
+        if (tid, ev.external_id) not in seen
     ]
-    if event_rows:
-        inserted = session.execute(
-            dialect_insert(session, EVENTS).on_conflict_do_nothing().returning(EVENTS.c.id),
-            event_rows,
-        ).scalars().all()
-        result.events = len(inserted)
+    # A concurrent writer (webhook beside a sync) may have stored some meanwhile: skip those.
+    bulk_insert(session, EVENTS, EVENT_COLUMNS, event_rows, skip_conflicts=True)
+    result.events = len(event_rows)
     result.tickets = len(id_by_item)
-    result.ticket_ids = [tid for tid, _ in id_by_item]
+    result.stored = id_by_item
     return result
 
 

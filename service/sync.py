@@ -84,7 +84,7 @@ def sync_source(
         for page in connector.pages(bookmark):
             with transaction(factory) as session:
                 stored = store_tickets(session, page.tickets, directory, config.phases.phase)
-                attributed = classifier.attribute_tickets(session, stored.ticket_ids)
+                attributed = classifier.attribute_stored(session, stored.stored)
                 advance_bookmark(session, source.name, page.bookmark)
             result.pages += 1
             result.tickets += stored.tickets

@@ -18,7 +18,7 @@ def ingest(sessions, config, items):
     with transaction(sessions) as session:
         directory = Directory(session)
         stored = store_tickets(session, items, directory, config.phases.phase)
-        Classifier(config, directory).attribute_tickets(session, stored.ticket_ids)
+        Classifier(config, directory).attribute_stored(session, stored.stored)
     return stored
 
 
@@ -81,7 +81,8 @@ def test_attributions_carry_side_at_the_time_and_evidence(sessions, config) -> N
     ingest(sessions, config, [item])
     with sessions() as s:
         rows = {r.role: r for r in s.scalars(select(Attribution))}
-        test_event = s.scalar(select(Event).where(Event.id == rows["test"].event_id))
+        test_event = s.scalar(select(Event).where(Event.ticket_id == rows["test"].ticket_id,
+                                                Event.external_id == rows["test"].event_external_id))
     assert rows["detect"].side == "client" and rows["detect"].organisation == "Acme"
     assert rows["test"].side == "partner" and rows["test"].organisation == "Nordlys"
     assert test_event.external_id == "h3.0" and rows["test"].rule
@@ -116,3 +117,20 @@ def test_classify_recomputes_after_a_config_change(sessions, config) -> None:
         roles = set(s.scalars(select(Attribution.role)))
         assert s.scalar(select(Ticket.phase)) == "test"
     assert roles == {"detect", "resolve", "test"}
+
+
+def test_event_times_round_trip_through_the_bulk_insert(sessions, config) -> None:
+    from datetime import timedelta, timezone
+
+    offset = timezone(timedelta(hours=2))
+    precise = at(1).replace(microsecond=123456).astimezone(offset)  # aware, not UTC, with microseconds
+    whole = at(2)
+    item = parsed(ticket(1), [transition(1, 0, "jira:partner-1", "In QA", "UAT")])
+    item.events[1:] = [replace(item.events[1], at=precise), transition(2, 2, "jira:partner-1", "UAT", "Done")]
+    ingest(sessions, config, [item])
+    with sessions() as s:
+        times = {e.external_id: e.at for e in s.scalars(select(Event))}
+        # Comparisons in SQL must agree with Python's for both shapes of stored text.
+        later = set(s.scalars(select(Event.external_id).where(Event.at >= precise)))
+    assert times["h1.0"] == precise and times["h2.0"] == whole
+    assert later == {"h1.0", "h2.0"}
