@@ -1,0 +1,58 @@
+"""The command line end to end on a small demo: every command answers, errors are one sentence."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from service.cli import cli, main
+from simulator.people import scenario_toml
+
+
+@pytest.fixture
+def demo_config(db_url: str, tmp_path: Path) -> Path:
+    """The demo's organisations, written as a user's config file, on the test database."""
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\nurl = "{db_url}"\n\n' + scenario_toml(), encoding="utf-8")
+    return path
+
+
+def invoke(config: Path, *args: str):
+    result = CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_demo_then_every_reading_command(demo_config: Path) -> None:
+    out = invoke(demo_config, "demo", "--tickets", "80")
+    assert "demo: 80 tickets" in out
+    report = json.loads(invoke(demo_config, "report", "--format", "json"))
+    assert set(report["areas"]) >= {"requirements", "quality_assurance", "issue_management", "improvements", "deployment"}
+    assert sum(report["roles"]["detect"].values()) > 0
+    assert invoke(demo_config, "statuses", "--unmapped").strip() == ""
+    people = invoke(demo_config, "people", "--unaffiliated")
+    assert "unaffiliated" in people and "(partner)" not in people and "(client)" not in people
+    again = invoke(demo_config, "classify")
+    assert "classified 80 tickets" in again
+    assert json.loads(invoke(demo_config, "report", "--format", "json")) == report
+    assert "is up to date" in invoke(demo_config, "db", "upgrade")
+
+
+def test_sync_without_sources_is_a_config_error(demo_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(demo_config), "sync"])
+    assert exited.value.code == 2
+    assert "no [[sources]] are configured" in capsys.readouterr().err
+
+
+def test_unreachable_database_is_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[database]\nurl = "postgresql+psycopg://nobody:hunter2@127.0.0.1:9/none"\n', encoding="utf-8")
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(config), "report"])
+    err = capsys.readouterr().err.strip()
+    assert exited.value.code == 1
+    assert err.startswith("partnerscope: database error") and "Traceback" not in err
+    assert "hunter2" not in err
