@@ -6,6 +6,8 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: install run test bench clean
 
+BENCH_VENV := .bench-venv
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -25,5 +27,15 @@ test: $(STAMP)
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
+## The benchmark (never part of `make test`): Partnerscope beside Perceval, which gets a venv of its own.
+$(BENCH_VENV)/.installed-stamp:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet 'perceval>=1.0'
+	touch $@
+
+bench: $(STAMP) $(BENCH_VENV)/.installed-stamp
+	$(BIN)/python -m bench.run --perceval $(BENCH_VENV)/bin/perceval
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info .pytest_cache

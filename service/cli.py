@@ -304,3 +304,7 @@ def _fail(debug: bool, message: str, status: int) -> None:
     sys.exit(status)
 
 
+
+
+if __name__ == "__main__":
+    main()

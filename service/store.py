@@ -65,9 +65,11 @@ def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: li
 
 
 def _sqlite_time(value: datetime) -> str:
-    # SQLAlchemy's SQLite format, "%Y-%m-%d %H:%M:%S.%f", built with the (much faster) isoformat.
-    value = value.astimezone(timezone.utc).replace(tzinfo=None)
-    text = value.isoformat(" ")
+    # SQLAlchemy's SQLite format, "%Y-%m-%d %H:%M:%S.%f", built with the much faster isoformat
+    # ("… 10:00:00+00:00" less its offset; isoformat leaves out a zero microsecond).
+    if value.tzinfo is not timezone.utc:
+        value = value.astimezone(timezone.utc)
+    text = value.isoformat(" ")[:-6]
     return text if value.microsecond else text + ".000000"
 
 

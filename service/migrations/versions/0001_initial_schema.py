@@ -85,9 +85,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('ticket_id', 'external_id', name='uq_events_ticket_external_id')
     )
-    with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_events_actor_id'), ['actor_id'], unique=False)
-
     op.create_table('attributions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
@@ -107,7 +104,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('ticket_id', 'role', 'person_id', name='uq_attributions_ticket_role_person')
     )
     with op.batch_alter_table('attributions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_attributions_account_id'), ['account_id'], unique=False)
         batch_op.create_index('ix_attributions_at', ['at'], unique=False)
         batch_op.create_index('ix_attributions_role_side', ['role', 'side'], unique=False)
 
@@ -117,12 +113,8 @@ def downgrade() -> None:
     with op.batch_alter_table('attributions', schema=None) as batch_op:
         batch_op.drop_index('ix_attributions_role_side')
         batch_op.drop_index('ix_attributions_at')
-        batch_op.drop_index(batch_op.f('ix_attributions_account_id'))
 
     op.drop_table('attributions')
-    with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_events_actor_id'))
-
     op.drop_table('events')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index('ix_tickets_project')

@@ -1,0 +1,1 @@
+"""The project's benchmark (`make bench`): Partnerscope beside Perceval on the same fake trackers."""

@@ -1,0 +1,229 @@
+"""`make bench`: each case runs its tool as a separate process against the same fake server.
+
+Every case records wall seconds, CPU seconds and peak RSS of the measured process (from
+`wait4`'s rusage, so children's own figures, not the harness's) and the requests the fake
+server counted by endpoint. Results go to bench/results.json and a Markdown table on stdout.
+Pairs (Partnerscope, Perceval) run in the same invocation so their ratios hold on a noisy machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+PARTNERSCOPE = [PYTHON, "-m", "service.cli"]
+EMAIL, TOKEN = "partnerscope@acme.example", "fake-jira-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
+            log: Path | None = None) -> dict[str, Any]:
+    """Run `cmd` to completion; its own wall/CPU seconds and peak RSS (MB)."""
+    out = open(log or os.devnull, "wb")
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    out.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        tail = log.read_text(errors="replace")[-2000:] if log else ""
+        raise RuntimeError(f"{' '.join(cmd[:4])}… exited {code}\n{tail}")
+    return {"wall_s": round(wall, 3), "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+
+
+class FakeServer:
+    """`python -m simulator jira …` in its own process, so it never competes with the measured tool's GIL."""
+
+    def __init__(self, kind: str, tickets: int, latency_ms: float, workdir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = workdir / f"{kind}-server.log"
+        self.cmd = [PYTHON, "-m", "simulator", kind, "--port", str(self.port), "--tickets", str(tickets),
+                    "--latency-ms", str(latency_ms)]
+
+    def __enter__(self) -> FakeServer:
+        self.proc = subprocess.Popen(self.cmd, stdout=open(self.log, "wb"), stderr=subprocess.STDOUT, cwd=ROOT)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"fake server died: {self.log.read_text()[-2000:]}")
+            try:
+                self.stats()
+                return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("fake server did not come up within 300 s")
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+    def stats(self) -> dict[str, Any]:
+        with urllib.request.urlopen(f"{self.url}/_stats", timeout=5) as response:
+            return json.load(response)
+
+    def reset(self) -> None:
+        request = urllib.request.Request(f"{self.url}/_stats/reset", method="POST", data=b"")
+        urllib.request.urlopen(request, timeout=5).close()
+
+
+def requests_of(stats: dict[str, Any]) -> tuple[int, dict[str, int]]:
+    by_endpoint = stats.get("by_endpoint") or stats.get("requests_by_endpoint") or {}
+    total = stats.get("total", stats.get("requests", sum(by_endpoint.values())))
+    return int(total), dict(sorted(by_endpoint.items()))
+
+
+def write_config(workdir: Path, name: str, source: str = "") -> Path:
+    from simulator.people import scenario_toml
+
+    db = workdir / f"{name}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    path = workdir / f"{name}.toml"
+    path.write_text(f'[database]\nurl = "sqlite:///{db}"\n\n{scenario_toml()}\n{source}', encoding="utf-8")
+    return path
+
+
+def jira_source(url: str, deployment: str) -> str:
+    return (f'[[sources]]\nname = "bench-jira"\nkind = "jira"\nurl = "{url}"\ndeployment = "{deployment}"\n'
+            f'jql = "project in (SHOP, PAY)"\nemail = "{EMAIL}"\ntoken_env = "BENCH_JIRA_TOKEN"\n'
+            'start = 2020-01-01\n')
+
+
+def case_jira_pair(args: argparse.Namespace, workdir: Path, results: dict[str, Any]) -> None:
+    with FakeServer("jira", args.jira_tickets, args.latency_ms, workdir) as server:
+        config = write_config(workdir, "jira_sync", jira_source(server.url, "cloud"))
+        env = dict(os.environ, BENCH_JIRA_TOKEN=TOKEN)
+        server.reset()
+        ours = measure(PARTNERSCOPE + ["--config", str(config), "sync"], env=env, cwd=ROOT,
+                       log=workdir / "jira_sync.log")
+        ours["requests"], ours["requests_by_endpoint"] = requests_of(server.stats())
+        ours["tickets"] = args.jira_tickets
+        ours["output"] = (workdir / "jira_sync.log").read_text().strip().splitlines()[-1]
+        results["jira_sync"] = ours
+        if not args.perceval:
+            results["perceval_jira"] = {"skipped": "no perceval executable given (--perceval)"}
+            return
+        server.reset()
+        theirs = measure([args.perceval, "jira", server.url, "--no-archive", "--from-date", "2020-01-01",
+                          "-u", EMAIL, "-p", TOKEN, "-o", str(workdir / "perceval_jira.json")],
+                         cwd=workdir, log=workdir / "perceval_jira.log")
+        theirs["requests"], theirs["requests_by_endpoint"] = requests_of(server.stats())
+        theirs["tickets"] = _json_lines(workdir / "perceval_jira.json")
+        results["perceval_jira"] = theirs
+        for key in ("requests", "wall_s"):
+            ours[f"{key.split('_')[0]}_ratio"] = round(theirs[key] / ours[key], 2) if ours[key] else None
+
+
+def _json_lines(path: Path) -> int:
+    """Perceval writes one pretty-printed JSON object per item; count the top-level objects."""
+    decoder, text, count, index = json.JSONDecoder(), path.read_text(), 0, 0
+    while True:
+        while index < len(text) and text[index].isspace():
+            index += 1
+        if index >= len(text):
+            return count
+        _, index = decoder.raw_decode(text, index)
+        count += 1
+
+
+def case_ingest(args: argparse.Namespace, workdir: Path, results: dict[str, Any]) -> None:
+    from simulator.scenario import write_export
+
+    export = workdir / "export"
+    files = write_export(export, tickets=args.ingest_tickets)
+    config = write_config(workdir, "ingest")
+    run = measure(PARTNERSCOPE + ["--config", str(config), "import", "jira", *map(str, files), "--source", "bench"],
+                  cwd=ROOT, log=workdir / "ingest.log")
+    run.update(tickets=args.ingest_tickets, requests=0,
+               tickets_per_s=round(args.ingest_tickets / run["wall_s"], 1),
+               output=(workdir / "ingest.log").read_text().strip().splitlines()[-1])
+    results["ingest_throughput"] = run
+
+
+def case_reclassify_and_report(args: argparse.Namespace, workdir: Path, results: dict[str, Any]) -> None:
+    config = write_config(workdir, "large")
+    build = measure(PARTNERSCOPE + ["--config", str(config), "demo", "--tickets", str(args.large_tickets)],
+                    cwd=ROOT, log=workdir / "large-build.log")
+    run = measure(PARTNERSCOPE + ["--config", str(config), "classify"], cwd=ROOT, log=workdir / "reclassify.log")
+    output = (workdir / "reclassify.log").read_text().strip().splitlines()[-1]
+    run.update(tickets=args.large_tickets, requests=0, output=output, build_wall_s=build["wall_s"])
+    results["reclassify"] = run
+    timing = subprocess.run([PYTHON, "-m", "bench.report_timing", str(config), str(args.report_runs)],
+                            cwd=ROOT, check=True, capture_output=True, text=True)
+    report = json.loads(timing.stdout)
+    report.update(tickets=args.large_tickets, requests=0)
+    results["report"] = report
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = ["| case | tickets | requests | wall s | CPU s | peak RSS MB | notes |", "|---|---:|---:|---:|---:|---:|---|"]
+    for name, r in results.items():
+        if "skipped" in r:
+            lines.append(f"| {name} | | | | | | skipped: {r['skipped']} |")
+            continue
+        notes = []
+        for key in ("requests_ratio", "wall_ratio", "tickets_per_s", "median_ms", "p95_ms"):
+            if key in r:
+                notes.append(f"{key} {r[key]}")
+        lines.append(f"| {name} | {r.get('tickets', '')} | {r.get('requests', '')} | {r.get('wall_s', '')} | "
+                     f"{r.get('cpu_s', '')} | {r.get('peak_rss_mb', '')} | {', '.join(notes)} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--perceval", help="path of the perceval executable (in its own venv)")
+    parser.add_argument("--cases", default="jira,ingest,large", help="comma-separated: jira, ingest, large")
+    parser.add_argument("--jira-tickets", type=int, default=2000)
+    parser.add_argument("--latency-ms", type=float, default=10)
+    parser.add_argument("--ingest-tickets", type=int, default=20000)
+    parser.add_argument("--large-tickets", type=int, default=100000)
+    parser.add_argument("--report-runs", type=int, default=40)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
+    args = parser.parse_args()
+    cases = set(args.cases.split(","))
+    results: dict[str, Any] = {}
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="partnerscope-bench-") as tmp:
+        workdir = Path(tmp)
+        if "jira" in cases:
+            case_jira_pair(args, workdir, results)
+        results["github_sync"] = {"skipped": "the GitHub connector is not part of this version yet"}
+        results["perceval_github"] = {"skipped": "runs beside github_sync"}
+        if "ingest" in cases:
+            case_ingest(args, workdir, results)
+        if "large" in cases:
+            case_reclassify_and_report(args, workdir, results)
+    document = {
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "seconds": round(time.monotonic() - started, 1),
+        "cases": results,
+    }
+    Path(args.out).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print(table(results))
+    print(f"\n(results in {args.out}; the whole benchmark took {document['seconds']} s)")
+
+
+if __name__ == "__main__":
+    main()
