@@ -90,3 +90,6 @@ class ParsedTicket:
     ticket: Ticket
     accounts: list[Account] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    # Keys of the tickets this one says it works on: a pull request's "fixes #12" or a Jira key
+    # in its branch ("owner/repo#12", "PAY-123").
+    links: tuple[str, ...] = ()

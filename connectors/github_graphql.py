@@ -1,0 +1,108 @@
+"""Comments, reviews and branches of a page of issues, through GraphQL, in REST shapes.
+
+REST lists reviews only per pull request and a pull request's branch only per pull request;
+one `nodes(ids:)` query answers all of a page's pull requests and commented issues at once,
+and also replaces the repository-wide comment listing. Comments and reviews keep their REST
+ids through `fullDatabaseId` (REST's id, beyond 32 bits), or `databaseId` on an Enterprise
+Server too old to know the former. https://docs.github.com/en/graphql/reference/queries#nodes
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, NamedTuple
+
+from connectors.errors import FatalError
+from connectors.github_http import GitHubHTTP
+from connectors.github_parse import comments_from_graphql, is_pull_request, pull_from_graphql, reviews_from_graphql
+
+log = logging.getLogger(__name__)
+
+_AUTHOR = "author { __typename login ... on User { name } }"
+_COMMENTS = "pageInfo { hasNextPage endCursor } nodes { DATABASE_ID createdAt " + _AUTHOR + " }"
+_REVIEWS = "pageInfo { hasNextPage endCursor } nodes { DATABASE_ID state submittedAt " + _AUTHOR + " }"
+# DATABASE_ID becomes fullDatabaseId or databaseId when the query is sent.
+NODES_QUERY = (
+    "query($ids: [ID!]!) { nodes(ids: $ids) { __typename "
+    "... on Issue { id comments(first: 100) { " + _COMMENTS + " } } "
+    "... on PullRequest { id headRefName merged comments(first: 100) { " + _COMMENTS + " } "
+    "reviews(first: 100) { " + _REVIEWS + " } } } }"
+)
+MORE_COMMENTS_QUERY = (
+    "query($id: ID!, $after: String) { node(id: $id) { "
+    "... on Issue { comments(first: 100, after: $after) { " + _COMMENTS + " } } "
+    "... on PullRequest { comments(first: 100, after: $after) { " + _COMMENTS + " } } } }"
+)
+MORE_REVIEWS_QUERY = (
+    "query($id: ID!, $after: String) { node(id: $id) { "
+    "... on PullRequest { reviews(first: 100, after: $after) { " + _REVIEWS + " } } } }"
+)
+
+
+
+
+class Details(NamedTuple):
+    """What GraphQL adds to one ticket of the issues listing, in REST shapes."""
+
+    comments: list[dict[str, Any]]
+    reviews: list[dict[str, Any]]
+    pull: dict[str, Any] | None
+
+
+NO_DETAILS = Details([], [], None)
+
+
+class GraphQLDetails:
+    """Asks GraphQL for the details of a page of issues, `batch` nodes per query."""
+
+    def __init__(self, http: GitHubHTTP, source: str, batch: int) -> None:
+        self.http, self.source, self.batch = http, source, batch
+        self.id_field = "fullDatabaseId"
+
+    def of(self, issues: list[dict[str, Any]]) -> dict[str, Details]:
+        """node_id -> details, for the pull requests and commented issues among `issues`."""
+        wanted = [
+            str(raw["node_id"]) for raw in issues
+            if raw.get("node_id") and (is_pull_request(raw) or (raw.get("comments") or 0) > 0)
+        ]
+        found: dict[str, Details] = {}
+        for first in range(0, len(wanted), self.batch):
+            data = self._query(NODES_QUERY, {"ids": wanted[first:first + self.batch]})
+            for node in data.get("nodes") or []:
+                if not isinstance(node, dict) or not node.get("id"):
+                    continue  # deleted since the listing (NOT_FOUND): the ticket keeps what the listing said
+                node_id = str(node["id"])
+                comments = comments_from_graphql(self._all(node_id, node.get("comments"), MORE_COMMENTS_QUERY, "comments"))
+                if node.get("__typename") == "PullRequest":
+                    reviews = reviews_from_graphql(self._all(node_id, node.get("reviews"), MORE_REVIEWS_QUERY, "reviews"))
+                    found[node_id] = Details(comments, reviews, pull_from_graphql(node))
+                else:
+                    found[node_id] = Details(comments, [], None)
+        return found
+
+    def _all(self, node_id: str, connection: Any, query: str, name: str) -> list[Any]:
+        """Every node of a connection, asking for the pages after the first one embedded."""
+        nodes: list[Any] = []
+        while isinstance(connection, dict):
+            nodes += [node for node in connection.get("nodes") or [] if isinstance(node, dict)]
+            info = connection.get("pageInfo") or {}
+            if not info.get("hasNextPage") or not info.get("endCursor"):
+                break
+            data = self._query(query, {"id": node_id, "after": info["endCursor"]})
+            node = data.get("node")
+            connection = node.get(name) if isinstance(node, dict) else None
+        return nodes
+
+    def _query(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """The `data` of a query; NOT_FOUND nodes come back as null, any other error is fatal."""
+        while True:
+            answer = self.http.graphql(query.replace("DATABASE_ID", self.id_field), variables)
+            errors = [e for e in answer.get("errors") or [] if isinstance(e, dict)]
+            if self.id_field == "fullDatabaseId" and any("fullDatabaseId" in str(e.get("message")) for e in errors):
+                log.info("GitHub source '%s': the server does not know fullDatabaseId; using databaseId.", self.source)
+                self.id_field = "databaseId"
+                continue
+            serious = [str(e.get("message") or e.get("type")) for e in errors if e.get("type") != "NOT_FOUND"]
+            if serious or not isinstance(answer.get("data"), dict):
+                detail = "; ".join(serious)[:300] or "no data"
+                raise FatalError(f"GitHub source '{self.source}' GraphQL query failed: {detail}")
+            return answer["data"]
