@@ -175,6 +175,8 @@ class JiraConnector:
                 raise RetriableError("timed out") from None
             except http_errors.ConnectionError:
                 raise RetriableError("connection failed") from None
+            except (http_errors.ChunkedEncodingError, http_errors.ContentDecodingError):
+                raise RetriableError("the answer was cut off") from None  # a passing network failure
             except ValueError:
                 raise FatalError(f"{what} answered with a body that is not JSON; check the url.") from None
             except http_errors.RequestException as exc:

@@ -1,0 +1,120 @@
+"""`python -m simulator jira --port 8765 --tickets 2000 --latency-ms 10 --fault-rate 0.02 --faults 429,503`.
+
+Serves a fake tracker in the foreground until Ctrl-C, then prints the request counts. One
+subcommand per tracker (`jira` now; a `github` one is planned alongside it).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from typing import Any, Sequence
+
+from simulator.faults import FAULT_KINDS, FaultPlan, parse_fault_at
+
+
+def _rate_limit(text: str) -> tuple[int, float]:
+    requests, _, seconds = text.partition("/")
+    try:
+        return int(requests), float(seconds)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not REQUESTS/SECONDS, e.g. 100/60") from None
+
+
+def _fault_at(text: str) -> dict[int, str]:
+    try:
+        return parse_fault_at(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _kinds(text: str) -> tuple[str, ...]:
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in kinds if k not in FAULT_KINDS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown fault kind '{unknown[0]}'; use {', '.join(FAULT_KINDS)}")
+    return kinds
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    """The knobs every fake server shares (see simulator.faults)."""
+    parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1; 0 picks a free one (default 8765)")
+    parser.add_argument("--latency-ms", type=float, default=0, help="added to every API request")
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of API requests that fail (0..1)")
+    parser.add_argument("--faults", type=_kinds, default=("429", "503"),
+                        help=f"kinds drawn at --fault-rate, comma-separated: {', '.join(FAULT_KINDS)} "
+                             "(default 429,503)")
+    parser.add_argument("--fault-at", type=_fault_at, default={}, metavar="N:KIND,...",
+                        help="fail these request numbers (1-based), e.g. 3:429,7:truncate")
+    parser.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draw (default 0)")
+    parser.add_argument("--retry-after", type=int, default=1,
+                        help="Retry-After seconds on injected 429/503 (default 1)")
+    parser.add_argument("--hang-seconds", type=float, default=35.0,
+                        help="how long a 'timeout' fault holds the request before dropping it (default 35)")
+    parser.add_argument("--rate-limit", type=_rate_limit, metavar="REQUESTS/SECONDS",
+                        help="a request budget that resets every SECONDS; 429 with Retry-After when spent")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand per fake tracker."""
+    parser = argparse.ArgumentParser(prog="python -m simulator",
+                                     description="Fake tracker servers for tests and the benchmark.")
+    commands = parser.add_subparsers(dest="tracker", required=True)
+    jira = commands.add_parser("jira", help="a fake Jira (Cloud and Server REST) over the demo scenario")
+    _common(jira)
+    jira.add_argument("--tickets", type=int, default=2000, help="issues in the scenario (default 2000)")
+    jira.add_argument("--seed", type=int, default=7, help="scenario seed (default 7)")
+    jira.add_argument("--email", default="partnerscope@acme.example", help="the account's email (Basic auth user)")
+    jira.add_argument("--token", default="fake-jira-token", help="the API token / personal access token")
+    jira.add_argument("--time-zone", default="UTC", help="the account's time zone; JQL times are read in it")
+    jira.add_argument("--deployment", choices=("any", "cloud", "server"), default="any",
+                      help="which API family to serve (default any: both)")
+    jira.add_argument("--embedded-histories", type=int, default=40, help="changelog entries Cloud's search embeds")
+    jira.add_argument("--embedded-comments", type=int, default=20, help="comments Cloud's search embeds")
+    jira.add_argument("--allow-unbounded", action="store_true", help="accept JQL without a restriction on search/jql")
+    return parser
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the chosen fake server until interrupted (Ctrl-C or SIGTERM), then print its request counts."""
+    args = build_parser().parse_args(argv)
+    # A shell starts background jobs with SIGINT ignored; a benchmark stopping the server with
+    # SIGINT or SIGTERM should still get the counts printed, so both are taken explicitly.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        plan = FaultPlan(rate=args.fault_rate, kinds=args.faults, at=args.fault_at, seed=args.fault_seed,
+                         retry_after=args.retry_after, hang_seconds=args.hang_seconds)
+    except ValueError as exc:
+        print(f"python -m simulator: {exc}", file=sys.stderr)
+        return 2
+    from simulator.jira_server import JiraServer
+
+    server = JiraServer(
+        tickets=args.tickets, seed=args.seed, port=args.port, email=args.email, token=args.token,
+        time_zone=args.time_zone, deployment=args.deployment, latency_ms=args.latency_ms,
+        faults=plan if (plan.rate or plan.at) else None, rate_limit=args.rate_limit,
+        embedded_histories=args.embedded_histories, embedded_comments=args.embedded_comments,
+        allow_unbounded=args.allow_unbounded, quiet=not args.verbose,
+    )
+
+    def ready() -> None:
+        print(f"Fake Jira: {args.tickets} issues at {server.url} (user {args.email}, token {args.token}); "
+              f"GET {server.url}/_stats for request counts. Ctrl-C stops.", flush=True)
+
+    try:
+        server.serve_forever(ready)
+    except KeyboardInterrupt:
+        pass
+    print(json.dumps(server.stats, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
