@@ -134,6 +134,17 @@ class GitHubConnector:
         """ETags (and bodies) of first pages; keep it between runs to get free 304 answers."""
         return self.http.etags
 
+    def org_members(self, org: str) -> list[str]:
+        """Logins of a GitHub organisation's members (as far as the token may see them).
+
+        https://docs.github.com/en/rest/orgs/members#list-organization-members
+        """
+        logins: list[str] = []
+        for reply in self.http.listing("GET /orgs/{org}/members", f"/orgs/{org}/members", {"per_page": 100},
+                                       conditional=False):
+            logins.extend(str(m["login"]) for m in reply.data or () if isinstance(m, dict) and m.get("login"))
+        return logins
+
     # -- paging -------------------------------------------------------------------------------
 
     def pages(self, bookmark: datetime | None) -> Iterator[GitHubPage]:

@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence
 from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from analytics.affiliation import Affiliation
 from analytics.attribution import attribute
 from connectors.records import Account as AccountRecord
 from connectors.records import Event as EventRecord
@@ -43,6 +44,9 @@ class Classifier:
         self.config = config
         self.directory = directory
         self.affiliator = config.affiliator()
+        self._members: dict[str, Affiliation] | None = None  # GitHub login -> organisation
+        # [[people]] groups name accounts that may not have acted (yet): still the same person.
+        self._aliases = {ref: person.accounts for person in config.people for ref in person.accounts}
 
     def attribute_stored(self, session: Session, stored: Sequence[tuple[int, ParsedTicket]]) -> ClassifyResult:
         """Replace the attributions of tickets just stored, from their records in memory."""
@@ -118,10 +122,57 @@ class Classifier:
             if (a.role, known.person_id) in seen:
                 continue  # two accounts of one person: one attribution
             seen.add((a.role, known.person_id))
-            aff = self.affiliator.affiliate(a.actor, known.email, a.at)
+            aff = self._affiliate(session, known, a.at)
             rows.append((ticket_id, a.role, known.id, known.person_id, aff.organisation, aff.side,
                          a.event_id, a.at, a.rule, a.explanation))
         return rows
+
+    def _affiliate(self, session: Session, known: KnownAccount, at: Any) -> Affiliation:
+        """The acting account's affiliation at `at`; failing that, that of another account of the
+        same person (a GitHub login merged with a listed Jira account); failing that, GitHub
+        organisation membership."""
+        aff = self.affiliator.affiliate(known.ref, known.email, at)
+        if aff.side != "unknown":
+            return aff
+        accounts = self.directory.accounts_of(known.person_id)
+        for other in accounts:
+            if other is not known:
+                aff = self.affiliator.affiliate(other.ref, other.email, at)
+                if aff.side != "unknown":
+                    return aff
+        for alias in self._aliases.get(known.ref, ()):
+            aff = self.affiliator.affiliate(alias, None, at)
+            if aff.side != "unknown":
+                return aff
+        members = self._github_members(session)
+        for account in accounts or [known]:
+            tracker, _, login = account.ref.partition(":")
+            if tracker == "github" and login.lower() in members:
+                return members[login.lower()]
+        return aff
+
+    def _github_members(self, session: Session) -> dict[str, Affiliation]:
+        if self._members is None:
+            self._members = {}
+            side_of = {o.name: o.side for o in self.config.organisations}
+            organisation_of = {gh.lower(): name for name, orgs in self.config.github_orgs.items() for gh in orgs}
+            if organisation_of:
+                for org, login in session.execute(select(models.GitHubMember.org, models.GitHubMember.login)):
+                    name = organisation_of.get(org.lower())
+                    if name:
+                        self._members.setdefault(login.lower(), Affiliation(name, side_of[name], "github_org"))
+        return self._members
+
+    def reclassify(self, session: Session, ticket_ids: Sequence[int]) -> ClassifyResult:
+        """Attribute these stored tickets again from the database (after people were regrouped)."""
+        total = ClassifyResult()
+        for start in range(0, len(ticket_ids), BATCH):
+            chunk = list(ticket_ids[start:start + BATCH])
+            session.execute(delete(ATTRIBUTIONS).where(ATTRIBUTIONS.c.ticket_id.in_(chunk)))
+            tickets = session.execute(_ticket_select().where(TICKETS.c.id.in_(chunk)).order_by(TICKETS.c.id)).all()
+            events = session.execute(_event_select().where(EVENTS.c.ticket_id.in_(chunk))).all()
+            self._classify_rows(session, tickets, events, total)
+        return total
 
     def _ref(self, account_id: int | None) -> str | None:
         known = self.directory.by_id.get(account_id) if account_id is not None else None
@@ -151,5 +202,9 @@ def _event_select() -> Any:
 
 
 def classify_all(session: Session, config: Config, on_progress: Callable[[int, int], None] | None = None) -> ClassifyResult:
-    """`partnerscope classify`: recompute kinds, phases and all attributions."""
-    return Classifier(config, Directory(session)).classify_all(session, on_progress)
+    """`partnerscope classify`: regroup people, recompute kinds, phases and all attributions."""
+    from service.identity import recompute_people
+
+    directory = Directory(session)
+    recompute_people(session, config, directory)
+    return Classifier(config, directory).classify_all(session, on_progress)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.errors import FatalError, RetriableError
 from service.config import Config, ConfigError, load_config
+from service.identity import IdentityError
 from service.db import ensure_schema, make_engine, session_factory, transaction, upgrade
 from service.progress import Reporter
 
@@ -77,7 +78,10 @@ def db() -> None:
 def db_upgrade(ctx: Context) -> None:
     """Apply the schema migrations."""
     engine = make_engine(ctx.config.database_url)
-    upgrade(engine)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
     click.echo(f"database {_safe_url(ctx.config.database_url)} is up to date")
 
 
@@ -197,18 +201,51 @@ def statuses(ctx: Context, unmapped: bool) -> None:
         click.echo(f"{len(rows)} unmapped statuses: map them under [workflow.phases] in the configuration.", err=True)
 
 
-@cli.command()
-@click.option("--unaffiliated", is_flag=True, help="Only accounts that no organisation rule covers.")
-@pass_ctx
-def people(ctx: Context, unaffiliated: bool) -> None:
-    """Accounts with their organisation and activity, most active first."""
+@cli.group(invoke_without_command=True)
+@click.option("--unaffiliated", is_flag=True, help="Only people that no organisation rule covers.")
+@click.pass_context
+def people(click_ctx: click.Context, unaffiliated: bool) -> None:
+    """People with their organisation and activity, most active first (merged accounts once)."""
+    if click_ctx.invoked_subcommand is not None:
+        return
     from service.report import people as list_people
 
+    ctx: Context = click_ctx.obj
     with ctx.sessions() as session:
         rows = list_people(session, ctx.config, unaffiliated)
     for p in rows:
         org = f"{p.organisation} ({p.side})" if p.organisation else "unaffiliated"
-        click.echo(f"{p.activity:>8}  {p.account:<40} {(p.name or ''):<28} {org}")
+        also = f"  + {', '.join(p.accounts[1:])}" if len(p.accounts) > 1 else ""
+        click.echo(f"{p.activity:>8}  {p.account:<40} {(p.name or ''):<28} {org}{also}")
+
+
+@people.command("merge")
+@click.argument("account_a")
+@click.argument("account_b")
+@pass_ctx
+def people_merge(ctx: Context, account_a: str, account_b: str) -> None:
+    """Record that ACCOUNT_A and ACCOUNT_B (e.g. jira:5b10… github:octocat) are one person."""
+    _regroup(ctx, "merge", account_a, account_b)
+
+
+@people.command("unmerge")
+@click.argument("account_a")
+@click.argument("account_b")
+@pass_ctx
+def people_unmerge(ctx: Context, account_a: str, account_b: str) -> None:
+    """Separate ACCOUNT_A from the person it shares with ACCOUNT_B (reverses a merge)."""
+    _regroup(ctx, "unmerge", account_a, account_b)
+
+
+def _regroup(ctx: Context, action: str, a: str, b: str) -> None:
+    from service.classify import Classifier
+    from service.identity import record, regroup
+    from service.store import Directory
+
+    with transaction(ctx.sessions) as session:
+        record(session, action, a, b)
+        tickets = regroup(session, ctx.config, Classifier(ctx.config, Directory(session)))
+    click.echo(f"{action}d {a} and {b}; attributed {tickets} tickets again")
 
 
 @cli.command()
@@ -285,6 +322,8 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except ConfigError as exc:
+        _fail(debug, str(exc), 2)
+    except IdentityError as exc:
         _fail(debug, str(exc), 2)
     except FatalError as exc:
         _fail(debug, str(exc), 1)

@@ -34,6 +34,9 @@ class SourceConfig:
     email: str | None = None
     token_env: str | None = None
     start: date | None = None
+    repos: tuple[str, ...] = ()  # GitHub: "owner/name"
+    org: str | None = None  # GitHub: every repository of the organisation
+    base_url: str | None = None  # GitHub Enterprise Server, e.g. https://ghe.example/api/v3
     origin: str = "config.toml"
 
     def token(self, environ: Mapping[str, str] = os.environ) -> str:
@@ -48,6 +51,14 @@ class SourceConfig:
 
 
 @dataclass(frozen=True)
+class PersonConfig:
+    """A `[[people]]` entry: accounts on several trackers that are one human."""
+
+    name: str
+    accounts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration; `path` is None for the built-in demo."""
 
@@ -56,6 +67,8 @@ class Config:
     organisations: tuple[Organisation, ...] = ()
     enrollments: tuple[Enrollment, ...] = ()
     sources: tuple[SourceConfig, ...] = ()
+    people: tuple[PersonConfig, ...] = ()
+    github_orgs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # organisation -> GitHub orgs
     phases: PhaseMap = field(default_factory=PhaseMap)
     kinds: KindMap = field(default_factory=KindMap)
     thresholds: Thresholds = field(default_factory=Thresholds)
@@ -119,7 +132,11 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
     _no_unknown(database, {"url"}, origin, "[database] ")
     url = _str(database, "url", origin, "[database] ", default=DEFAULT_DATABASE_URL)
 
-    organisations = tuple(_organisation(o, i, origin) for i, o in enumerate(_array(data, "organisations", origin), 1))
+    raw_organisations = _array(data, "organisations", origin)
+    organisations = tuple(_organisation(o, i, origin) for i, o in enumerate(raw_organisations, 1))
+    github_orgs = {o.name: tuple(_str_list(raw, "github_orgs", origin, f"[[organisations]] '{o.name}'"))
+                   for o, raw in zip(organisations, raw_organisations) if raw.get("github_orgs")}
+    people = tuple(_person(p, i, origin) for i, p in enumerate(_array(data, "people", origin), 1))
     enrollments = tuple(_enrollment(e, i, origin) for i, e in enumerate(_array(data, "enrollments", origin), 1))
     sources = tuple(_source(s, i, origin) for i, s in enumerate(_array(data, "sources", origin), 1))
     names = [s.name for s in sources]
@@ -157,6 +174,8 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
         organisations=organisations,
         enrollments=enrollments,
         sources=sources,
+        people=people,
+        github_orgs=github_orgs,
         phases=PhaseMap(phase_overrides),
         kinds=kind_map,
         thresholds=thresholds,
@@ -194,21 +213,42 @@ def _enrollment(raw: Any, index: int, origin: str) -> Enrollment:
     )
 
 
+def _person(raw: Any, index: int, origin: str) -> PersonConfig:
+    where = f"[[people]] #{index}"
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{origin}: {where} must be a table.")
+    _no_unknown(raw, {"name", "accounts"}, origin, f"{where} ")
+    name = _str(raw, "name", origin, f"{where} ")
+    accounts = _str_list(raw, "accounts", origin, f"[[people]] '{name}'")
+    for ref in accounts:
+        if ":" not in ref:
+            raise ConfigError(f"{origin}: [[people]] '{name}' key 'accounts' has '{ref}'; write accounts as 'jira:ID' or 'github:LOGIN'.")
+    if len(accounts) < 2:
+        raise ConfigError(f"{origin}: [[people]] '{name}' key 'accounts' must name at least two accounts to merge.")
+    return PersonConfig(name, tuple(accounts))
+
+
+_SOURCE_KEYS = {
+    "jira": {"name", "kind", "url", "deployment", "jql", "email", "token_env", "start"},
+    "github": {"name", "kind", "repos", "org", "base_url", "token_env", "start"},
+}
+
+
 def _source(raw: Any, index: int, origin: str) -> SourceConfig:
     where = f"[[sources]] #{index}"
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{origin}: {where} must be a table.")
-    _no_unknown(raw, {"name", "kind", "url", "deployment", "jql", "email", "token_env", "start"}, origin, f"{where} ")
     name = _str(raw, "name", origin, f"{where} ")
     where = f"[[sources]] '{name}'"
     kind = _str(raw, "kind", origin, f"{where} ")
     if kind not in SOURCE_KINDS:
         raise ConfigError(f"{origin}: {where} key 'kind' is '{kind}'; use one of {', '.join(SOURCE_KINDS)}.")
-    if kind != "jira":
-        raise ConfigError(f"{origin}: {where} key 'kind' is '{kind}', which this version cannot sync yet; only 'jira' is supported.")
-    url = _str(raw, "url", origin, f"{where} ").rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"{origin}: {where} key 'url' is '{url}'; it must start with https:// (or http://).")
+    _no_unknown(raw, _SOURCE_KEYS[kind], origin, f"{where} ")
+    token_env = _str(raw, "token_env", origin, f"{where} ")
+    start = _date(raw, "start", origin, where)
+    if kind == "github":
+        return _github_source(raw, name, where, origin, token_env, start)
+    url = _url(raw, "url", origin, where)
     deployment = _str(raw, "deployment", origin, f"{where} ", default="cloud")
     if deployment not in DEPLOYMENTS:
         raise ConfigError(f"{origin}: {where} key 'deployment' is '{deployment}'; use 'cloud' or 'server'.")
@@ -216,16 +256,36 @@ def _source(raw: Any, index: int, origin: str) -> SourceConfig:
     if deployment == "cloud" and not email:
         raise ConfigError(f"{origin}: {where} key 'email' is missing; Jira Cloud authenticates with the account's email and an API token.")
     return SourceConfig(
-        name=name,
-        kind=kind,
-        url=url,
-        deployment=deployment,
+        name=name, kind=kind, url=url, deployment=deployment,
         jql=_str(raw, "jql", origin, f"{where} ", default=""),
-        email=str(email) if email else None,
-        token_env=_str(raw, "token_env", origin, f"{where} "),
-        start=_date(raw, "start", origin, where),
-        origin=origin,
+        email=str(email) if email else None, token_env=token_env, start=start, origin=origin,
     )
+
+
+def _github_source(raw: Mapping[str, Any], name: str, where: str, origin: str, token_env: str,
+                   start: date | None) -> SourceConfig:
+    repos = _str_list(raw, "repos", origin, where)
+    for repo in repos:
+        if repo.count("/") != 1 or repo.startswith("/") or repo.endswith("/"):
+            raise ConfigError(f"{origin}: {where} key 'repos' has '{repo}'; write repositories as 'owner/name'.")
+    org = raw.get("org")
+    if org is not None and (not isinstance(org, str) or not org.strip()):
+        raise ConfigError(f"{origin}: {where} key 'org' must be a non-empty string.")
+    if bool(repos) == bool(org):
+        raise ConfigError(f"{origin}: {where} needs exactly one of 'repos' (a list of 'owner/name') or 'org'.")
+    base_url = _url(raw, "base_url", origin, where) if "base_url" in raw else None
+    return SourceConfig(
+        name=name, kind="github", url=base_url or "https://api.github.com", deployment="cloud",
+        token_env=token_env, start=start, repos=tuple(repos), org=org.strip() if org else None,
+        base_url=base_url, origin=origin,
+    )
+
+
+def _url(raw: Mapping[str, Any], key: str, origin: str, where: str) -> str:
+    url = _str(raw, key, origin, f"{where} ").rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{origin}: {where} key '{key}' is '{url}'; it must start with https:// (or http://).")
+    return url
 
 
 def _no_unknown(table: Mapping[str, Any], allowed: set[str], origin: str, where: str) -> None:

@@ -18,7 +18,8 @@ from service.classify import Classifier
 from service.config import Config
 from service.db import transaction
 from service.progress import Reporter
-from service.store import Directory, store_tickets
+from service.pipeline import store_and_attribute
+from service.store import Directory
 
 DEMO_SOURCE = "demo-jira"
 
@@ -97,8 +98,7 @@ def build_demo(
 
 def _store(session: Session, parsed: list[ParsedTicket], directory: Directory, classifier: Classifier,
            config: Config, result: IngestResult) -> None:
-    stored = store_tickets(session, parsed, directory, config.phases.phase)
-    attributed = classifier.attribute_stored(session, stored.stored)
-    result.tickets += stored.tickets
-    result.events += stored.events
-    result.attributions += attributed.attributions
+    page = store_and_attribute(session, parsed, directory, classifier, config)
+    result.tickets += page.tickets
+    result.events += page.events
+    result.attributions += page.attributions

@@ -60,6 +60,8 @@ class Account(Base):
     display_name: Mapped[str | None] = mapped_column(String(300))
     email: Mapped[str | None] = mapped_column(String(300))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    # The person created with the account; it returns there when an unmerge separates it.
+    home_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", name="fk_accounts_home_person_id"))
 
 
 class Ticket(Base):
@@ -131,3 +133,36 @@ class Attribution(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     rule: Mapped[str] = mapped_column(String(60))
     explanation: Mapped[str] = mapped_column(Text)
+
+
+class IdentityAction(Base):
+    """A person's explicit `people merge` / `unmerge` of two accounts, replayed in order."""
+
+    __tablename__ = "identity_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(10))  # merge | unmerge
+    account_a: Mapped[str] = mapped_column(String(250))  # account refs, "jira:…", "github:…"
+    account_b: Mapped[str] = mapped_column(String(250))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TicketLink(Base):
+    """A ticket (a pull request) that says it works on another: "fixes #12", "PAY-123"."""
+
+    __tablename__ = "ticket_links"
+    __table_args__ = (UniqueConstraint("ticket_id", "target_key", name="uq_ticket_links_ticket_target"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    target_key: Mapped[str] = mapped_column(String(200), index=True)
+
+
+class GitHubMember(Base):
+    """Membership of a GitHub organisation, read at sync time for `github_orgs` affiliation."""
+
+    __tablename__ = "github_members"
+
+    org: Mapped[str] = mapped_column(String(200), primary_key=True)
+    login: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())

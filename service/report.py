@@ -70,17 +70,19 @@ def _blank(value: object) -> object:
 
 @dataclass(frozen=True)
 class PersonRow:
-    account: str
+    account: str  # the person's most active account
     name: str | None
     email: str | None
     organisation: str | None
     side: str
     activity: int
     last_active: datetime | None
+    accounts: tuple[str, ...] = ()  # every account of the person, most active first
 
 
 def people(session: Session, config: Config, unaffiliated_only: bool = False) -> list[PersonRow]:
-    """Accounts with their organisation (as of their last act) and activity, most active first."""
+    """People (merged accounts counted once) with their organisation as of their last act and
+    their activity, most active first."""
     e = EVENTS.c
     activity = (
         select(e.actor_id, func.count().label("n"), func.max(e.at).label("last"))
@@ -88,22 +90,39 @@ def people(session: Session, config: Config, unaffiliated_only: bool = False) ->
     )
     c = ACCOUNTS.c
     rows = session.execute(
-        select(c.tracker, c.external_id, c.display_name, c.email,
+        select(c.person_id, c.tracker, c.external_id, c.display_name, c.email,
                func.coalesce(activity.c.n, 0), activity.c.last)
         .outerjoin(activity, activity.c.actor_id == c.id)
     )
+    by_person: dict[int, list[Any]] = {}
+    for row in rows:
+        by_person.setdefault(row[0], []).append(row)
     affiliator = config.affiliator()
     now = datetime.now(timezone.utc)
     result = []
-    for tracker, external_id, name, email, n, last in rows:
-        ref = f"{tracker}:{external_id}"
-        last_at = last.replace(tzinfo=timezone.utc) if last is not None and last.tzinfo is None else last
-        aff = affiliator.affiliate(ref, email, last_at or now)
+    for accounts in by_person.values():
+        accounts.sort(key=lambda r: (-r[5], f"{r[1]}:{r[2]}"))
+        refs = tuple(f"{r[1]}:{r[2]}" for r in accounts)
+        lasts = [_aware(r[6]) for r in accounts if r[6] is not None]
+        last = max(lasts) if lasts else None
+        aff = None
+        for r, ref in zip(accounts, refs):
+            aff = affiliator.affiliate(ref, r[4], last or now)
+            if aff.side != "unknown":
+                break
+        assert aff is not None
         if unaffiliated_only and aff.side != "unknown":
             continue
-        result.append(PersonRow(ref, name, email, aff.organisation, aff.side, n, last_at))
+        email = next((r[4] for r in accounts if r[4]), None)
+        name = next((r[3] for r in accounts if r[3]), None)
+        result.append(PersonRow(refs[0], name, email, aff.organisation, aff.side,
+                                sum(r[5] for r in accounts), last, refs))
     result.sort(key=lambda p: (-p.activity, p.account))
     return result
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 @dataclass(frozen=True)

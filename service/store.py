@@ -92,6 +92,13 @@ class Directory:
     def __init__(self, session: Session) -> None:
         self.by_ref: dict[str, KnownAccount] = {}
         self.by_id: dict[int, KnownAccount] = {}
+        self.reload(session)
+
+    def reload(self, session: Session) -> None:
+        """Read every account again (after people were regrouped)."""
+        self.by_ref.clear()
+        self.by_id.clear()
+        self._siblings: dict[int, list[KnownAccount]] | None = None
         rows = session.execute(
             select(ACCOUNTS.c.id, ACCOUNTS.c.person_id, ACCOUNTS.c.tracker, ACCOUNTS.c.external_id,
                    ACCOUNTS.c.display_name, ACCOUNTS.c.email)
@@ -103,12 +110,21 @@ class Directory:
     def _remember(self, known: KnownAccount) -> None:
         self.by_ref[known.ref] = known
         self.by_id[known.id] = known
+        self._siblings = None
+
+    def accounts_of(self, person_id: int) -> list[KnownAccount]:
+        """Every account of one person (one when nothing was merged)."""
+        if self._siblings is None:
+            self._siblings = {}
+            for known in self.by_id.values():
+                self._siblings.setdefault(known.person_id, []).append(known)
+        return self._siblings.get(person_id, [])
 
     def id_of(self, ref: str | None) -> int | None:
         known = self.by_ref.get(ref) if ref else None
         return known.id if known else None
 
-    def ensure(self, session: Session, accounts: Iterable[AccountRecord]) -> None:
+    def ensure(self, session: Session, accounts: Iterable[AccountRecord]) -> int:
         """Insert accounts not seen before (each with a person of its own); refresh names and emails."""
         incoming: dict[str, AccountRecord] = {}
         for account in accounts:
@@ -129,7 +145,7 @@ class Directory:
                 changed,
             )
         if not new:
-            return
+            return 0
         person_ids = session.execute(
             PEOPLE.insert().returning(PEOPLE.c.id, sort_by_parameter_order=True),
             [{"name": a.display_name} for a in new],
@@ -138,7 +154,7 @@ class Directory:
             dialect_insert(session, ACCOUNTS).on_conflict_do_nothing(),
             [
                 {"tracker": a.tracker, "external_id": a.external_id, "display_name": a.display_name,
-                 "email": a.email, "person_id": pid}
+                 "email": a.email, "person_id": pid, "home_person_id": pid}
                 for a, pid in zip(new, person_ids)
             ],
         )
@@ -149,6 +165,7 @@ class Directory:
                     ACCOUNTS.c.tracker == a.tracker, ACCOUNTS.c.external_id == a.external_id)
             ).one()
             self._remember(KnownAccount(row.id, row.person_id, a.ref, a.display_name, a.email))
+        return len(new)
 
 
 def _richer(a: AccountRecord, b: AccountRecord) -> AccountRecord:
@@ -163,6 +180,7 @@ class StoreResult:
     tickets: int = 0
     events: int = 0
     skipped_stale: int = 0
+    new_accounts: int = 0
     stored: list[tuple[int, ParsedTicket]] = field(default_factory=list)
 
     @property
@@ -184,7 +202,7 @@ def store_tickets(
         key = (item.ticket.source, item.ticket.external_id)
         if key not in latest or item.ticket.updated > latest[key].ticket.updated:
             latest[key] = item
-    directory.ensure(session, (a for item in latest.values() for a in item.accounts))
+    result.new_accounts = directory.ensure(session, (a for item in latest.values() for a in item.accounts))
 
     existing: dict[tuple[str, str], tuple[int, Any]] = {}
     by_source: dict[str, list[str]] = {}

@@ -8,20 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.classify import Classifier
 from service.config import Config, SourceConfig
 from service.db import transaction
-from service.models import SyncState
+from service.models import GitHubMember, SyncState
 from service.progress import Reporter
-from service.store import Directory, store_tickets
-
-if TYPE_CHECKING:
-    from connectors.jira import JiraConnector
+from service.pipeline import store_and_attribute
+from service.store import Directory
 
 
 @dataclass(slots=True)
@@ -50,8 +48,18 @@ def advance_bookmark(session: Session, source: str, bookmark: datetime) -> None:
         state.updated_at = now
 
 
-def make_connector(source: SourceConfig, config: Config, reporter: Reporter | None = None) -> JiraConnector:
+def make_connector(source: SourceConfig, config: Config, reporter: Reporter | None = None) -> Any:
     """The connector for a configured source; reads its token from the environment now."""
+    if source.kind == "github":
+        from connectors.github import GitHubConnector
+
+        return GitHubConnector(
+            source.name, repos=list(source.repos) or None, org=source.org, token=source.token(),
+            token_env=source.token_env or "", base_url=source.base_url, start=source.start,
+            kind_of=config.kinds.kind,
+            on_wait=reporter.waiting if reporter else None,
+            on_progress=reporter.progress if reporter else None,
+        )
     from connectors.jira import JiraConnector
 
     return JiraConnector(
@@ -69,9 +77,23 @@ def make_connector(source: SourceConfig, config: Config, reporter: Reporter | No
     )
 
 
+
+def refresh_github_members(session: Session, config: Config, connector: Any) -> int:
+    """Read the members of the GitHub organisations named by `github_orgs`, for affiliation."""
+    orgs = {gh for names in config.github_orgs.values() for gh in names}
+    now = datetime.now(timezone.utc)
+    count = 0
+    for org in sorted(orgs):
+        logins = connector.org_members(org)
+        session.execute(delete(GitHubMember).where(GitHubMember.org == org))
+        session.add_all(GitHubMember(org=org, login=login, seen_at=now) for login in dict.fromkeys(logins))
+        count += len(logins)
+    return count
+
+
 def sync_source(
     factory: sessionmaker[Session], config: Config, source: SourceConfig,
-    reporter: Reporter | None = None, connector: JiraConnector | None = None,
+    reporter: Reporter | None = None, connector: Any = None,
 ) -> SyncResult:
     """Sync one source from its bookmark to now."""
     connector = connector or make_connector(source, config, reporter)
@@ -79,18 +101,21 @@ def sync_source(
     with factory() as session:
         bookmark = read_bookmark(session, source.name)
         directory = Directory(session)
+    if source.kind == "github" and config.github_orgs:
+        with transaction(factory) as session:
+            refresh_github_members(session, config, connector)
     classifier = Classifier(config, directory)
     try:
         for page in connector.pages(bookmark):
             with transaction(factory) as session:
-                stored = store_tickets(session, page.tickets, directory, config.phases.phase)
-                attributed = classifier.attribute_stored(session, stored.stored)
-                advance_bookmark(session, source.name, page.bookmark)
+                stored = store_and_attribute(session, page.tickets, directory, classifier, config)
+                if page.bookmark is not None:  # None: this page must not move the bookmark
+                    advance_bookmark(session, source.name, page.bookmark)
             result.pages += 1
             result.tickets += stored.tickets
             result.events += stored.events
-            result.attributions += attributed.attributions
-            result.bookmark = page.bookmark
+            result.attributions += stored.attributions
+            result.bookmark = page.bookmark or result.bookmark
     finally:
         result.requests = connector.requests
     return result

@@ -41,7 +41,7 @@ def transition(n: int, hours: float, actor: str | None, old: str, new: str) -> E
 
 def parsed(t: Ticket, events: list[Event], accounts: list[Account] | None = None) -> ParsedTicket:
     refs = {t.reporter} | {e.actor for e in events}
-    known = accounts or [Account("jira", r.split(":", 1)[1], r.split(":", 1)[1].title()) for r in refs if r]
+    known = accounts or [Account(r.split(":", 1)[0], r.split(":", 1)[1], r.split(":", 1)[1].title()) for r in refs if r]
     created = [Event("created", "created", t.created, t.reporter)]
     return ParsedTicket(t, known, created + events)
 

@@ -10,16 +10,17 @@ from service.classify import Classifier, classify_all
 from service.db import transaction
 from service.models import Account as AccountRow
 from service.models import Attribution, Event, Ticket
-from service.store import Directory, store_tickets
+from service.pipeline import store_and_attribute
+from service.store import Directory
 from tests.service.builders import at, bug_through_qa, parsed, ticket, transition
 
 
 def ingest(sessions, config, items):
+    """Store and attribute one page as every ingestion path does."""
     with transaction(sessions) as session:
         directory = Directory(session)
-        stored = store_tickets(session, items, directory, config.phases.phase)
-        Classifier(config, directory).attribute_stored(session, stored.stored)
-    return stored
+        classifier = Classifier(config, directory)
+        return store_and_attribute(session, items, directory, classifier, config)
 
 
 def count(session, model) -> int:

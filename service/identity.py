@@ -1,0 +1,119 @@
+"""One person behind several accounts: merges by equal email, by `[[people]]`, and by hand.
+
+People are recomputed from scratch, so every merge is reversible and nothing is lost: each
+account keeps its own history and the person it was created with (`home_person_id`), and a
+person is just the group its accounts currently form. The order of evidence: equal email
+addresses, then `[[people]]` in the configuration, then `people merge` / `unmerge` replayed
+in the order they were given (so a person's explicit word has the last say).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from service.config import Config
+from service.models import Account, Attribution, IdentityAction, Person
+from service.store import Directory
+
+if TYPE_CHECKING:
+    from service.classify import Classifier
+
+
+class IdentityError(Exception):
+    """A merge or unmerge that cannot be done; the message says why in one sentence."""
+
+
+@dataclass(slots=True)
+class _Row:
+    id: int
+    ref: str
+    email: str | None
+    home: int
+    person: int
+
+
+def recompute_people(session: Session, config: Config, directory: Directory | None = None) -> set[int]:
+    """Regroup accounts into people; returns the people that gained or lost an account."""
+    rows = [
+        _Row(a.id, f"{a.tracker}:{a.external_id}", (a.email or "").strip().lower() or None,
+             a.home_person_id or a.person_id, a.person_id)
+        for a in session.execute(select(Account.id, Account.tracker, Account.external_id, Account.email,
+                                        Account.home_person_id, Account.person_id))
+    ]
+    group: dict[str, set[str]] = {r.ref: {r.ref} for r in rows}
+
+    def join(a: str, b: str) -> None:
+        if a in group and b in group and group[a] is not group[b]:
+            merged = group[a] | group[b]
+            for ref in merged:
+                group[ref] = merged
+
+    by_email: dict[str, str] = {}
+    for r in rows:
+        if r.email:
+            join(by_email.setdefault(r.email, r.ref), r.ref)
+    names: dict[str, str] = {}
+    for person in config.people:
+        for ref in person.accounts:
+            join(person.accounts[0], ref)
+            names[ref] = person.name
+    for action in session.scalars(select(IdentityAction).order_by(IdentityAction.id)):
+        if action.action == "merge":
+            join(action.account_a, action.account_b)
+        elif action.account_a in group and action.account_b in group[action.account_a]:
+            group[action.account_a].discard(action.account_a)
+            group[action.account_a] = {action.account_a}
+
+    home = {r.ref: r.home for r in rows}
+    changed = []
+    touched: set[int] = set()
+    for r in rows:
+        person = min(home[ref] for ref in group[r.ref])
+        if person != r.person:
+            changed.append({"b_id": r.id, "person_id": person})
+            touched.update((person, r.person))
+    if changed:
+        session.connection().execute(update(Account).where(Account.id == bindparam("b_id")), changed)
+    for ref, name in names.items():
+        if ref in home:
+            person = min(home[m] for m in group[ref])
+            session.execute(update(Person).where(Person.id == person).values(name=name))
+    if directory is not None:
+        directory.reload(session)
+    return touched
+
+
+def affected_tickets(session: Session, person_ids: set[int]) -> list[int]:
+    """Tickets attributed to these people: after a regroup their attributions are recomputed
+    (a merge may fold two rows into one; an unmerge may bring back an act a merge had folded)."""
+    ids: set[int] = set()
+    people = sorted(person_ids)
+    for start in range(0, len(people), 500):
+        chunk = people[start:start + 500]
+        ids.update(session.scalars(select(Attribution.ticket_id).where(Attribution.person_id.in_(chunk)).distinct()))
+    return sorted(ids)
+
+
+def record(session: Session, action: str, a: str, b: str) -> None:
+    """Record a `people merge` or `unmerge` of two known accounts."""
+    if a == b:
+        raise IdentityError(f"cannot {action} {a} with itself.")
+    known = set(session.scalars(select(Account.tracker + ":" + Account.external_id).where(
+        (Account.tracker + ":" + Account.external_id).in_([a, b]))))
+    for ref in (a, b):
+        if ref not in known:
+            raise IdentityError(f"no account {ref} has been seen; write accounts as they appear in `partnerscope people`.")
+    session.add(IdentityAction(action=action, account_a=a, account_b=b, at=datetime.now(timezone.utc)))
+    session.flush()
+
+
+def regroup(session: Session, config: Config, classifier: Classifier) -> int:
+    """Recompute people and attribute again every ticket the change touches; returns how many."""
+    touched = recompute_people(session, config, classifier.directory)
+    tickets = affected_tickets(session, touched) if touched else []
+    classifier.reclassify(session, tickets)
+    return len(tickets)

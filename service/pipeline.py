@@ -1,0 +1,35 @@
+"""The step every ingestion path shares: store a page, regroup people if needed, attribute."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from connectors.records import ParsedTicket
+from service.classify import Classifier
+from service.config import Config
+from service.identity import affected_tickets, recompute_people
+from service.store import Directory, store_tickets
+
+
+@dataclass(slots=True)
+class PageResult:
+    tickets: int = 0
+    events: int = 0
+    attributions: int = 0
+    skipped_stale: int = 0  # copies older than (or as old as) the stored ones
+
+
+def store_and_attribute(session: Session, parsed: list[ParsedTicket], directory: Directory,
+                        classifier: Classifier, config: Config) -> PageResult:
+    """Upsert one page and (re-)attribute what it changed, in the caller's transaction."""
+    stored = store_tickets(session, parsed, directory, config.phases.phase)
+    if stored.new_accounts:
+        # A new account may be a known person's (same email, [[people]], an earlier merge):
+        # then tickets attributed to the old grouping are attributed again.
+        touched = recompute_people(session, config, directory)
+        if touched:
+            fresh = set(stored.ticket_ids)
+            classifier.reclassify(session, [t for t in affected_tickets(session, touched) if t not in fresh])
+    attributed = classifier.attribute_stored(session, stored.stored)
+    return PageResult(stored.tickets, stored.events, attributed.attributions, stored.skipped_stale)
