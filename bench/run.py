@@ -201,6 +201,8 @@ def main() -> None:
     parser.add_argument("--report-runs", type=int, default=40)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
     args = parser.parse_args()
+    if args.perceval:
+        args.perceval = os.path.abspath(args.perceval)  # the cases run in a scratch directory
     cases = set(args.cases.split(","))
     results: dict[str, Any] = {}
     started = time.monotonic()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ ACCOUNTS: Table = models.Account.__table__  # type: ignore[assignment]
 PEOPLE: Table = models.Person.__table__  # type: ignore[assignment]
 TICKETS: Table = models.Ticket.__table__  # type: ignore[assignment]
 EVENTS: Table = models.Event.__table__  # type: ignore[assignment]
+LINKS: Table = models.TicketLink.__table__  # type: ignore[assignment]
 EVENT_COLUMNS = ("ticket_id", "external_id", "kind", "at", "actor_id", "field", "from_value", "to_value")
 
 
@@ -257,9 +258,18 @@ def store_tickets(
     # A concurrent writer (webhook beside a sync) may have stored some meanwhile: skip those.
     bulk_insert(session, EVENTS, EVENT_COLUMNS, event_rows, skip_conflicts=True)
     result.events = len(event_rows)
+    _store_links(session, id_by_item, [tid for tid, _ in updates])
     result.tickets = len(id_by_item)
     result.stored = id_by_item
     return result
+
+
+def _store_links(session: Session, stored: list[tuple[int, ParsedTicket]], updated_ids: list[int]) -> None:
+    """Keep each ticket's links ("fixes #12", "PAY-123") as its newest copy states them."""
+    for chunk in _chunks(updated_ids, 500):
+        session.execute(delete(LINKS).where(LINKS.c.ticket_id.in_(chunk)))
+    rows = [(tid, key) for tid, item in stored for key in dict.fromkeys(item.links)]
+    bulk_insert(session, LINKS, ("ticket_id", "target_key"), rows, skip_conflicts=True)
 
 
 def _ticket_row(item: ParsedTicket, directory: Directory, phase_of: Callable[[str], str | None]) -> dict[str, Any]:
