@@ -1,9 +1,12 @@
 """Who performed which responsibility on a ticket, with the event each attribution rests on.
 
-`attribute` applies the default rules to one ticket and its history. Every attribution names
-its rule and carries a one-line explanation, so each number in a report drills down to the
-acts behind it. Statuses without a phase trigger nothing: they are listed by
-`unmapped_statuses`, never guessed. The rules run over every ticket in the database, so
+`attribute` applies the default rules to one ticket and its history; `attribute_linked` adds
+what the pull requests that link to it did (their approvals and merges). Every attribution
+names its rule and carries a one-line explanation, so each number in a report drills down to
+the acts behind it. Jira tickets follow their workflow: statuses without a phase trigger
+nothing, they are listed by `unmapped_statuses`, never guessed. GitHub tickets have no
+workflow, so their own rules (`analytics.github_rules`) read labels, reviews, closing reasons,
+merges, deployments and releases instead. The rules run over every ticket in the database, so
 each ticket costs one sort and one pass over its events.
 """
 from __future__ import annotations
@@ -13,18 +16,24 @@ from datetime import datetime, timezone
 from operator import attrgetter
 from typing import Callable, Iterable, Sequence
 
+from analytics.github_rules import RuleSettings, github_acts, is_github, linked_acts, split_event_id
 from analytics.phases import PhaseMap
 from connectors.records import Event, Ticket
+
+__all__ = ["ROLES", "Attribution", "RuleSettings", "attribute", "attribute_linked", "split_event_id",
+           "unmapped_statuses"]
 
 ROLES = ("detect", "investigate", "specify", "test", "accept", "deploy", "resolve", "improve", "prioritise")
 
 DEFECT_KINDS = frozenset({"bug", "incident"})
 SCOPE_KINDS = frozenset({"feature", "improvement", "task"})
 SPEC_FIELDS = frozenset({"summary", "description"})
+GITHUB_SPEC_FIELDS = SPEC_FIELDS | {"title"}  # GitHub's "renamed" event edits the title
 PRIORITY_FIELDS = frozenset({"priority", "rank"})
 
 _ROLE_ORDER = {role: i for i, role in enumerate(ROLES)}
 _ORDER = attrgetter("at", "external_id")
+_DEFAULT_SETTINGS = RuleSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +42,7 @@ class Attribution:
 
     role: str
     actor: str  # account ref
-    event_id: str | None  # the Event.external_id it rests on
+    event_id: str | None  # the Event.external_id it rests on; "<PR key>:<id>" for a linked PR's act
     at: datetime
     rule: str
     explanation: str
@@ -56,7 +65,7 @@ def _reprioritised(e: Event) -> str:
 
 
 class _Collector:
-    """Keeps the first act per (role, actor) and names people only for the acts it keeps."""
+    """Keeps the earliest act per (role, actor) and names people only for the acts it keeps."""
 
     __slots__ = ("found", "describe")
 
@@ -66,7 +75,12 @@ class _Collector:
 
     def add(self, role: str, actor: str | None, event: str | None, at: datetime, rule: str,
             explain: Callable[[str], str]) -> None:
-        if not actor or (role, actor) in self.found:
+        if not actor:
+            return
+        known = self.found.get((role, actor))
+        # Each rule adds in time order; a later rule (a linked pull request's acts) may still
+        # hold an earlier act, and the earliest one is the evidence. Ties keep the first added.
+        if known is not None and known.at <= at:
             return
         self.found[(role, actor)] = Attribution(role, actor, event, at, rule, explain(self.describe(actor)))
 
@@ -80,26 +94,58 @@ def attribute(
     phases: PhaseMap,
     *,
     describe: Callable[[str], str] | None = None,
+    settings: RuleSettings | None = None,
 ) -> list[Attribution]:
-    """Apply the default rules to one ticket; one attribution per (role, actor), the first act kept."""
-    ordered = sorted(events, key=_ORDER)
-    out = _Collector(describe or (lambda ref: ref))
-    phase = phases.phase
+    """Apply the default rules to one ticket; one attribution per (role, actor), the earliest act kept."""
+    out = _Collector(describe or _as_is)
+    _own_acts(ticket, sorted(events, key=_ORDER), phases, settings or _DEFAULT_SETTINGS, None, out)
+    return out.result()
+
+
+def attribute_linked(
+    ticket: Ticket,
+    events: Sequence[Event],
+    linked_prs: Sequence[tuple[Ticket, Sequence[Event]]],
+    phases: PhaseMap,
+    *,
+    describe: Callable[[str], str] | None = None,
+    settings: RuleSettings | None = None,
+) -> list[Attribution]:
+    """`attribute`, plus the approvals (test) and merges (resolve) of the pull requests that link to the ticket.
+
+    `linked_prs` are the pull requests whose `ParsedTicket.links` name this ticket, with their
+    events. Their acts rest on an event of another ticket, so `event_id` is
+    `<PR key>:<PR event id>` (`acme/shop#12:r123`; `split_event_id` takes it apart). A
+    person who both approved a linked PR and added a verification label still gets one test
+    attribution, the earliest. The first linked PR's opening also ends co-specification: work
+    on the ticket has started. Deployments are not carried over (see `github_rules.linked_acts`).
+    """
+    out = _Collector(describe or _as_is)
+    started = min((pr.created for pr, _ in linked_prs if pr.key != ticket.key), default=None)
+    _own_acts(ticket, sorted(events, key=_ORDER), phases, settings or _DEFAULT_SETTINGS, started, out)
+    for pr, pr_events in linked_prs:
+        linked_acts(ticket, pr, sorted(pr_events, key=_ORDER), out)
+    return out.result()
+
+
+def _as_is(ref: str) -> str:
+    return ref
+
+
+def _own_acts(ticket: Ticket, ordered: list[Event], phases: PhaseMap, settings: RuleSettings,
+              started: datetime | None, out: _Collector) -> None:
+    """The rules over the ticket's own history; `started` is when linked development began, if known."""
     kind = ticket.kind
     defect = kind in DEFECT_KINDS
     scope = kind in SCOPE_KINDS
     improvement = kind == "improvement"
+    github = is_github(ticket)
 
     created: Event | None = None
-    assigns: list[Event] = []
-    transitions: list[tuple[int, Event, str | None, str | None]] = []  # (position, event, from, to phase)
-    for position, e in enumerate(ordered):
-        if e.kind == "transition":
-            transitions.append((position, e, phase(e.from_value), phase(e.to_value)))
-        elif e.kind == "assign":
-            assigns.append(e)
-        elif e.kind == "created" and created is None:
+    for e in ordered:
+        if e.kind == "created":
             created = e
+            break
 
     created_id = created.external_id if created else None
     if defect:
@@ -109,7 +155,55 @@ def attribute(
         out.add("improve", ticket.reporter, created_id, ticket.created, "proposes",
                 lambda name: f"proposed improvement {ticket.key} on {_day(ticket.created)}")
 
-    develop_at: int | None = None  # position of the first move into development
+    if github:
+        # GitHub's open/closed transitions carry no phase; the default map's "Open"/"Closed"
+        # (Jira names) must not turn every closure, "not planned" included, into a resolution.
+        develop_at = github_acts(ticket, ordered, out, settings, defect=defect)
+        spec_fields = GITHUB_SPEC_FIELDS
+    else:
+        develop_at = _workflow_acts(ticket, ordered, phases, defect, out)
+        spec_fields = SPEC_FIELDS
+
+    if scope:
+        cutoff = develop_at if develop_at is not None else len(ordered)
+        if created is None:
+            # No creation event in the history: the reporter still created the ticket.
+            out.add("specify", ticket.reporter, None, ticket.created, "co-specifies",
+                    lambda name: f"created {kind} {ticket.key} by {name} on {_day(ticket.created)}")
+        for e in ordered[:cutoff]:
+            if started is not None and e.at >= started:
+                break
+            if e.kind == "created":
+                out.add("specify", e.actor, e.external_id, e.at, "co-specifies",
+                        lambda name, e=e: f"created {kind} {ticket.key} by {name} on {_day(e.at)}")
+            elif e.kind == "comment":
+                out.add("specify", e.actor, e.external_id, e.at, "co-specifies",
+                        lambda name, e=e: f"commented by {name} on {_day(e.at)}, before development started")
+            elif e.kind == "field" and e.field and e.field.casefold() in spec_fields:
+                out.add("specify", e.actor, e.external_id, e.at, "co-specifies",
+                        lambda name, e=e: f"edited the {e.field.lower()} by {name} on {_day(e.at)}, "
+                                          "before development started")
+
+    if improvement:
+        for e in ordered:
+            if e.kind == "field" and e.field and e.field.casefold() in PRIORITY_FIELDS:
+                out.add("prioritise", e.actor, e.external_id, e.at, "prioritises",
+                        lambda name, e=e: f"{_reprioritised(e)} by {name} on {_day(e.at)}")
+
+
+def _workflow_acts(ticket: Ticket, ordered: list[Event], phases: PhaseMap, defect: bool,
+                   out: _Collector) -> int | None:
+    """The phase-based rules (Jira); returns the position of the first move into development."""
+    phase = phases.phase
+    assigns: list[Event] = []
+    transitions: list[tuple[int, Event, str | None, str | None]] = []  # (position, event, from, to phase)
+    for position, e in enumerate(ordered):
+        if e.kind == "transition":
+            transitions.append((position, e, phase(e.from_value), phase(e.to_value)))
+        elif e.kind == "assign":
+            assigns.append(e)
+
+    develop_at: int | None = None
     resolved = False
     for position, e, source, target in transitions:
         if target == "develop" and develop_at is None:
@@ -130,31 +224,7 @@ def attribute(
 
     if defect:
         _investigator(ticket, transitions, assigns, phase, out)
-
-    if scope:
-        cutoff = develop_at if develop_at is not None else len(ordered)
-        if created is None:
-            # No creation event in the history: the reporter still created the ticket.
-            out.add("specify", ticket.reporter, None, ticket.created, "co-specifies",
-                    lambda name: f"created {kind} {ticket.key} by {name} on {_day(ticket.created)}")
-        for e in ordered[:cutoff]:
-            if e.kind == "created":
-                out.add("specify", e.actor, e.external_id, e.at, "co-specifies",
-                        lambda name, e=e: f"created {kind} {ticket.key} by {name} on {_day(e.at)}")
-            elif e.kind == "comment":
-                out.add("specify", e.actor, e.external_id, e.at, "co-specifies",
-                        lambda name, e=e: f"commented by {name} on {_day(e.at)}, before development started")
-            elif e.kind == "field" and e.field and e.field.casefold() in SPEC_FIELDS:
-                out.add("specify", e.actor, e.external_id, e.at, "co-specifies",
-                        lambda name, e=e: f"edited the {e.field.lower()} by {name} on {_day(e.at)}, "
-                                          "before development started")
-
-    if improvement:
-        for e in ordered:
-            if e.kind == "field" and e.field and e.field.casefold() in PRIORITY_FIELDS:
-                out.add("prioritise", e.actor, e.external_id, e.at, "prioritises",
-                        lambda name, e=e: f"{_reprioritised(e)} by {name} on {_day(e.at)}")
-    return out.result()
+    return develop_at
 
 
 def _investigator(

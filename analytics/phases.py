@@ -10,7 +10,12 @@ from typing import Iterable, Mapping
 
 PHASES = ("backlog", "specify", "investigate", "develop", "review", "test", "accept", "release", "deployed", "done")
 
-KINDS = ("bug", "incident", "improvement", "feature", "task", "pull_request", "other")
+KINDS = ("bug", "incident", "improvement", "feature", "task", "pull_request", "deployment", "other")
+
+#: Record types whose kind is structural, whatever their labels say: a GitHub pull request is
+#: a pull request even when labelled "bug", and a repository's deployments pseudo-ticket is
+#: no issue at all (connectors.github_parse sets these type names).
+FIXED_KINDS: Mapping[str, str] = {"Pull request": "pull_request", "Deployment": "deployment"}
 
 DEFAULT_STATUS_PHASES: Mapping[str, str] = {
     "Backlog": "backlog",
@@ -51,6 +56,7 @@ DEFAULT_STATUS_PHASES: Mapping[str, str] = {
     "Cancelled": "done",
     "Rejected": "done",
     "Duplicate": "done",
+    "Merged": "done",  # a GitHub pull request's state
 }
 
 #: Issue type names (Jira) → kind.
@@ -149,6 +155,9 @@ class KindMap:
 
     def kind(self, type_name: str | None, labels: Iterable[str] = ()) -> str:
         """The kind of a ticket: its first mapped label, else its type, else "other"."""
+        fixed = FIXED_KINDS.get(type_name or "")
+        if fixed is not None:
+            return fixed
         for label in labels:
             if label:
                 found = self._labels.get(_key(label))

@@ -344,6 +344,8 @@ def parse_repository_activity(
                                 parse_datetime(status.get("created_at"), f"deployment status {status_id} time"),
                                 accounts.user(status.get("creator")),
                                 field=_str_or_none(status.get("environment")) or environment,
+                                # which deployment this status is of, so the rules pair them exactly
+                                from_value=f"d{deployment_id}",
                                 to_value=_str_or_none(status.get("state"))))
     for position, release in enumerate(releases):
         if not isinstance(release, dict):

@@ -23,7 +23,7 @@ from requests import exceptions as http_errors
 from requests.adapters import HTTPAdapter
 
 from connectors.errors import FatalError, RetriableError, SkippableError
-from connectors.jira_parse import KindOf, comments_of, histories_of, parse_issue
+from connectors.jira_parse import KindOf, comments_of, histories_of, parse_datetime, parse_issue
 from connectors.records import ParsedTicket
 from connectors.retry import OnWait, RetryPolicy, Sleep, call_with_retries, parse_retry_after
 
@@ -34,7 +34,8 @@ SEARCH_FIELDS = (
     "summary,issuetype,status,project,reporter,creator,assignee,created,updated,"
     "resolutiondate,labels,priority,comment,description"
 )
-BULK_CHANGELOG_ISSUES = 1000  # per request, documented limit of changelog/bulkfetch
+BULK_CHANGELOG_ISSUES = 1000  # issues per request, documented limit of changelog/bulkfetch
+BULK_CHANGELOG_PAGE = 10000  # histories per answer, the documented maximum of its maxResults
 COMMENT_PAGE = 100
 # A JQL time without a known zone is read in the account's zone, which is at most 14 h from UTC.
 _WIDEST_UTC_OFFSET = timedelta(hours=14)
@@ -110,6 +111,17 @@ def _changelog_truncated(raw: dict[str, Any]) -> bool:
         return False
     limit = changelog.get("maxResults")
     return changelog["total"] > len(histories_of(raw)) or (isinstance(limit, int) and limit < changelog["total"])
+
+
+def _oldest_update(issues: list[dict[str, Any]]) -> datetime | None:
+    """The earliest `updated` among raw issues (None when none has a readable one)."""
+    times = []
+    for raw in issues:
+        try:
+            times.append(parse_datetime((raw.get("fields") or {}).get("updated"), "updated"))
+        except SkippableError:
+            continue
+    return min(times) if times else None
 
 
 def _comments_truncated(raw: dict[str, Any]) -> bool:
@@ -205,22 +217,49 @@ class JiraConnector:
     # -- paging -------------------------------------------------------------------------------
 
     def pages(self, bookmark: datetime | None) -> Iterator[JiraPage]:
-        """Complete pages of tickets updated since `bookmark` (less the overlap), oldest first."""
+        """Complete pages of tickets updated since `bookmark` (less the overlap), oldest first.
+
+        On Cloud, issues whose embedded changelog was cut short wait, across search pages, for
+        one bulk changelog request for up to 1000 of them: a few long-lived issues in every page
+        would otherwise cost a request per page. While some wait, the bookmark stays just below
+        the oldest of them, so a crash in between refetches them and loses nothing.
+        """
         since, zone = self._bound(bookmark)
         total = self._approximate_count(jql_filter(self.jql, since, zone)) if self.cloud else None
         high = _utc(bookmark) if bookmark is not None else None
+        yielded = high
         done = 0
+        waiting: list[dict[str, Any]] = []
         for issues, page_total in self._search(incremental_jql(self.jql, since, zone)):
             total = page_total if page_total is not None else total
-            tickets, skipped = self._parse(self._complete(issues))
             done += len(issues)
+            if self.cloud:
+                late = {id(raw) for raw in issues if raw.get("id") is not None and _changelog_truncated(raw)}
+                waiting.extend(raw for raw in issues if id(raw) in late)
+                issues = [raw for raw in issues if id(raw) not in late]
+            tickets, skipped = self._parse(self._complete(issues))
+            if len(waiting) >= BULK_CHANGELOG_ISSUES:
+                more, more_skipped = self._parse(self._complete(waiting))
+                tickets, skipped, waiting = tickets + more, skipped + more_skipped, []
             total = max(total, done) if total is not None else None  # Cloud's count is approximate
             if tickets:
                 newest = max(parsed.ticket.updated for parsed in tickets)
-                high = newest if high is None else max(high, newest)  # never backwards
-                yield JiraPage(tickets, high, total, skipped)
+                high = newest if high is None else max(high, newest)
+                mark = high
+                oldest_waiting = _oldest_update(waiting)
+                if oldest_waiting is not None and oldest_waiting <= mark:
+                    mark = oldest_waiting - timedelta(microseconds=1)
+                yielded = mark if yielded is None else max(yielded, mark)  # never backwards
+                yield JiraPage(tickets, yielded, total, skipped)
             if self.on_progress is not None:
                 self.on_progress(done, total)
+        if waiting:
+            tickets, skipped = self._parse(self._complete(waiting))
+            if tickets:
+                newest = max(parsed.ticket.updated for parsed in tickets)
+                high = newest if high is None else max(high, newest)
+                yielded = high if yielded is None else max(yielded, high)
+                yield JiraPage(tickets, yielded, total, skipped)
 
     def _bound(self, bookmark: datetime | None) -> tuple[date | datetime | None, tzinfo]:
         """The lower `updated` bound and the zone to write it in: the bookmark less the overlap, else `start`."""
@@ -333,7 +372,8 @@ class JiraConnector:
         fetched: dict[str, list[Any]] = {}
         ids = list(by_id)
         for first in range(0, len(ids), BULK_CHANGELOG_ISSUES):
-            body: dict[str, Any] = {"issueIdsOrKeys": ids[first:first + BULK_CHANGELOG_ISSUES], "maxResults": 1000}
+            body: dict[str, Any] = {"issueIdsOrKeys": ids[first:first + BULK_CHANGELOG_ISSUES],
+                                    "maxResults": BULK_CHANGELOG_PAGE}
             seen: set[str] = set()
             while True:
                 data = self._request("POST", "changelog/bulkfetch", body) or {}

@@ -15,14 +15,14 @@ from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from analytics.affiliation import Affiliation
-from analytics.attribution import attribute
+from analytics.attribution import attribute, attribute_linked
 from connectors.records import Account as AccountRecord
 from connectors.records import Event as EventRecord
 from connectors.records import ParsedTicket
 from connectors.records import Ticket as TicketRecord
 from service import models
 from service.config import Config
-from service.store import EVENTS, TICKETS, Directory, KnownAccount, bulk_insert
+from service.store import EVENTS, LINKS, TICKETS, Directory, KnownAccount, bulk_insert
 
 ATTRIBUTIONS: Table = models.Attribution.__table__  # type: ignore[assignment]
 ATTRIBUTION_COLUMNS = ("ticket_id", "role", "account_id", "person_id", "organisation", "side",
@@ -52,8 +52,9 @@ class Classifier:
         """Replace the attributions of tickets just stored, from their records in memory."""
         rows: list[tuple[Any, ...]] = []
         events = 0
+        linked = self._linked_prs(session, [item.ticket.key for _, item in stored])
         for tid, item in stored:
-            rows.extend(self.rows_for(session, tid, item.ticket, item.events))
+            rows.extend(self.rows_for(session, tid, item.ticket, item.events, linked.get(item.ticket.key, ())))
             events += len(item.events)
         ids = [tid for tid, _ in stored]
         for start in range(0, len(ids), BATCH):
@@ -85,26 +86,15 @@ class Classifier:
 
     def _classify_rows(self, session: Session, tickets: Sequence[Any], events: Sequence[Any],
                        total: ClassifyResult) -> None:
-        by_ticket: dict[int, list[EventRecord]] = {}
-        ref = self._ref
-        for e in events:
-            by_ticket.setdefault(e.ticket_id, []).append(
-                EventRecord(e.external_id, e.kind, e.at, ref(e.actor_id), e.field, e.from_value, e.to_value))
-        kinds, phases = self.config.kinds, self.config.phases
+        by_ticket = self._events_by_ticket(events)
+        linked = self._linked_prs(session, [t.key for t in tickets])
         rows: list[tuple[Any, ...]] = []
         changed: list[dict[str, Any]] = []
         for t in tickets:
-            labels = tuple(t.labels or ())
-            kind, phase = kinds.kind(t.type_name, labels), phases.phase(t.status)
-            if kind != t.kind or phase != t.phase:
-                changed.append({"b_id": t.id, "kind": kind, "phase": phase})
-            record = TicketRecord(
-                source=t.source, external_id=t.external_id, key=t.key, project=t.project,
-                type_name=t.type_name, kind=kind, title=t.title, status=t.status,
-                created=t.created, updated=t.updated, resolved=t.resolved, url=t.url,
-                reporter=ref(t.reporter_id), assignee=ref(t.assignee_id), priority=t.priority, labels=labels,
-            )
-            rows.extend(self.rows_for(session, t.id, record, by_ticket.get(t.id, ())))
+            record = self._record(t)
+            if record.kind != t.kind or self.config.phases.phase(t.status) != t.phase:
+                changed.append({"b_id": t.id, "kind": record.kind, "phase": self.config.phases.phase(t.status)})
+            rows.extend(self.rows_for(session, t.id, record, by_ticket.get(t.id, ()), linked.get(t.key, ())))
         if changed:
             session.connection().execute(update(TICKETS).where(TICKETS.c.id == bindparam("b_id")), changed)
         bulk_insert(session, ATTRIBUTIONS, ATTRIBUTION_COLUMNS, rows)
@@ -112,12 +102,55 @@ class Classifier:
         total.events += len(events)
         total.attributions += len(rows)
 
-    def rows_for(self, session: Session, ticket_id: int, ticket: TicketRecord,
-                 events: Sequence[EventRecord]) -> list[tuple[Any, ...]]:
-        """The attribution rows of one ticket: one per role and person, side as of the act."""
+    def _record(self, t: Any) -> TicketRecord:
+        """A stored ticket row as a neutral record, kind recomputed from the configuration."""
+        labels = tuple(t.labels or ())
+        ref = self._ref
+        return TicketRecord(
+            source=t.source, external_id=t.external_id, key=t.key, project=t.project,
+            type_name=t.type_name, kind=self.config.kinds.kind(t.type_name, labels), title=t.title,
+            status=t.status, created=t.created, updated=t.updated, resolved=t.resolved, url=t.url,
+            reporter=ref(t.reporter_id), assignee=ref(t.assignee_id), priority=t.priority, labels=labels,
+        )
+
+    def _events_by_ticket(self, events: Sequence[Any]) -> dict[int, list[EventRecord]]:
+        by_ticket: dict[int, list[EventRecord]] = {}
+        ref = self._ref
+        for e in events:
+            by_ticket.setdefault(e.ticket_id, []).append(
+                EventRecord(e.external_id, e.kind, e.at, ref(e.actor_id), e.field, e.from_value, e.to_value))
+        return by_ticket
+
+    def _linked_prs(self, session: Session, keys: Sequence[str]) -> dict[str, list[tuple[TicketRecord, list[EventRecord]]]]:
+        """The pull requests that say they work on these tickets, with their events, by ticket key."""
+        links: list[tuple[int, str]] = []
+        for start in range(0, len(keys), 500):
+            links.extend(session.execute(
+                select(LINKS.c.ticket_id, LINKS.c.target_key).where(LINKS.c.target_key.in_(keys[start:start + 500]))))
+        if not links:
+            return {}
+        pr_ids = sorted({pr for pr, _ in links})
+        prs = {t.id: t for t in session.execute(_ticket_select().where(TICKETS.c.id.in_(pr_ids)))}
+        events = self._events_by_ticket(session.execute(_event_select().where(EVENTS.c.ticket_id.in_(pr_ids))).all())
+        linked: dict[str, list[tuple[TicketRecord, list[EventRecord]]]] = {}
+        for pr, key in links:
+            if pr in prs:
+                linked.setdefault(key, []).append((self._record(prs[pr]), events.get(pr, [])))
+        return linked
+
+    def rows_for(self, session: Session, ticket_id: int, ticket: TicketRecord, events: Sequence[EventRecord],
+                 linked: Sequence[tuple[TicketRecord, Sequence[EventRecord]]] = ()) -> list[tuple[Any, ...]]:
+        """The attribution rows of one ticket (and of the pull requests linked to it): one per role
+        and person, side as of the act."""
         rows = []
         seen: set[tuple[str, int]] = set()
-        for a in attribute(ticket, events, self.config.phases, describe=self._describe):
+        settings = self.config.rules
+        if linked:
+            found = attribute_linked(ticket, events, linked, self.config.phases, describe=self._describe,
+                                     settings=settings)
+        else:
+            found = attribute(ticket, events, self.config.phases, describe=self._describe, settings=settings)
+        for a in found:
             known = self.directory.by_ref.get(a.actor) or self._learn(session, a.actor)
             if (a.role, known.person_id) in seen:
                 continue  # two accounts of one person: one attribution

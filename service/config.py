@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from analytics.affiliation import Affiliator, Enrollment, Organisation
+from analytics.attribution import RuleSettings
 from analytics.phases import PHASES, KindMap, PhaseMap
 from analytics.scorecard import Thresholds
 
@@ -72,6 +73,7 @@ class Config:
     phases: PhaseMap = field(default_factory=PhaseMap)
     kinds: KindMap = field(default_factory=KindMap)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    rules: RuleSettings = field(default_factory=RuleSettings)
 
     @property
     def is_demo(self) -> bool:
@@ -121,7 +123,8 @@ def demo_config() -> Config:
     return parse_config(scenario_config(), None)
 
 
-_TOP_KEYS = {"database", "organisations", "enrollments", "sources", "workflow", "kinds", "scorecard", "people"}
+_TOP_KEYS = {"database", "organisations", "enrollments", "sources", "workflow", "kinds", "scorecard", "people",
+             "github"}
 
 
 def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
@@ -168,6 +171,12 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
         thresholds = Thresholds(**{k: scorecard[k] for k in scorecard})
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{origin}: [scorecard] {exc}") from None
+    github = _table(data, "github", origin)
+    _no_unknown(github, {"verification_labels", "acceptance_labels"}, origin, "[github] ")
+    try:
+        rules = RuleSettings(**{k: tuple(_str_list(github, k, origin, "[github]")) for k in github})
+    except ValueError as exc:
+        raise ConfigError(f"{origin}: [github] {exc}") from None
     return Config(
         path=path,
         database_url=url,
@@ -179,6 +188,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
         phases=PhaseMap(phase_overrides),
         kinds=kind_map,
         thresholds=thresholds,
+        rules=rules,
     )
 
 

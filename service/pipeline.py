@@ -9,7 +9,7 @@ from connectors.records import ParsedTicket
 from service.classify import Classifier
 from service.config import Config
 from service.identity import affected_tickets, recompute_people
-from service.store import Directory, store_tickets
+from service.store import Directory, store_tickets, ticket_ids_of
 
 
 @dataclass(slots=True)
@@ -32,4 +32,10 @@ def store_and_attribute(session: Session, parsed: list[ParsedTicket], directory:
             fresh = set(stored.ticket_ids)
             classifier.reclassify(session, [t for t in affected_tickets(session, touched) if t not in fresh])
     attributed = classifier.attribute_stored(session, stored.stored)
+    # Tickets that pull requests in this page say they work on carry those acts too.
+    targets = {key for _, item in stored.stored for key in item.links}
+    if targets:
+        fresh = set(stored.ticket_ids)
+        linked = [tid for tid in ticket_ids_of(session, targets) if tid not in fresh]
+        classifier.reclassify(session, linked)
     return PageResult(stored.tickets, stored.events, attributed.attributions, stored.skipped_stale)

@@ -272,6 +272,15 @@ def _store_links(session: Session, stored: list[tuple[int, ParsedTicket]], updat
     bulk_insert(session, LINKS, ("ticket_id", "target_key"), rows, skip_conflicts=True)
 
 
+def ticket_ids_of(session: Session, keys: Iterable[str]) -> list[int]:
+    """Row ids of the tickets with these keys (on any source)."""
+    keys = sorted(keys)
+    ids: list[int] = []
+    for chunk in _chunks(keys, 500):
+        ids.extend(session.scalars(select(TICKETS.c.id).where(TICKETS.c.key.in_(chunk))))
+    return ids
+
+
 def _ticket_row(item: ParsedTicket, directory: Directory, phase_of: Callable[[str], str | None]) -> dict[str, Any]:
     t = item.ticket
     return {

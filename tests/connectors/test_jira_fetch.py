@@ -174,7 +174,7 @@ def test_cloud_truncated_changelogs_come_in_one_bulk_request(http: responses.Req
     whole = issue(3, histories=[history(301, "2024-03-02T10:00:00.000+0000")])
     add_count(http, 3)
     add_cloud_search(http, cloud_page([a, b, whole]), maxResults="3")
-    asked = {"issueIdsOrKeys": ["10001", "10002"], "maxResults": 1000}  # only the truncated ones
+    asked = {"issueIdsOrKeys": ["10001", "10002"], "maxResults": 10000}  # only the truncated ones
     http.post(f"{API3}/changelog/bulkfetch", json={
         "issueChangeLogs": [
             {"issueId": "10001", "changeHistories": [history(101, "2024-03-01T10:00:00.000+0000")]},
@@ -188,13 +188,41 @@ def test_cloud_truncated_changelogs_come_in_one_bulk_request(http: responses.Req
                                                                     history(103, "2024-03-03T10:00:00.000+0000")]}],
     }, match=[matchers.json_params_matcher({**asked, "nextPageToken": "more"})])
 
-    (page,) = connector(waits, page_size=3).pages(None)
+    tickets = [t for page in connector(waits, page_size=3).pages(None) for t in page.tickets]
 
-    transitions = {t.ticket.key: [e.external_id for e in t.events if e.kind == "transition"] for t in page.tickets}
+    transitions = {t.ticket.key: [e.external_id for e in t.events if e.kind == "transition"] for t in tickets}
     assert transitions == {"ACME-1": ["h101.0", "h102.0", "h103.0"], "ACME-2": ["h201.0", "h202.0"], "ACME-3": ["h301.0"]}
     assert [c.request.url.split("?")[0].removeprefix(API3) for c in http.calls] == [
         "/search/approximate-count", "/search/jql", "/changelog/bulkfetch", "/changelog/bulkfetch",
     ]
+
+
+def test_cloud_truncated_changelogs_wait_across_pages_for_one_bulk_request(
+    http: responses.RequestsMock, waits: Waits,
+) -> None:
+    cut1 = issue(1, updated="2024-03-01T10:00:00.000+0000", histories=[history(102, "2024-03-01T10:00:00.000+0000")],
+                 changelog_total=2)
+    whole2 = issue(2, updated="2024-03-02T10:00:00.000+0000")
+    cut3 = issue(3, updated="2024-03-03T10:00:00.000+0000", histories=[history(302, "2024-03-03T10:00:00.000+0000")],
+                 changelog_total=2)
+    whole4 = issue(4, updated="2024-03-04T10:00:00.000+0000")
+    add_count(http, 4)
+    add_cloud_search(http, cloud_page([cut1, whole2], token="tok-2"))
+    add_cloud_search(http, cloud_page([cut3, whole4]), nextPageToken="tok-2")
+    http.post(f"{API3}/changelog/bulkfetch", json={"issueChangeLogs": [
+        {"issueId": "10001", "changeHistories": [history(101, "2024-02-29T10:00:00.000+0000")]},
+        {"issueId": "10003", "changeHistories": [history(301, "2024-03-02T11:00:00.000+0000")]},
+    ]}, match=[matchers.json_params_matcher({"issueIdsOrKeys": ["10001", "10003"], "maxResults": 10000})])
+
+    pages = list(connector(waits).pages(None))
+
+    assert [[t.ticket.key for t in p.tickets] for p in pages] == [["ACME-2"], ["ACME-4"], ["ACME-1", "ACME-3"]]
+    # While ACME-1 waits, committing a page must not move the bookmark past it.
+    waiting_since = datetime(2024, 3, 1, 10, tzinfo=timezone.utc)
+    assert pages[0].bookmark < waiting_since and pages[1].bookmark < waiting_since
+    assert pages[2].bookmark == datetime(2024, 3, 4, 10, tzinfo=timezone.utc)
+    assert [len([e for e in t.events if e.kind == "transition"]) for t in pages[2].tickets] == [2, 2]
+    assert sum(1 for c in http.calls if c.request.url.endswith("/changelog/bulkfetch")) == 1
 
 
 def test_server_truncated_changelog_is_fetched_per_issue(http: responses.RequestsMock, waits: Waits) -> None:

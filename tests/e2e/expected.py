@@ -19,13 +19,13 @@ def events_of(issue: dict[str, Any]) -> int:
 
 
 def cloud_requests(issues: list[dict[str, Any]], embedded_histories: int = 40, embedded_comments: int = 20,
-                   bulk_histories: int = 1000) -> dict[str, int]:
-    """Requests a first Cloud sync needs: the count, one search per 100 issues, one bulk changelog
-    request per page with cut changelogs (per 1000 histories), and the comments beyond the embedded page."""
+                   bulk_histories: int = 10000) -> dict[str, int]:
+    """Requests a first Cloud sync needs: the count, one search per 100 issues, the bulk changelog
+    requests for the cut changelogs (they wait across pages: per 1000 issues, per `bulk_histories`
+    histories), and the comments beyond the embedded page."""
     pages = [issues[i:i + PAGE] for i in range(0, len(issues), PAGE)] or [[]]
-    bulk = sum(math.ceil(sum(len(i["changelog"]["histories"]) for i in page
-                             if len(i["changelog"]["histories"]) > embedded_histories) / bulk_histories)
-               for page in pages)
+    cut = [len(i["changelog"]["histories"]) for i in issues if len(i["changelog"]["histories"]) > embedded_histories]
+    bulk = sum(math.ceil(sum(cut[i:i + 1000]) / bulk_histories) for i in range(0, len(cut), 1000))
     comments = sum(math.ceil((len(i["fields"]["comment"]["comments"]) - embedded_comments) / 100)
                    for i in issues if len(i["fields"]["comment"]["comments"]) > embedded_comments)
     counts = {"POST /rest/api/3/search/approximate-count": 1, "GET /rest/api/3/search/jql": len(pages),

@@ -1,0 +1,62 @@
+"""GitHub tickets through the service: a pull request's review and merge count for the issue it fixes."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import select
+
+from connectors.records import Event, ParsedTicket
+from service.models import Attribution, Ticket
+from tests.service.builders import at, parsed, ticket
+from tests.service.test_store import ingest
+
+
+def issue() -> ParsedTicket:
+    t = replace(ticket(7, reporter="github:client-1"), key="acme/shop#7", external_id="acme/shop#7",
+                project="acme/shop", type_name="Issue", status="closed")
+    return parsed(t, [])
+
+
+def pull_request() -> ParsedTicket:
+    t = replace(ticket(12, reporter="github:partner-1", kind="pull_request"), key="acme/shop#12",
+                external_id="acme/shop#12", project="acme/shop", type_name="Pull request", status="merged")
+    item = parsed(t, [Event("r501", "review", at(2), "github:reviewer", to_value="APPROVED"),
+                      Event("e900", "merge", at(3), "github:partner-1", to_value="abc123")])
+    return replace(item, links=("acme/shop#7",))
+
+
+def roles_of(sessions, key: str) -> dict[str, tuple[str, str | None]]:
+    with sessions() as s:
+        rows = s.execute(select(Attribution.role, Attribution.rule, Attribution.event_external_id)
+                         .join(Ticket, Ticket.id == Attribution.ticket_id).where(Ticket.key == key)).all()
+    return {role: (rule, event) for role, rule, event in rows}
+
+
+@pytest.mark.parametrize("order", ["issue-first", "pull-request-first", "same-page"])
+def test_linked_pull_request_acts_count_for_the_issue(sessions, config, order: str) -> None:
+    if order == "issue-first":
+        ingest(sessions, config, [issue()])
+        ingest(sessions, config, [pull_request()])
+    elif order == "pull-request-first":
+        ingest(sessions, config, [pull_request()])
+        ingest(sessions, config, [issue()])
+    else:
+        ingest(sessions, config, [pull_request(), issue()])
+    on_issue = roles_of(sessions, "acme/shop#7")
+    assert on_issue["test"] == ("approves-linked-pr", "acme/shop#12:r501")
+    assert on_issue["resolve"] == ("merges-linked-pr", "acme/shop#12:e900")
+    on_pr = roles_of(sessions, "acme/shop#12")
+    assert on_pr["test"] == ("approves", "r501") and on_pr["resolve"] == ("merges", "e900")
+
+
+def test_github_labels_are_configurable(tmp_path) -> None:
+    from service.config import ConfigError, load_config
+
+    path = tmp_path / "c.toml"
+    path.write_text('[github]\nverification_labels = ["QA ok"]\nacceptance_labels = ["signed off"]\n')
+    rules = load_config(path, environ={}).rules
+    assert rules.verification_labels == ("QA ok",) and rules.acceptance_labels == ("signed off",)
+    path.write_text('[github]\nverification_labels = "QA ok"\n')
+    with pytest.raises(ConfigError, match=r"\[github\] key 'verification_labels' must be a list of strings"):
+        load_config(path, environ={})
