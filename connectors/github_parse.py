@@ -15,6 +15,7 @@ from typing import Any, Callable, Collection, Iterable, Mapping
 
 from connectors.errors import SkippableError
 from connectors.records import Account, Event, ParsedTicket, Ticket, account_ref
+from connectors.times import iso_datetime
 
 TRACKER = "github"
 KindOf = Callable[[str, tuple[str, ...]], str]
@@ -46,13 +47,7 @@ def parse_datetime(value: object, what: str) -> datetime:
     """A GitHub time (`2024-03-04T10:15:30Z`, ISO 8601) as an aware UTC datetime."""
     if not isinstance(value, str) or not value.strip():
         raise SkippableError(f"{what} is {value!r}, not a time")
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise SkippableError(f"{what} {value!r} is not an ISO 8601 time") from None
-    if parsed.tzinfo is None:
-        raise SkippableError(f"{what} {value!r} has no time zone offset")
-    return parsed.astimezone(timezone.utc)
+    return iso_datetime(value, what)
 
 
 def _optional_datetime(value: object, what: str) -> datetime | None:

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from connectors.errors import SkippableError
 from connectors.records import Account, Event, ParsedTicket, Ticket, account_ref
+from connectors.times import iso_datetime
 
 TRACKER = "jira"
 KindOf = Callable[[str, tuple[str, ...]], str]
@@ -51,13 +52,7 @@ def parse_datetime(value: object, what: str) -> datetime:
             raise SkippableError(f"{what} {value!r} is out of range") from None
     if not isinstance(value, str):
         raise SkippableError(f"{what} is a {type(value).__name__}, not a time")
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise SkippableError(f"{what} {value!r} is not an ISO 8601 time") from None
-    if parsed.tzinfo is None:
-        raise SkippableError(f"{what} {value!r} has no time zone offset")
-    return parsed.astimezone(timezone.utc)
+    return iso_datetime(value, what)
 
 
 def _optional_datetime(value: object, what: str) -> datetime | None:
