@@ -25,7 +25,7 @@ from connectors.github_http import ETags, GitHubHTTP, NotFound, PaginationLimit,
 from connectors.github_graphql import NO_DETAILS, GraphQLDetails
 from connectors.github_parse import (
     DEPLOYMENT_FIELDS, EVENT_FIELDS, EVENT_TYPES, RELEASE_FIELDS, REPOSITORY_FIELDS, STATUS_FIELDS, KindOf,
-    parse_datetime, parse_issue, parse_repository_activity, slim,
+    parse_datetime, parse_issue, parse_repository_activity,
 )
 from connectors.records import ParsedTicket
 from connectors.retry import OnWait, RetryPolicy, Sleep

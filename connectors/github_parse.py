@@ -10,7 +10,7 @@ GraphQL answers are first turned into the REST shapes (`*_from_graphql`), so one
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Collection, Iterable, Mapping
 
 from connectors.errors import SkippableError

@@ -105,7 +105,7 @@ def config(db_url: str):
 
 
 @pytest.fixture
-def app(config: Config, engine: Engine):
+def app(config, engine: Engine):
     from service.app import create_app
 
     app = create_app(config, engine=engine)
