@@ -1,7 +1,7 @@
-"""`python -m simulator jira --port 8765 --tickets 2000 --latency-ms 10 --fault-rate 0.02 --faults 429,503`.
+"""`python -m simulator jira|github --port 8765 --tickets 2000 --latency-ms 10 --fault-rate 0.02 --faults 429,503`.
 
 Serves a fake tracker in the foreground until Ctrl-C, then prints the request counts. One
-subcommand per tracker (`jira` now; a `github` one is planned alongside it).
+subcommand per tracker.
 """
 from __future__ import annotations
 
@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     jira.add_argument("--embedded-histories", type=int, default=40, help="changelog entries Cloud's search embeds")
     jira.add_argument("--embedded-comments", type=int, default=20, help="comments Cloud's search embeds")
     jira.add_argument("--allow-unbounded", action="store_true", help="accept JQL without a restriction on search/jql")
+    _github_parser(commands)
     return parser
 
 
@@ -94,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"python -m simulator: {exc}", file=sys.stderr)
         return 2
+    if args.tracker == "github":
+        return _serve_github(args, plan)
     from simulator.jira_server import JiraServer
 
     server = JiraServer(
@@ -107,6 +110,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     def ready() -> None:
         print(f"Fake Jira: {args.tickets} issues at {server.url} (user {args.email}, token {args.token}); "
               f"GET {server.url}/_stats for request counts. Ctrl-C stops.", flush=True)
+
+    try:
+        server.serve_forever(ready)
+    except KeyboardInterrupt:
+        pass
+    print(json.dumps(server.stats, indent=2))
+    return 0
+
+
+# -- github ---------------------------------------------------------------------------------------
+
+def _github_parser(commands: Any) -> None:
+    """`python -m simulator github --port 8766 --tickets 2000 --latency-ms 10`: the fake GitHub's flags."""
+    github = commands.add_parser("github", help="a fake GitHub (REST, GraphQL, Enterprise /api/v3) over the "
+                                                "GitHub demo scenario")
+    _common(github)
+    github.add_argument("--tickets", type=int, default=2000, help="issues and pull requests (default 2000)")
+    github.add_argument("--seed", type=int, default=7, help="scenario seed (default 7)")
+    github.add_argument("--token", default="fake-github-token", help="the token to accept (token X or Bearer X)")
+    github.add_argument("--enterprise-no-rate-limit", action="store_true",
+                        help="no rate limit and no X-RateLimit headers, as an Enterprise Server with it off "
+                             "(--rate-limit is then ignored; default: GitHub's 5000 requests an hour)")
+    github.add_argument("--secondary-limit", type=_rate_limit, metavar="REQUESTS/SECONDS",
+                        help="answer bursts above REQUESTS per SECONDS with 403 and Retry-After")
+    github.add_argument("--events-page-limit", type=int, default=None,
+                        help="refuse pages of the repository's issue events beyond this one with 422")
+
+
+def _serve_github(args: argparse.Namespace, plan: FaultPlan) -> int:
+    from simulator.github_server import GITHUB_LIMIT, GitHubServer
+
+    server = GitHubServer(
+        tickets=args.tickets, seed=args.seed, port=args.port, token=args.token, latency_ms=args.latency_ms,
+        faults=plan if (plan.rate or plan.at) else None, rate_limit=args.rate_limit or GITHUB_LIMIT,
+        secondary_limit=args.secondary_limit, enterprise_no_rate_limit=args.enterprise_no_rate_limit,
+        events_page_limit=args.events_page_limit, quiet=not args.verbose,
+    )
+
+    def ready() -> None:
+        print(f"Fake GitHub: {args.tickets} issues and pull requests at {server.url} (Enterprise: "
+              f"{server.api_url}; token {args.token}); GET {server.url}/_stats for request counts. Ctrl-C stops.",
+              flush=True)
 
     try:
         server.serve_forever(ready)
