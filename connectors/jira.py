@@ -41,6 +41,7 @@ COMMENT_PAGE = 100
 _WIDEST_UTC_OFFSET = timedelta(hours=14)
 _ORDER_BY = re.compile(r"\s*\bORDER\s+BY\b[^\"']*$", re.IGNORECASE)
 _ISSUE_IN_PATH = re.compile(r"/issue/[^/]+")
+_UNSET = object()
 
 
 @dataclass(slots=True)
@@ -113,15 +114,15 @@ def _changelog_truncated(raw: dict[str, Any]) -> bool:
     return changelog["total"] > len(histories_of(raw)) or (isinstance(limit, int) and limit < changelog["total"])
 
 
-def _oldest_update(issues: list[dict[str, Any]]) -> datetime | None:
-    """The earliest `updated` among raw issues (None when none has a readable one)."""
+def _oldest_update(issues: list[dict[str, Any]], newest: bool = False) -> datetime | None:
+    """The earliest (or, with `newest`, the latest) `updated` among raw issues; None when none is readable."""
     times = []
     for raw in issues:
         try:
             times.append(parse_datetime((raw.get("fields") or {}).get("updated"), "updated"))
         except SkippableError:
             continue
-    return min(times) if times else None
+    return (max(times) if newest else min(times)) if times else None
 
 
 def _comments_truncated(raw: dict[str, Any]) -> bool:
@@ -152,6 +153,7 @@ class JiraConnector:
         self.sleep, self.on_wait, self.on_progress, self.kind_of = sleep, on_wait, on_progress, kind_of
         self.policy = policy
         self._token = token  # only to scrub it from quoted server messages
+        self._zone: tzinfo | None | object = _UNSET  # the account's time zone, asked once per run
         self.cloud = deployment == "cloud"
         self.requests = 0
         self.requests_by_endpoint: dict[str, int] = {}
@@ -270,10 +272,16 @@ class JiraConnector:
             since = _utc(self.start)
         if not isinstance(since, datetime):
             return since, timezone.utc  # a date is read as midnight in the account's zone: no lookup needed
-        zone = self._time_zone()
+        zone = self._account_zone()
         if zone is None:
             return since - _WIDEST_UTC_OFFSET, timezone.utc
         return since, zone
+
+    def _account_zone(self) -> tzinfo | None:
+        """The account's time zone, asked of Jira at most once per run."""
+        if self._zone is _UNSET:
+            self._zone = self._time_zone()
+        return self._zone  # type: ignore[return-value]
 
     def _time_zone(self) -> tzinfo | None:
         """The searching account's time zone (JQL reads times in it), from `myself`."""
@@ -310,16 +318,46 @@ class JiraConnector:
                     )
                 seen.add(token)
                 params = {**params, "nextPageToken": token}
-        # https://docs.atlassian.com/software/jira/docs/api/REST/9.12.0/#api/2/search-searchUsingSearchRequest
-        start_at = 0
+        yield from self._server_search(params)
+
+    def _server_search(self, params: dict[str, Any]) -> Iterator[tuple[list[dict[str, Any]], int | None]]:
+        """Server/DC: `startAt` paging, restarted from the newest `updated` seen after every page.
+
+        Offsets alone shift when an issue is updated during the run (it moves to the end, and the
+        issue behind it slides into the page already read, never to be seen again). Restarting the
+        query from the last page's newest minute keeps every issue in view; issues seen already
+        (same id and `updated`) are dropped, and a page that cannot move the minute on (more
+        issues in one minute than a page holds) pages on by offset within that minute.
+        https://docs.atlassian.com/software/jira/docs/api/REST/9.12.0/#api/2/search-searchUsingSearchRequest
+        """
+        jql, start_at, total = params["jql"], 0, None
+        seen: dict[str, object] = {}
         while True:
-            data = self._request("GET", "search", {**params, "startAt": start_at})
+            data = self._request("GET", "search", {**params, "jql": jql, "startAt": start_at})
             issues = self._issues(data)
-            total = data.get("total") if isinstance(data.get("total"), int) else None
-            yield issues, total
-            start_at += len(issues)
-            if not issues or (start_at >= total if total is not None else len(issues) < self.page_size):
+            if total is None and isinstance(data.get("total"), int):
+                total = data["total"]  # the first query's total is the run's; later ones count less
+            query_total = data.get("total") if isinstance(data.get("total"), int) else None
+            fresh = [raw for raw in issues if seen.get(str(raw.get("id"))) != (raw.get("fields") or {}).get("updated")]
+            for raw in fresh:
+                seen[str(raw.get("id"))] = (raw.get("fields") or {}).get("updated")
+            yield fresh, total
+            if not issues or (start_at + len(issues) >= query_total if query_total is not None
+                              else len(issues) < self.page_size):
                 return
+            newest = _oldest_update(issues, newest=True)
+            following = self._restart_jql(newest) if newest is not None else jql
+            if following != jql:
+                jql, start_at = following, 0
+            else:
+                start_at += len(issues)
+
+    def _restart_jql(self, newest: datetime) -> str:
+        """The search again from `newest` (minute resolution, in the account's zone)."""
+        zone = self._account_zone()
+        if zone is None:
+            return incremental_jql(self.jql, newest - _WIDEST_UTC_OFFSET, timezone.utc)
+        return incremental_jql(self.jql, newest, zone)
 
     def _issues(self, data: Any) -> list[dict[str, Any]]:
         if not isinstance(data, dict) or not isinstance(data.get("issues"), list):

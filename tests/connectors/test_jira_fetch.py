@@ -74,12 +74,15 @@ def test_repeated_page_token_is_a_loop(http: responses.RequestsMock, waits: Wait
 
 # -- Server paging ------------------------------------------------------------------------------
 
-def test_server_pages_by_start_at_until_total(http: responses.RequestsMock, waits: Waits) -> None:
+def test_server_pages_restart_from_the_newest_update(http: responses.RequestsMock, waits: Waits) -> None:
     server_issues = [issue(n, project="OPS", base=SERVER, updated=f"2024-02-0{n}T10:00:00.000+0000") for n in (1, 2, 3)]
     http.get(f"{API2}/search", json=server_page(server_issues[:2], 0, 3),
              match=[matchers.query_param_matcher(search_params(startAt="0"))])
-    http.get(f"{API2}/search", json=server_page(server_issues[2:], 2, 3),
-             match=[matchers.query_param_matcher(search_params(startAt="2"))])
+    http.get(f"{API2}/myself", json={"name": "bot", "timeZone": "UTC"})
+    # The second query starts at the first page's newest minute: OPS-2 comes again and is dropped.
+    restart = '(project = ACME) AND updated >= "2024-02-02 10:00" ORDER BY updated ASC'
+    http.get(f"{API2}/search", json=server_page(server_issues[1:], 0, 2),
+             match=[matchers.query_param_matcher(search_params(restart, startAt="0"))])
 
     pages = list(connector(waits, "server").pages(None))
 
@@ -90,12 +93,35 @@ def test_server_pages_by_start_at_until_total(http: responses.RequestsMock, wait
     assert http.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
+def test_server_issue_updated_during_the_run_is_not_skipped(http: responses.RequestsMock, waits: Waits) -> None:
+    # With offsets alone, OPS-1 moving to the end would slide OPS-3 into the page already read.
+    first = [issue(n, project="OPS", base=SERVER, updated=f"2024-02-0{n}T10:00:00.000+0000") for n in (1, 2)]
+    later = [issue(n, project="OPS", base=SERVER, updated=f"2024-02-0{n}T10:00:00.000+0000") for n in (2, 3)]
+    moved = issue(1, project="OPS", base=SERVER, updated="2024-02-09T10:00:00.000+0000")
+    http.get(f"{API2}/search", json=server_page(first, 0, 3), match=[matchers.query_param_matcher(search_params(startAt="0"))])
+    http.get(f"{API2}/myself", json={"name": "bot", "timeZone": "UTC"})
+    restart = '(project = ACME) AND updated >= "2024-02-02 10:00" ORDER BY updated ASC'
+    http.get(f"{API2}/search", json=server_page(later, 0, 3),
+             match=[matchers.query_param_matcher(search_params(restart, startAt="0"))])
+    third = '(project = ACME) AND updated >= "2024-02-03 10:00" ORDER BY updated ASC'
+    http.get(f"{API2}/search", json=server_page([later[1], moved], 0, 2),
+             match=[matchers.query_param_matcher(search_params(third, startAt="0"))])
+
+    keys = [t.ticket.key for page in connector(waits, "server").pages(None) for t in page.tickets]
+
+    assert keys == ["OPS-1", "OPS-2", "OPS-3", "OPS-1"]  # OPS-3 seen; OPS-1 again as its newer copy
+
+
 def test_server_page_shorter_than_asked_stops_at_total(http: responses.RequestsMock, waits: Waits) -> None:
-    # Server may cap maxResults below what was asked; the next startAt follows what came back.
-    http.get(f"{API2}/search", json=server_page([issue(1, project="OPS")], 0, 2, max_results=1),
+    # Server may cap maxResults below what was asked; a full minute pages on by offset.
+    same_minute = "2024-03-04T10:00:00.000+0000"
+    http.get(f"{API2}/search", json=server_page([issue(1, project="OPS", updated=same_minute)], 0, 2, max_results=1),
              match=[matchers.query_param_matcher(search_params(startAt="0"))])
-    http.get(f"{API2}/search", json=server_page([issue(2, project="OPS")], 1, 2, max_results=1),
-             match=[matchers.query_param_matcher(search_params(startAt="1"))])
+    http.get(f"{API2}/myself", json={"name": "bot", "timeZone": "UTC"})
+    restart = '(project = ACME) AND updated >= "2024-03-04 10:00" ORDER BY updated ASC'
+    http.get(f"{API2}/search", json=server_page([issue(1, project="OPS", updated=same_minute),
+                                                 issue(2, project="OPS", updated=same_minute)], 0, 2, max_results=2),
+             match=[matchers.query_param_matcher(search_params(restart, startAt="0"))])
 
     assert sum(len(page.tickets) for page in connector(waits, "server").pages(None)) == 2
 
