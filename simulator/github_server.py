@@ -20,23 +20,22 @@ GET /_stats, POST /_stats/reset, POST /_touch {"keys": ["acme/webshop#3"]} or {"
 """
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any, Callable, Sequence
 
 from werkzeug.serving import BaseWSGIServer
 
-from simulator.faults import FaultInjector, FaultPlan, RateBudget, Stats
+from simulator.faults import FaultInjector, FaultPlan, RateBudget
 from simulator.github_api import JSON_TYPE, GitHubApp, error_body
 from simulator.github_scenario import GitHubScenario, generate
 from simulator.github_store import GitHubStore
-from simulator.serving import BackgroundServer, bind, url_of
+from simulator.serving import FakeTracker, bind, url_of
 
 __all__ = ["GitHubServer", "FaultPlan"]
 GITHUB_LIMIT = (5000, 3600.0)
 
 
-class GitHubServer:
+class GitHubServer(FakeTracker):
     """The fake GitHub on 127.0.0.1: `with GitHubServer(tickets=150) as github: ... github.url, github.stats`.
 
     The scenario is `simulator.github_scenario.generate(tickets, seed=seed, **scenario)` unless
@@ -59,11 +58,9 @@ class GitHubServer:
         self.rate_limit = None if enterprise_no_rate_limit else rate_limit
         self.secondary_limit, self.events_page_limit = secondary_limit, events_page_limit
         self.full_database_id = full_database_id
-        self.stopping = threading.Event()
-        self._stats = Stats()
+        super().__init__()
         self.budgets: dict[str, RateBudget] | None = None
         self.store: GitHubStore | None = None
-        self._background: BackgroundServer | None = None
         self.url = ""
 
     @property
@@ -87,45 +84,6 @@ class GitHubServer:
         server.app = FaultInjector(app, route=app.route, stats=self._stats, plan=self.faults, latency=self.latency,
                                    error_body=error_body, error_type=JSON_TYPE, stopping=self.stopping)
         return server
-
-    def start(self) -> GitHubServer:
-        """Bind, build the data with links to this server, and serve from a background thread."""
-        self._background = BackgroundServer(self._prepare()).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving; requests held by a `timeout` fault are released."""
-        self.stopping.set()
-        if self._background is not None:
-            self._background.stop()
-            self._background = None
-
-    def serve_forever(self, ready: Callable[[], None] | None = None) -> None:
-        """Serve in the foreground until interrupted (the command line's mode); `ready()` once it listens."""
-        server = self._prepare()
-        if ready is not None:
-            ready()
-        try:
-            server.serve_forever()
-        finally:
-            self.stopping.set()
-            server.server_close()
-
-    def __enter__(self) -> GitHubServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def stats(self) -> dict[str, Any]:
-        """Requests so far: total, by_endpoint (`GET /repos/{owner}/{repo}/issues`, …), by_status, faults and
-        rate_limited (refused by the primary or secondary limit)."""
-        return self._stats.snapshot()
-
-    def reset_stats(self) -> None:
-        """Zero the counters; fault request numbers count from 1 again."""
-        self._stats.reset()
 
     def touch(self, keys: Sequence[str] | None = None, count: int | None = None, at: int | None = None) -> list[str]:
         """Comment on and label some tickets, moving their `updated_at` past all others; see `GitHubStore.touch`."""

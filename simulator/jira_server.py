@@ -23,24 +23,23 @@ https://docs.atlassian.com/software/jira/docs/api/REST/9.12.0/
 """
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from werkzeug.serving import BaseWSGIServer
 
-from simulator.faults import FaultInjector, FaultPlan, RateBudget, Stats
+from simulator.faults import FaultInjector, FaultPlan, RateBudget
 from simulator.jira_api import DEPLOYMENTS, JiraApp
 from simulator.jira_params import JSON_TYPE, error_body
 from simulator.jira_site import Credentials
 from simulator.jira_store import IssueStore
-from simulator.serving import BackgroundServer, bind, url_of
+from simulator.serving import FakeTracker, bind, url_of
 
 __all__ = ["JiraServer", "FaultPlan", "Credentials"]
 
 
-class JiraServer:
+class JiraServer(FakeTracker):
     """The fake Jira on 127.0.0.1: `with JiraServer(tickets=200) as jira: ... jira.url, jira.stats`.
 
     Issues come from `simulator.scenario.generate(tickets, seed=seed, **scenario)` unless given.
@@ -70,11 +69,9 @@ class JiraServer:
         self.server_embedded = (server_histories, server_comments)
         self.latency, self.faults = latency_ms / 1000, faults
         self.budget = RateBudget(*rate_limit) if isinstance(rate_limit, tuple) else rate_limit
-        self.stopping = threading.Event()
-        self._stats = Stats()
+        super().__init__()
         self.store: IssueStore | None = None
         self._server: BaseWSGIServer | None = None
-        self._background: BackgroundServer | None = None
         self.url = ""
 
     def _prepare(self) -> BaseWSGIServer:
@@ -97,44 +94,6 @@ class JiraServer:
             error_body=error_body, error_type=JSON_TYPE, limit_headers=_limit_headers, stopping=self.stopping,
         )
         return server
-
-    def start(self) -> JiraServer:
-        """Bind, build the issues with links to this server, and serve from a background thread."""
-        self._background = BackgroundServer(self._prepare()).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving; requests held by a `timeout` fault are released."""
-        self.stopping.set()
-        if self._background is not None:
-            self._background.stop()
-            self._background = None
-
-    def serve_forever(self, ready: Callable[[], None] | None = None) -> None:
-        """Serve in the foreground until interrupted (the command line's mode); `ready()` once it listens."""
-        server = self._prepare()
-        if ready is not None:
-            ready()
-        try:
-            server.serve_forever()
-        finally:
-            self.stopping.set()
-            server.server_close()
-
-    def __enter__(self) -> JiraServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def stats(self) -> dict[str, Any]:
-        """Requests so far: total, by_endpoint (`GET /rest/api/3/search/jql`, …), by_status, faults, rate_limited."""
-        return self._stats.snapshot()
-
-    def reset_stats(self) -> None:
-        """Zero the counters; fault request numbers count from 1 again."""
-        self._stats.reset()
 
     def touch(self, keys: Sequence[str] | None = None, count: int | None = None,
               at: datetime | None = None) -> list[str]:

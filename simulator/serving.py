@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Self
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from simulator.faults import Stats
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 HOST = "127.0.0.1"
@@ -53,3 +55,55 @@ class BackgroundServer:
             self.server.shutdown()
             self._thread.join(timeout=10)
         self.server.server_close()
+
+
+class FakeTracker:
+    """What every fake tracker shares: start in the background or serve in the foreground,
+    stop (releasing requests a `timeout` fault holds), and count requests. A subclass builds
+    its bound server in `_prepare()` from its own data and knobs."""
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self._stats = Stats()
+        self._background: BackgroundServer | None = None
+
+    def _prepare(self) -> BaseWSGIServer:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        """Bind, build the data with links to this server, and serve from a background thread."""
+        self._background = BackgroundServer(self._prepare()).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; requests held by a `timeout` fault are released."""
+        self.stopping.set()
+        if self._background is not None:
+            self._background.stop()
+            self._background = None
+
+    def serve_forever(self, ready: Callable[[], None] | None = None) -> None:
+        """Serve in the foreground until interrupted (the command line's mode); `ready()` once it listens."""
+        server = self._prepare()
+        if ready is not None:
+            ready()
+        try:
+            server.serve_forever()
+        finally:
+            self.stopping.set()
+            server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """Requests so far: total, by_endpoint (method and route template), by_status, faults, rate_limited."""
+        return self._stats.snapshot()
+
+    def reset_stats(self) -> None:
+        """Zero the counters; fault request numbers count from 1 again."""
+        self._stats.reset()
