@@ -9,7 +9,8 @@ Per repository and run (https://docs.github.com/en/rest/issues):
   issue updated after that read, so that every page's events are complete;
 - per page, one GraphQL query for the comments of commented issues and the reviews and branch
   of pull requests (`connectors.github_graphql`);
-- deployments with their statuses and releases, as events of the pseudo-ticket `owner/repo@deployments`.
+- deployments with their statuses (one GraphQL query per 100 deployments, `connectors.github_graphql`)
+  and releases, as events of the pseudo-ticket `owner/repo@deployments`.
 """
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ from connectors.errors import FatalError, RetriableError, SkippableError
 from connectors.github_http import ETags, GitHubHTTP, NotFound, PaginationLimit, Refused, server_time
 from connectors.github_graphql import NO_DETAILS, GraphQLDetails
 from connectors.github_parse import (
-    DEPLOYMENT_FIELDS, EVENT_FIELDS, EVENT_TYPES, RELEASE_FIELDS, REPOSITORY_FIELDS, STATUS_FIELDS, KindOf,
-    parse_datetime, parse_issue, parse_repository_activity,
+    EVENT_FIELDS, EVENT_TYPES, RELEASE_FIELDS, REPOSITORY_FIELDS, KindOf, parse_datetime, parse_issue,
+    parse_repository_activity,
 )
 from connectors.records import ParsedTicket
 from connectors.retry import OnWait, RetryPolicy, Sleep
@@ -321,25 +322,13 @@ class GitHubConnector:
     def _activity(self, repository: dict[str, Any], since: datetime | None) -> tuple[ParsedTicket | None, list[Skip]]:
         """The repository's deployments (with statuses) and releases since `since`, as one pseudo-ticket.
 
-        https://docs.github.com/en/rest/deployments/deployments#list-deployments ,
-        https://docs.github.com/en/rest/deployments/statuses , https://docs.github.com/en/rest/releases/releases
-        Both listings are newest first, so they stop at the first page reaching back past `since`.
-        A status added later to a deployment beyond that page is not seen.
+        https://docs.github.com/en/graphql/reference/objects#deployment ,
+        https://docs.github.com/en/rest/releases/releases
+        Both are read newest first and stop at the page that reaches back past `since`.
         """
         name = repository["full_name"]
         try:
-            deployments = self._recent("GET /repos/{owner}/{repo}/deployments", f"/repos/{name}/deployments",
-                                       since, ("created_at", "updated_at"), DEPLOYMENT_FIELDS, "deployments")
-            statuses: dict[str, list[Any]] = {}
-            for deployment in deployments:
-                deployment_id = str(deployment.get("id"))
-                statuses[deployment_id] = [
-                    status
-                    for reply in self.http.listing("GET /repos/{owner}/{repo}/deployments/{id}/statuses",
-                                                   f"/repos/{name}/deployments/{deployment_id}/statuses",
-                                                   {"per_page": self.per_page}, fields=STATUS_FIELDS, conditional=False)
-                    for status in self._list(reply.data, "deployment statuses")
-                ]
+            deployments, statuses = self._recent_deployments(name, since)
             releases = self._recent("GET /repos/{owner}/{repo}/releases", f"/repos/{name}/releases",
                                     since, ("created_at", "published_at"), RELEASE_FIELDS, "releases")
         except (NotFound, Refused) as exc:
@@ -352,6 +341,34 @@ class GitHubConnector:
         except SkippableError as exc:
             log.warning("GitHub source '%s': skipped deployments and releases of %s: %s", self.source, name, exc)
             return None, [(f"{name}@deployments", str(exc))]
+
+    def _recent_deployments(
+        self, name: str, since: datetime | None,
+    ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+        """Deployments changed since `since` (created, updated or given a status), with all their statuses.
+
+        Pages come newest first (by creation) with every deployment's statuses, so a status added
+        later to an older deployment is seen as long as that deployment is on a page read. Reading
+        stops after the first page holding a deployment with nothing at or after `since`; a
+        status added later still to a deployment beyond that page is not seen. GitHub's own late
+        statuses (`inactive`, when a newer deployment to the environment succeeds) go to the
+        deployment just before the new one, which is changed itself and so keeps the reading on.
+        """
+        kept: list[dict[str, Any]] = []
+        statuses: dict[str, list[dict[str, Any]]] = {}
+        for page in self.details.deployments(name, self.per_page):
+            done = False
+            for deployment, its in page:
+                times = [_time(deployment, "created_at", "updated_at"), *(_time(s, "created_at") for s in its)]
+                changed = max((at for at in times if at is not None), default=None)
+                if since is None or changed is None or changed >= since:
+                    kept.append(deployment)
+                    statuses[str(deployment.get("id"))] = its
+                else:
+                    done = True
+            if done:
+                break
+        return kept, statuses
 
     def _recent(
         self, endpoint: str, path: str, since: datetime | None, times: tuple[str, ...], fields: tuple[str, ...], what: str,

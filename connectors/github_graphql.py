@@ -1,19 +1,27 @@
-"""Comments, reviews and branches of a page of issues, through GraphQL, in REST shapes.
+"""What REST would ask item by item, through GraphQL in batches, in REST shapes.
 
-REST lists reviews only per pull request and a pull request's branch only per pull request;
-one `nodes(ids:)` query answers all of a page's pull requests and commented issues at once,
-and also replaces the repository-wide comment listing. Comments and reviews keep their REST
-ids through `fullDatabaseId` (REST's id, beyond 32 bits), or `databaseId` on an Enterprise
-Server too old to know the former. https://docs.github.com/en/graphql/reference/queries#nodes
+- Comments, reviews and branches of a page of issues: REST lists reviews and a pull request's
+  branch only per pull request; one `nodes(ids:)` query answers all of a page's pull requests
+  and commented issues at once, and also replaces the repository-wide comment listing.
+  Comments and reviews keep their REST ids through `fullDatabaseId` (REST's id, beyond 32
+  bits), or `databaseId` on an Enterprise Server too old to know the former.
+  https://docs.github.com/en/graphql/reference/queries#nodes
+- Deployments with their statuses: REST lists statuses per deployment; one `repository {
+  deployments }` query answers a page of up to 100 deployments, newest first, with their
+  statuses. https://docs.github.com/en/graphql/reference/objects#repository (deployments),
+  https://docs.github.com/en/graphql/reference/objects#deployment
 """
 from __future__ import annotations
 
 import logging
-from typing import Any, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
-from connectors.errors import FatalError
-from connectors.github_http import GitHubHTTP
-from connectors.github_parse import comments_from_graphql, is_pull_request, pull_from_graphql, reviews_from_graphql
+from connectors.errors import FatalError, RetriableError
+from connectors.github_http import GitHubHTTP, NotFound, Refused
+from connectors.github_parse import (
+    comments_from_graphql, deployment_from_graphql, is_pull_request, pull_from_graphql, reviews_from_graphql,
+    statuses_from_graphql,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +44,22 @@ MORE_REVIEWS_QUERY = (
     "query($id: ID!, $after: String) { node(id: $id) { "
     "... on PullRequest { reviews(first: 100, after: $after) { " + _REVIEWS + " } } } }"
 )
-
-
+_CREATOR = "creator { __typename login ... on User { name } }"
+# DeploymentStatus has no databaseId: its event id is made of deployment, time and state.
+_STATUSES = "pageInfo { hasNextPage endCursor } nodes { state createdAt environment " + _CREATOR + " }"
+DEPLOYMENTS_QUERY = (
+    "query($owner: String!, $name: String!, $first: Int!, $after: String) { "
+    "repository(owner: $owner, name: $name) { "
+    "deployments(first: $first, after: $after, orderBy: {field: CREATED_AT, direction: DESC}) { "
+    "pageInfo { hasNextPage endCursor } nodes { id databaseId createdAt updatedAt environment commitOid ref { name } "
+    + _CREATOR + " statuses(first: 100) { " + _STATUSES + " } } } } }"
+)
+MORE_STATUSES_QUERY = (
+    "query($id: ID!, $after: String) { node(id: $id) { "
+    "... on Deployment { statuses(first: 100, after: $after) { " + _STATUSES + " } } } }"
+)
+#: One deployment in REST shapes: the deployment and its statuses.
+Deployed = tuple[dict[str, Any], list[dict[str, Any]]]
 
 
 class Details(NamedTuple):
@@ -52,7 +74,7 @@ NO_DETAILS = Details([], [], None)
 
 
 class GraphQLDetails:
-    """Asks GraphQL for the details of a page of issues, `batch` nodes per query."""
+    """Asks GraphQL for the details of a page of issues (`batch` nodes per query) and for deployments."""
 
     def __init__(self, http: GitHubHTTP, source: str, batch: int) -> None:
         self.http, self.source, self.batch = http, source, batch
@@ -79,6 +101,38 @@ class GraphQLDetails:
                     found[node_id] = Details(comments, [], None)
         return found
 
+    def deployments(self, repo: str, first: int) -> Iterator[list[Deployed]]:
+        """Pages of a repository's deployments, newest first, each with all its statuses; stop reading when done.
+
+        `Repository.deployments` lists oldest first unless ordered otherwise. A token that may not
+        read deployments gets FORBIDDEN: raised as `Refused`, as REST's 403 would be.
+        """
+        owner, name = repo.split("/", 1)
+        after: str | None = None
+        seen: set[str] = set()
+        while True:
+            data = self._query(DEPLOYMENTS_QUERY, {"owner": owner, "name": name, "first": first, "after": after},
+                               refusable=True)
+            repository = data.get("repository")
+            connection = repository.get("deployments") if isinstance(repository, dict) else None
+            if not isinstance(connection, dict):
+                raise NotFound(f"GitHub source '{self.source}': GraphQL found no deployments of {repo}.")
+            page: list[Deployed] = []
+            for node in connection.get("nodes") or []:
+                if not isinstance(node, dict):
+                    continue
+                statuses = self._all(str(node.get("id")), node.get("statuses"), MORE_STATUSES_QUERY, "statuses")
+                page.append((deployment_from_graphql(node), statuses_from_graphql(statuses)))
+            yield page
+            info = connection.get("pageInfo") or {}
+            if not info.get("hasNextPage") or not info.get("endCursor"):
+                return
+            after = str(info["endCursor"])
+            if after in seen:
+                raise RetriableError(f"GitHub source '{self.source}' sent the deployments cursor {after} twice; "
+                                     "stopped to avoid a loop.")
+            seen.add(after)
+
     def _all(self, node_id: str, connection: Any, query: str, name: str) -> list[Any]:
         """Every node of a connection, asking for the pages after the first one embedded."""
         nodes: list[Any] = []
@@ -92,8 +146,11 @@ class GraphQLDetails:
             connection = node.get(name) if isinstance(node, dict) else None
         return nodes
 
-    def _query(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        """The `data` of a query; NOT_FOUND nodes come back as null, any other error is fatal."""
+    def _query(self, query: str, variables: dict[str, Any], refusable: bool = False) -> dict[str, Any]:
+        """The `data` of a query; NOT_FOUND nodes come back as null, any other error is fatal.
+
+        With `refusable`, FORBIDDEN (the token may not read this) raises `Refused` instead.
+        """
         while True:
             answer = self.http.graphql(query.replace("DATABASE_ID", self.id_field), variables)
             errors = [e for e in answer.get("errors") or [] if isinstance(e, dict)]
@@ -101,6 +158,9 @@ class GraphQLDetails:
                 log.info("GitHub source '%s': the server does not know fullDatabaseId; using databaseId.", self.source)
                 self.id_field = "databaseId"
                 continue
+            forbidden = [str(e.get("message") or "FORBIDDEN") for e in errors if e.get("type") == "FORBIDDEN"]
+            if refusable and forbidden:
+                raise Refused(f"GitHub source '{self.source}' GraphQL query was refused: {'; '.join(forbidden)[:300]}")
             serious = [str(e.get("message") or e.get("type")) for e in errors if e.get("type") != "NOT_FOUND"]
             if serious or not isinstance(answer.get("data"), dict):
                 detail = "; ".join(serious)[:300] or "no data"

@@ -10,7 +10,7 @@ GraphQL answers are first turned into the REST shapes (`*_from_graphql`), so one
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable, Collection, Iterable, Mapping
 
 from connectors.errors import SkippableError
@@ -301,6 +301,17 @@ def parse_issue(
     return ParsedTicket(ticket=ticket, accounts=accounts.all(), events=history, links=links)
 
 
+def status_event_id(deployment_id: str, at: datetime, state: str | None) -> str:
+    """The external id of a deployment status: `ds<deployment id>@<UTC time>:<state>`.
+
+    GraphQL's `DeploymentStatus` has no `databaseId` (REST's numeric id), only an opaque node id
+    (https://docs.github.com/en/graphql/reference/objects#deploymentstatus), so the id is made of
+    what both APIs give alike. Statuses are never edited, only added, so it is stable; two
+    statuses of one deployment with the same state in the same second count as one.
+    """
+    return f"ds{deployment_id}@{at.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}:{state or ''}"
+
+
 def activity_key(repo: str) -> str:
     """Key of the per-repository pseudo-ticket that carries deployments and releases."""
     return f"{repo}{ACTIVITY_SUFFIX}"
@@ -314,8 +325,9 @@ def parse_repository_activity(
 
     Deployments and releases belong to no issue, yet they are the evidence of who deploys; they
     hang off `owner/repo@deployments` (type "Deployment", kind "deployment"). `statuses` maps a
-    deployment id to its statuses. Drafts (no `published_at`) are no release yet. None when
-    there is nothing to say.
+    deployment id to its statuses (REST's or `statuses_from_graphql`'s: a status's id is made of
+    its deployment, time and state, see `status_event_id`, and its from_value names its
+    deployment). Drafts (no `published_at`) are no release yet. None when there is nothing to say.
     """
     repo = repository.get("full_name")
     if not isinstance(repo, str) or "/" not in repo:
@@ -334,14 +346,14 @@ def parse_repository_activity(
         for index, status in enumerate((statuses or {}).get(deployment_id, ())):
             if not isinstance(status, dict):
                 raise SkippableError(f"status #{index + 1} of deployment {deployment_id} is not an object")
-            status_id = _id(status, f"status of deployment {deployment_id}", index)
-            events.append(Event(f"ds{status_id}", "deploy",
-                                parse_datetime(status.get("created_at"), f"deployment status {status_id} time"),
+            state = _str_or_none(status.get("state"))
+            at = parse_datetime(status.get("created_at"), f"status #{index + 1} of deployment {deployment_id} time")
+            events.append(Event(status_event_id(deployment_id, at, state), "deploy", at,
                                 accounts.user(status.get("creator")),
                                 field=_str_or_none(status.get("environment")) or environment,
                                 # which deployment this status is of, so the rules pair them exactly
                                 from_value=f"d{deployment_id}",
-                                to_value=_str_or_none(status.get("state"))))
+                                to_value=state))
     for position, release in enumerate(releases):
         if not isinstance(release, dict):
             raise SkippableError(f"release #{position + 1} is not an object")
@@ -410,11 +422,38 @@ def pull_from_graphql(node: Mapping[str, Any]) -> dict[str, Any]:
     return {"head": {"ref": node.get("headRefName")}, "merged": bool(node.get("merged"))}
 
 
+def deployment_from_graphql(node: Mapping[str, Any]) -> dict[str, Any]:
+    """A `Deployment` node as a REST deployment (id, created_at, updated_at, environment, ref, creator).
+
+    `databaseId` is REST's id (the node id stands in should it be null). REST's `ref` is the
+    branch, tag or sha deployed; GraphQL's `ref` is null when the deployment was made from a sha
+    (or its branch is gone since), and the commit then stands in, as REST's sha ref would.
+    https://docs.github.com/en/graphql/reference/objects#deployment
+    """
+    ref = node.get("ref")
+    name = ref.get("name") if isinstance(ref, dict) else None
+    database_id = node.get("databaseId")
+    return {
+        "id": node.get("id") if database_id in (None, "") else database_id, "node_id": node.get("id"),
+        "created_at": node.get("createdAt"), "updated_at": node.get("updatedAt"),
+        "environment": node.get("environment"), "ref": name or node.get("commitOid"),
+        "creator": user_from_graphql(node.get("creator")),
+    }
+
+
+def statuses_from_graphql(nodes: Iterable[Any]) -> list[dict[str, Any]]:
+    """`DeploymentStatus` nodes as REST statuses (created_at, state in REST's lower case, environment, creator)."""
+    return [
+        {"created_at": node.get("createdAt"),
+         "state": node["state"].lower() if isinstance(node.get("state"), str) else None,
+         "environment": node.get("environment"), "creator": user_from_graphql(node.get("creator"))}
+        for node in nodes if isinstance(node, dict)
+    ]
+
+
 #: The fields of each listing that the parser and the connector read; `slim` keeps only these.
 EVENT_FIELDS = ("id", "event", "created_at", "actor", "assignee", "assigner", "label", "rename", "state_reason",
                 "commit_id", "issue")
-DEPLOYMENT_FIELDS = ("id", "created_at", "updated_at", "environment", "ref", "creator")
-STATUS_FIELDS = ("id", "created_at", "state", "environment", "creator")
 RELEASE_FIELDS = ("id", "tag_name", "draft", "prerelease", "created_at", "published_at", "author")
 REPOSITORY_FIELDS = ("full_name", "created_at", "html_url", "archived")
 _USER_FIELDS = ("login", "name", "email", "type")

@@ -265,11 +265,18 @@ class GitHubApp:
         def find(global_id: str) -> tuple[str, dict[str, Any]] | None:
             found = self.store.nodes.get(global_id)
             if found is None:
-                return None
+                deployment = self.store.deployment_nodes.get(global_id)
+                return None if deployment is None else ("Deployment", deployment)
             ticket = found[1]
             return ("PullRequest" if ticket["pull"] else "Issue"), ticket
 
-        executor = Executor(find, self.full_database_id)
+        def repository(owner: str, name: str) -> tuple[str, dict[str, Any]] | None:
+            index = self.store.repo(owner, name)
+            if index is None:
+                return None
+            return "Repository", {"repo": index.data.repo, "deployments": index.data.deployments}
+
+        executor = Executor(find, self.full_database_id, repository)
         try:
             with self.store.lock:
                 data = executor.run(parse(payload["query"], payload.get("variables") or {}))

@@ -1,4 +1,5 @@
-"""Just enough GitHub GraphQL for the fake: `node`/`nodes` by global id, issues' comments, pull requests' reviews.
+"""Just enough GitHub GraphQL for the fake: `node`/`nodes` by global id, issues' comments, pull requests' reviews,
+and `repository(owner:, name:)` with its deployments and their statuses.
 
 A small parser reads the query (operation, variables, fields with arguments and aliases,
 inline fragments `... on Type`) and an executor answers it over the store's records, field by
@@ -7,7 +8,8 @@ fields are refused the way GitHub refuses them ("Field 'x' doesn't exist on type
 which is how a client learns that an older Enterprise Server lacks `fullDatabaseId`; unknown
 ids come back as null with a NOT_FOUND error, as on GitHub.
 https://docs.github.com/en/graphql/reference/queries#node ,
-https://docs.github.com/en/graphql/guides/using-global-node-ids
+https://docs.github.com/en/graphql/guides/using-global-node-ids ,
+https://docs.github.com/en/graphql/reference/objects#deployment
 """
 from __future__ import annotations
 
@@ -148,6 +150,14 @@ class _Parser:
                 items.append(self.value())
             self.take("]")
             return items
+        if token == "{":  # an input object: `{field: CREATED_AT, direction: DESC}`
+            fields: dict[str, Any] = {}
+            while self.peek() != "}":
+                key = self.take()
+                self.take(":")
+                fields[key] = self.value()
+            self.take("}")
+            return fields
         if token.startswith('"'):
             return json.loads(token)
         if re.fullmatch(r"-?\d+", token):
@@ -205,6 +215,41 @@ def _when(name: str) -> Resolver:
     return lambda r, a: iso(r[name]) if r.get(name) is not None else None
 
 
+# REST's deployment status states and GraphQL's DeploymentState of a deployment whose latest status that is.
+_DEPLOYMENT_STATE = {"success": "ACTIVE", "failure": "FAILURE", "error": "ERROR", "inactive": "INACTIVE",
+                     "in_progress": "IN_PROGRESS", "queued": "QUEUED", "pending": "PENDING"}
+
+
+def _deployments(repository: dict[str, Any], args: dict[str, Any]) -> Obj:
+    """`Repository.deployments`: by creation, oldest first unless `orderBy` says DESC; `environments` filters."""
+    order = args.get("orderBy") or {}
+    if not isinstance(order, dict) or order.get("field", "CREATED_AT") != "CREATED_AT" \
+            or order.get("direction", "ASC") not in ("ASC", "DESC"):
+        raise GraphQLError(f"Argument 'orderBy' on Field 'deployments' has an invalid value ({order}). "
+                           "Expected type 'DeploymentOrder'.")
+    items = sorted(repository["deployments"], key=lambda d: (d["t"], d["id"]), reverse=order.get("direction") == "DESC")
+    environments = args.get("environments")
+    if environments:
+        items = [d for d in items if d["environment"] in environments]
+    return _connection("Deployment", "deployments", items, args)
+
+
+def _status(deployment: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
+    """A status record with what its resolvers need of its deployment."""
+    return {**status, "environment": deployment["environment"], "deployment": deployment}
+
+
+def _statuses(deployment: dict[str, Any], args: dict[str, Any]) -> Obj:
+    """`Deployment.statuses`, newest first as REST lists them (GitHub documents no order; the connector needs none)."""
+    return _connection("DeploymentStatus", "statuses", [_status(deployment, s) for s in reversed(deployment["statuses"])],
+                       args)
+
+
+def _ref(deployment: dict[str, Any]) -> Obj:
+    tag = deployment["ref"].startswith("v")  # the scenario deploys tags v1.x.y and the branch main
+    return "Ref", {"name": deployment["ref"], "prefix": "refs/tags/" if tag else "refs/heads/"}
+
+
 _TICKET: dict[str, Resolver] = {
     "id": lambda r, a: r["node_id"], "number": lambda r, a: r["number"], "title": lambda r, a: r["title"],
     "state": lambda r, a: "MERGED" if r.get("merged") else r["state"].upper(), "createdAt": _when("created"),
@@ -232,6 +277,30 @@ FIELDS: dict[str, dict[str, Resolver]] = {
     "IssueComment": {**_ACT, "id": lambda r, a: node_id("IC", r["id"])},
     "PullRequestReview": {**_ACT, "id": lambda r, a: node_id("PRR", r["id"]), "state": lambda r, a: r["state"],
                           "submittedAt": _when("t")},
+    "Repository": {
+        "id": lambda r, a: node_id("R", r["repo"].repo_id), "databaseId": lambda r, a: r["repo"].repo_id,
+        "name": lambda r, a: r["repo"].name, "nameWithOwner": lambda r, a: r["repo"].full_name,
+        "deployments": _deployments,
+    },
+    "Deployment": {
+        "id": lambda r, a: node_id("DE", r["id"]), "databaseId": lambda r, a: r["id"],
+        "createdAt": _when("t"), "updatedAt": _when("updated"), "environment": lambda r, a: r["environment"],
+        "latestEnvironment": lambda r, a: r["environment"], "originalEnvironment": lambda r, a: r["environment"],
+        "description": lambda r, a: r["description"], "task": lambda r, a: "deploy",
+        "commitOid": lambda r, a: r["sha"], "ref": lambda r, a: _ref(r), "creator": lambda r, a: _actor(r["creator"]),
+        "state": lambda r, a: _DEPLOYMENT_STATE.get(r["statuses"][-1]["state"], "PENDING") if r["statuses"]
+        else "PENDING",
+        "latestStatus": lambda r, a: ("DeploymentStatus", _status(r, r["statuses"][-1])) if r["statuses"] else None,
+        "statuses": _statuses,
+    },
+    # No databaseId: GitHub's DeploymentStatus has none (a client asking for it is refused, as there).
+    "DeploymentStatus": {
+        "id": lambda r, a: node_id("DES", r["id"]), "state": lambda r, a: r["state"].upper(),
+        "createdAt": _when("t"), "updatedAt": _when("t"), "creator": lambda r, a: _actor(r["creator"]),
+        "description": lambda r, a: r["description"], "environment": lambda r, a: r["environment"],
+        "deployment": lambda r, a: ("Deployment", r["deployment"]),
+    },
+    "Ref": {"name": lambda r, a: r["name"], "prefix": lambda r, a: r["prefix"]},
     "Connection": {"nodes": lambda r, a: r["items"], "totalCount": lambda r, a: r["total"],
                    "pageInfo": lambda r, a: ("PageInfo", r),
                    "edges": lambda r, a: [("Edge", (r["start"] + i, item)) for i, item in enumerate(r["items"])]},
@@ -247,12 +316,14 @@ _ABSTRACT = ("Node", "Actor", "Comment", "UniformResourceLocatable")
 class Executor:
     """Evaluates parsed selections; `find(global id)` gives (type name, record) or None.
 
+    `repository(owner, name)` gives ("Repository", {"repo": Repo, "deployments": [records]}) or None.
     `full_database_id=False` plays an Enterprise Server from before `fullDatabaseId` existed.
     Errors that do not stop the query (NOT_FOUND) collect in `errors`.
     """
 
-    def __init__(self, find: Callable[[str], Obj | None], full_database_id: bool = True) -> None:
-        self.find, self.full_database_id = find, full_database_id
+    def __init__(self, find: Callable[[str], Obj | None], full_database_id: bool = True,
+                 repository: Callable[[str, str], Obj | None] = lambda owner, name: None) -> None:
+        self.find, self.full_database_id, self.repository = find, full_database_id, repository
         self.errors: list[dict[str, Any]] = []
 
     def run(self, selections: list[Any]) -> dict[str, Any]:
@@ -292,6 +363,13 @@ class Executor:
             return [self._lookup(global_id, path + [i]) for i, global_id in enumerate(ids)]
         if f.name == "rateLimit":
             return "RateLimit", None
+        if f.name == "repository":
+            owner, name = f.args.get("owner"), f.args.get("name")
+            found = self.repository(str(owner), str(name))
+            if found is None:
+                self.errors.append({"type": "NOT_FOUND", "path": path, "locations": [{"line": 1, "column": 1}],
+                                    "message": f"Could not resolve to a Repository with the name '{owner}/{name}'."})
+            return found
         raise GraphQLError(f"Field '{f.name}' doesn't exist on type 'Query'")
 
     def _lookup(self, global_id: Any, path: list[Any]) -> Obj | None:

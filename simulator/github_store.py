@@ -49,12 +49,14 @@ class GitHubStore:
         self.repos: dict[str, RepoIndex] = {}
         self.by_id: dict[int, RepoIndex] = {}
         self.nodes: dict[str, tuple[RepoIndex, dict[str, Any]]] = {}
+        self.deployment_nodes: dict[str, dict[str, Any]] = {}  # GraphQL global id -> deployment
         for data in scenario.repos:
             index = RepoIndex(data, {t["number"]: t for t in data.tickets})
             index.rebuild()
             self.repos[data.repo.full_name.lower()] = index
             self.by_id[data.repo.repo_id] = index
             self.nodes.update((t["node_id"], (index, t)) for t in data.tickets)
+            self.deployment_nodes.update((shapes.node_id("DE", d["id"]), d) for d in data.deployments)
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._touches = 0
 
@@ -228,6 +230,29 @@ class GitHubStore:
             for index in {id(i): i for i, _ in picked}.values():
                 index.rebuild()
             return [f"{index.data.repo.full_name}#{ticket['number']}" for index, ticket in picked]
+
+    def add_status(self, repo: str, deployment_id: int, state: str, creator: str, at: int | None = None) -> dict[str, Any]:
+        """Add a status to a deployment of `repo` (`owner/name`), at `at` (default: a minute after the newest act).
+
+        Deployments get statuses long after they were made (GitHub marks the one a newer success
+        replaces `inactive`); this lets an incremental sync meet one. Returns the new status.
+        Raises KeyError naming an unknown repository or deployment.
+        """
+        with self.lock:
+            index = self.repos.get(repo.lower())
+            deployment = next((d for d in index.data.deployments if d["id"] == deployment_id), None) if index else None
+            if index is None or deployment is None:
+                raise KeyError(f"{repo} deployment {deployment_id}")
+            everything = [d for i in self.repos.values() for d in i.data.deployments]
+            newest = max([self.newest_updated(), *(d["updated"] for d in everything)])
+            status = {"t": at if at is not None else newest + 60, "state": state, "creator": creator,
+                      "description": f"Deployment {state}",
+                      "id": max((s["id"] for d in everything for s in d["statuses"]), default=2_600_000_000) + 1}
+            deployment["statuses"].append(status)
+            deployment["updated"] = max(deployment["updated"], status["t"])
+            self._cache.pop(("deployments", index.data.repo.repo_id), None)
+            self._cache.pop(("statuses", deployment_id), None)
+            return status
 
     def _find(self, key: str) -> tuple[RepoIndex, dict[str, Any]]:
         name, _, number = key.partition("#")

@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 from typing import Any
 
 import responses
+from responses import matchers
 
 from connectors.github import GitHubConnector
 from tests.connectors.jira_fakes import Waits
@@ -90,6 +91,50 @@ def pull_node(number: int, *, branch: str = "main", comments: dict[str, Any] | N
             "comments": comments or comment_nodes(), "reviews": reviews or review_nodes()}
 
 
+def status_node(state: str, at: str, creator: str = "p-berg", kind: str = "User",
+                environment: str | None = "production") -> dict[str, Any]:
+    """A `DeploymentStatus` node as the deployments query asks for it (no databaseId: GraphQL has none)."""
+    return {"state": state, "createdAt": at, "environment": environment, "creator": author(creator, kind)}
+
+
+def deployment_node(
+    deployment_id: int, created: str, *statuses: dict[str, Any], environment: str = "production",
+    ref: str | None = "v1.0.0", creator: str = "p-berg", kind: str = "User", more: str | None = None,
+) -> dict[str, Any]:
+    """A `Deployment` node with its first page of statuses (`more`: the cursor of a next one)."""
+    return {"id": f"DE_node{deployment_id}", "databaseId": deployment_id, "createdAt": created,
+            "updatedAt": max([created, *(s["createdAt"] for s in statuses)]), "environment": environment,
+            "commitOid": "5e1f0c2a9b7d4e3f8a6c1b0d2e4f6a8c0b1d3e5f", "ref": {"name": ref} if ref else None,
+            "creator": author(creator, kind),
+            "statuses": {"pageInfo": {"hasNextPage": more is not None, "endCursor": more}, "nodes": list(statuses)}}
+
+
+def deployments_answer(*nodes: dict[str, Any], more: str | None = None) -> dict[str, Any]:
+    """The answer to the deployments query: one page of deployments (`more`: the cursor of a next one)."""
+    return {"data": {"repository": {"deployments": {
+        "pageInfo": {"hasNextPage": more is not None, "endCursor": more}, "nodes": list(nodes)}}}}
+
+
+def asks(**variables: Any) -> list[Any]:
+    """A matcher for a GraphQL request whose variables include these."""
+    return [matchers.json_params_matcher({"variables": variables}, strict_match=False)]
+
+
+def asks_deployments(repo: str = REPO, **variables: Any) -> list[Any]:
+    """A matcher for the deployments query of `repo` (and any other variables given)."""
+    owner, name = repo.split("/")
+    return asks(owner=owner, name=name, **variables)
+
+
+def asks_nodes(request: Any) -> tuple[bool, str]:
+    """A matcher for a `nodes(ids:)` query, whatever the ids."""
+    return "ids" in json.loads(request.body).get("variables", {}), "not a nodes(ids:) query"
+
+
+def graphql_url(base: str = API) -> str:
+    return f"{base.removesuffix('/v3')}/graphql"
+
+
 def repository(full_name: str = REPO, created: str = "2023-01-01T00:00:00Z") -> dict[str, Any]:
     return {"id": 44, "full_name": full_name, "html_url": f"https://github.com/{full_name}", "created_at": created}
 
@@ -106,8 +151,8 @@ def graphql_ids(call: Any) -> list[str]:
 
 
 def add_quiet_activity(http: responses.RequestsMock, repo: str = REPO, base: str = API) -> None:
-    """No deployments and no releases."""
-    http.get(f"{base}/repos/{repo}/deployments", json=[])
+    """No deployments (one GraphQL query) and no releases."""
+    http.post(graphql_url(base), json=deployments_answer(), match=asks_deployments(repo))
     http.get(f"{base}/repos/{repo}/releases", json=[])
 
 
@@ -124,24 +169,30 @@ def connector(waits: Waits, repos: list[str] | None = None, **overrides: Any) ->
 class FakeRepository:
     """A small GitHub for one repository: the issues listing honours since/sort/page, events page newest first.
 
-    Next-page links point at `/repositories/{id}/...` as GitHub's do, and GraphQL answers `nodes(ids:)`.
+    Next-page links point at `/repositories/{id}/...` as GitHub's do; GraphQL answers `nodes(ids:)` and,
+    given `deployments` (nodes, newest first), the deployments query page by page.
     """
 
     def __init__(self, issues: list[dict[str, Any]], events: list[dict[str, Any]], nodes: dict[str, dict[str, Any]],
-                 base: str = API, repo: str = REPO) -> None:
+                 base: str = API, repo: str = REPO, deployments: list[dict[str, Any]] | None = None) -> None:
         self.issues, self.events, self.nodes, self.base, self.repo = issues, events, nodes, base, repo
+        self.deployments = deployments
         self.issue_queries: list[dict[str, str]] = []
+        self.deployment_queries: list[dict[str, Any]] = []
 
     def install(self, http: responses.RequestsMock, *, issue_links: bool = False, event_links: bool = True,
                 graphql: bool = True) -> None:
         """Register the endpoints a test expects to be asked (every registered one must be)."""
+        if self.deployments is not None:
+            http.add_callback("POST", graphql_url(self.base), callback=self._deployment_page,
+                              match=asks_deployments(self.repo))
         paths = [(f"/repos/{self.repo}/issues", self._issue_page), (f"/repos/{self.repo}/issues/events", self._event_page)]
         paths += [("/repositories/44/issues", self._issue_page)] if issue_links else []
         paths += [("/repositories/44/issues/events", self._event_page)] if event_links else []
         for path, callback in paths:
             http.add_callback("GET", re.compile(re.escape(f"{self.base}{path}") + r"(\?.*)?$"), callback=callback)
         if graphql:
-            http.add_callback("POST", f"{self.base.removesuffix('/v3')}/graphql", callback=self._graphql)
+            http.add_callback("POST", graphql_url(self.base), callback=self._graphql, match=[asks_nodes])
 
     @staticmethod
     def _query(request: Any) -> dict[str, str]:
@@ -166,6 +217,15 @@ class FakeRepository:
     def _event_page(self, request: Any) -> tuple[int, dict[str, str], str]:
         newest_first = sorted(self.events, key=lambda e: (e["created_at"], e["id"]), reverse=True)
         return self._page(newest_first, self._query(request), "issues/events")
+
+    def _deployment_page(self, request: Any) -> tuple[int, dict[str, str], str]:
+        variables = json.loads(request.body)["variables"]
+        self.deployment_queries.append(variables)
+        start = int(variables["after"] or 0)
+        end = start + variables["first"]
+        chosen = (self.deployments or [])[start:end]
+        more = str(end) if end < len(self.deployments or []) else None
+        return 200, {}, json.dumps(deployments_answer(*chosen, more=more))
 
     def _graphql(self, request: Any) -> tuple[int, dict[str, str], str]:
         ids = json.loads(request.body)["variables"]["ids"]

@@ -12,11 +12,12 @@ import responses
 from responses import matchers
 
 from connectors.errors import FatalError, RetriableError
-from connectors.github_graphql import NODES_QUERY
+from connectors.github_graphql import DEPLOYMENTS_QUERY, MORE_STATUSES_QUERY, NODES_QUERY
 from connectors.github_http import next_link
 from tests.connectors.github_fakes import (
-    API, GRAPHQL, REPO, TOKEN, FakeRepository, Waits, add_quiet_activity, comment_nodes, connector,
-    event, graphql_ids, issue, issue_node, link, load, pull_node, repository, review_nodes,
+    API, GRAPHQL, REPO, TOKEN, FakeRepository, Waits, add_quiet_activity, asks, asks_deployments, asks_nodes,
+    comment_nodes, connector, deployment_node, deployments_answer, event, graphql_ids, issue, issue_node, link, load,
+    pull_node, repository, review_nodes, status_node,
 )
 
 UTC = timezone.utc
@@ -37,15 +38,12 @@ def add_repo(http: responses.RequestsMock, data: dict[str, Any] | None = None, n
 
 def test_first_run_of_a_small_repository(http: responses.RequestsMock, waits: Waits) -> None:
     http.get(f"{API}/repos/{REPO}", json=load("repo.json"), headers={"ETag": '"repo-v1"'})
-    http.get(f"{API}/repos/{REPO}/deployments", json=load("deployments.json"),
-             match=[matchers.query_param_matcher({"per_page": "100"})])
-    for deployment_id in (7702, 7701):
-        http.get(f"{API}/repos/{REPO}/deployments/{deployment_id}/statuses",
-                 json=load(f"deployment_statuses_{deployment_id}.json"))
+    http.post(GRAPHQL, json=load("graphql_deployments.json"),
+              match=asks_deployments(first=100, after=None))
     http.get(f"{API}/repos/{REPO}/releases", json=load("releases.json"))
     http.get(ISSUES, json=load("issues.json"), match=[matchers.query_param_matcher(FIRST_QUERY)])
     http.get(EVENTS, json=load("issue_events.json"), match=[matchers.query_param_matcher({"per_page": "100"})])
-    http.post(GRAPHQL, json=load("graphql_nodes.json"))
+    http.post(GRAPHQL, json=load("graphql_nodes.json"), match=[asks_nodes])
 
     github = connector(waits)
     pages = list(github.pages(None))
@@ -55,6 +53,7 @@ def test_first_run_of_a_small_repository(http: responses.RequestsMock, waits: Wa
     ]
     assert [page.bookmark for page in pages] == [None, datetime(2024, 5, 7, 11, tzinfo=UTC)]
     assert len(pages[0].tickets[0].events) == 7
+    assert json.loads(http.calls[1].request.body)["query"] == DEPLOYMENTS_QUERY
     pull = pages[1].tickets[1]
     assert pull.links == ("acme/widgets#12", "acme/api#7", "PAY-91", "PAY-88")
     assert [e.kind for e in pull.events].count("review") == 2
@@ -63,14 +62,12 @@ def test_first_run_of_a_small_repository(http: responses.RequestsMock, waits: Wa
     assert "fullDatabaseId" in json.loads(http.calls[-1].request.body)["query"]
     assert github.requests_by_endpoint == {
         "GET /repos/{owner}/{repo}": 1,
-        "GET /repos/{owner}/{repo}/deployments": 1,
-        "GET /repos/{owner}/{repo}/deployments/{id}/statuses": 2,
         "GET /repos/{owner}/{repo}/releases": 1,
         "GET /repos/{owner}/{repo}/issues": 1,
         "GET /repos/{owner}/{repo}/issues/events": 1,
-        "POST /graphql": 1,
+        "POST /graphql": 2,  # the deployments with their statuses; the page's comments and reviews
     }
-    assert github.requests == 8
+    assert github.requests == 6
     headers = http.calls[0].request.headers
     assert (headers["Authorization"], headers["X-GitHub-Api-Version"]) == (f"token {TOKEN}", "2022-11-28")
     assert waits.progress == [(3, None)]
@@ -83,9 +80,9 @@ def test_incremental_run_asks_since_the_bookmark_less_overlap_and_stops_listings
 ) -> None:
     add_repo(http, load("repo.json"))
     # Deployments and releases are newest first: the first page reaching back past `since` is the last asked.
-    http.get(f"{API}/repos/{REPO}/deployments", json=load("deployments.json"),
-             headers=link(f"{API}/repositories/44/deployments", page=2))
-    http.get(f"{API}/repos/{REPO}/deployments/7702/statuses", json=load("deployment_statuses_7702.json"))
+    more = load("graphql_deployments.json")
+    more["data"]["repository"]["deployments"]["pageInfo"]["hasNextPage"] = True
+    http.post(GRAPHQL, json=more, match=asks_deployments(after=None))
     http.get(f"{API}/repos/{REPO}/releases", json=load("releases.json"),
              headers=link(f"{API}/repositories/44/releases", page=2))
     since = {**FIRST_QUERY, "since": "2024-05-06T15:45:00Z"}
@@ -98,11 +95,13 @@ def test_incremental_run_asks_since_the_bookmark_less_overlap_and_stops_listings
     pages = list(github.pages(datetime(2024, 5, 6, 15, 50, tzinfo=UTC)))
 
     activity = [e.external_id for e in pages[0].tickets[0].events]
-    assert activity == ["rel6602", "d7702", "ds88021", "ds88022"]  # 7701 unchanged since: no statuses asked
+    # 7701 and its status are older than `since`: it is left out, and no next page is asked.
+    assert activity == ["rel6602", "d7702", "ds7702@20240506T160100Z:in_progress", "ds7702@20240506T160400Z:success"]
     assert [e.external_id for e in pages[1].tickets[0].events] == ["created", "e9100"]
     assert [page.bookmark for page in pages] == [datetime(2024, 5, 6, 15, 50, tzinfo=UTC),
                                                  datetime(2024, 5, 6, 16, 10, tzinfo=UTC)]
-    assert github.requests == 6  # no second page of deployments, releases or events; no GraphQL
+    # One GraphQL query for the deployments; no second page of them, of releases or of events; none for issues.
+    assert github.requests == 5
 
 
 def test_start_date_bounds_the_first_run(http: responses.RequestsMock, waits: Waits) -> None:
@@ -122,38 +121,50 @@ def minutes(n: int) -> str:
     return f"2024-01-{10 + n // 1440:02d}T{n // 60 % 24:02d}:{n % 60:02d}:00Z"
 
 
-def test_request_count_formula_for_a_repository(http: responses.RequestsMock, waits: Waits) -> None:
-    """I issues (half pull requests, one comment each), 5 events per issue: every listing page holds 100."""
+@pytest.mark.parametrize("deployment_count", [pytest.param(0, id="no-deployments"), pytest.param(1, id="one"),
+                                              pytest.param(100, id="one-full-page"), pytest.param(250, id="three-pages")])
+def test_request_count_formula_for_a_repository(http: responses.RequestsMock, waits: Waits, deployment_count: int) -> None:
+    """I issues (half pull requests, one comment each), 5 events per issue, D deployments with 2 statuses each.
+
+    Every listing page holds 100; a GraphQL page of deployments holds 100 with all their
+    statuses, so D deployments cost ceil(D / 100) queries (at least one) and no REST request.
+    """
     count = 250
     issues = [issue(n, minutes(n), pull=n % 2 == 0, comments=1) for n in range(1, count + 1)]
     events = [event(n * 10 + k, n, "labeled", minutes(n), label={"name": f"l{k}"}) for n in range(1, count + 1) for k in range(5)]
     nodes = {**{f"I_node{n}": issue_node(n, comment_nodes(n)) for n in range(1, count + 1, 2)},
              **{f"PR_node{n}": pull_node(n, comments=comment_nodes(n), reviews=review_nodes(n * 7, n * 7 + 1))
                 for n in range(2, count + 1, 2)}}
-    server = FakeRepository(issues, events, nodes)
+    deployments = [deployment_node(d, minutes(d), status_node("IN_PROGRESS", minutes(d)),
+                                   status_node("SUCCESS", minutes(d + 1)))
+                   for d in range(deployment_count, 0, -1)]  # newest first
+    server = FakeRepository(issues, events, nodes, deployments=deployments)
     server.install(http)
     add_repo(http)
-    add_quiet_activity(http)
+    http.get(f"{API}/repos/{REPO}/releases", json=[])
 
     github = connector(waits)
     pages = list(github.pages(None))
 
-    tickets = [t for page in pages for t in page.tickets]
+    tickets = [t for page in pages for t in page.tickets if "#" in t.ticket.key]
     assert sorted(int(t.ticket.key.split("#")[1]) for t in tickets) == list(range(1, count + 1))  # each once
     assert sum(len(t.events) for t in tickets) == count * (1 + 5 + 1) + (count // 2) * 2
+    activity = [t for page in pages for t in page.tickets if t.ticket.key.endswith("@deployments")]
+    assert sum(len(t.events) for t in activity) == 3 * deployment_count
     # Each issues request restarts one second before the last item it saw (keyset paging).
     assert [q.get("since") for q in server.issue_queries] == [None, "2024-01-10T01:39:59Z", "2024-01-10T03:18:59Z"]
+    deployment_pages = max(1, math.ceil(deployment_count / 100))
+    assert [q["after"] for q in server.deployment_queries] == [None, *(str(100 * k) for k in range(1, deployment_pages))]
     issue_pages = math.ceil((count - 1) / 99)
     expected = {
         "GET /repos/{owner}/{repo}": 1,
-        "GET /repos/{owner}/{repo}/deployments": 1,
         "GET /repos/{owner}/{repo}/releases": 1,
         "GET /repos/{owner}/{repo}/issues": issue_pages,
         "GET /repos/{owner}/{repo}/issues/events": math.ceil(5 * count / 100),
-        "POST /graphql": issue_pages,
+        "POST /graphql": issue_pages + deployment_pages,
     }
     assert github.requests_by_endpoint == expected
-    assert github.requests == 3 + 2 * issue_pages + math.ceil(5 * count / 100)
+    assert github.requests == 2 + 2 * issue_pages + math.ceil(5 * count / 100) + deployment_pages
 
 
 def test_items_sharing_one_second_are_paged_by_link(http: responses.RequestsMock, waits: Waits) -> None:
@@ -286,6 +297,7 @@ def test_graphql_batches_and_follows_long_connections(http: responses.RequestsMo
     pages = list(connector(waits, graphql_batch=2).pages(None))
 
     asked = [json.loads(call.request.body) for call in http.calls if call.request.url == GRAPHQL]
+    asked = [a for a in asked if "owner" not in a["variables"]]  # not the deployments
     assert [a["variables"] for a in asked] == [
         {"ids": ["PR_node1", "PR_node2"]}, {"id": "PR_node1", "after": "r-cursor"},
         {"ids": ["I_node3"]}, {"id": "I_node3", "after": "c-cursor"},
@@ -305,15 +317,17 @@ def test_enterprise_server_without_full_database_id_uses_database_id(http: respo
     add_quiet_activity(http)
     http.get(ISSUES, json=[issue(1, "2024-01-10T10:00:00Z", comments=1)])
     http.get(EVENTS, json=[])
-    http.post(GRAPHQL, json={"errors": [{"path": ["query"], "extensions": {"code": "undefinedField"},
-                                         "message": "Field 'fullDatabaseId' doesn't exist on type 'IssueComment'"}]})
+    http.post(GRAPHQL, match=[asks_nodes], json={"errors": [{
+        "path": ["query"], "extensions": {"code": "undefinedField"},
+        "message": "Field 'fullDatabaseId' doesn't exist on type 'IssueComment'"}]})
     node = issue_node(1, {"pageInfo": {"hasNextPage": False},
                           "nodes": [{"databaseId": 42, "createdAt": "2024-01-10T10:00:00Z", "author": None}]})
-    http.post(GRAPHQL, json={"data": {"nodes": [node]}})
+    http.post(GRAPHQL, json={"data": {"nodes": [node]}}, match=[asks_nodes])
 
     pages = list(connector(waits).pages(None))
 
     queries = [json.loads(call.request.body)["query"] for call in http.calls if call.request.url == GRAPHQL]
+    queries = [query for query in queries if query != DEPLOYMENTS_QUERY]
     assert "fullDatabaseId" in queries[0] and "fullDatabaseId" not in queries[1] and "databaseId" in queries[1]
     assert [e.external_id for e in pages[0].tickets[0].events] == ["created", "c42"]
 
@@ -368,17 +382,100 @@ def test_missing_repository_is_fatal(http: responses.RequestsMock, waits: Waits)
         list(connector(waits, repos=["acme/gone"]).pages(None))
 
 
-def test_deployments_refused_skip_the_activity_not_the_issues(http: responses.RequestsMock, waits: Waits) -> None:
+@pytest.mark.parametrize("answer, message", [
+    pytest.param({"json": {"data": {"repository": {"deployments": None}}, "errors": [{
+        "type": "FORBIDDEN", "path": ["repository", "deployments"],
+        "message": "Resource not accessible by personal access token"}]}},
+        "refused: Resource not accessible by personal access token", id="graphql-forbidden"),
+    pytest.param({"json": {"data": {"repository": None}, "errors": [{
+        "type": "NOT_FOUND", "path": ["repository"],
+        "message": "Could not resolve to a Repository with the name 'acme/widgets'."}]}},
+        "GraphQL found no deployments of acme/widgets", id="graphql-not-found"),
+    pytest.param({"status": 403, "json": {"message": "Resource protected by organization SAML enforcement."}},
+                 "refused (HTTP 403): Resource protected by organization SAML enforcement", id="http-403"),
+])
+def test_deployments_refused_skip_the_activity_not_the_issues(
+    http: responses.RequestsMock, waits: Waits, answer: dict[str, Any], message: str,
+) -> None:
     add_repo(http)
-    http.get(f"{API}/repos/{REPO}/deployments", status=403, json={"message": "Resource not accessible by personal access token"})
+    http.post(GRAPHQL, match=asks_deployments(), **answer)
     http.get(ISSUES, json=[issue(1, "2024-01-10T10:00:00Z")])
     http.get(EVENTS, json=[])
 
     pages = list(connector(waits).pages(None))
 
-    assert pages[0].tickets == [] and "Resource not accessible" in pages[0].skipped[0][1]
+    assert pages[0].tickets == [] and message in pages[0].skipped[0][1]
     assert pages[0].skipped[0][0] == "acme/widgets@deployments"
-    assert [t.ticket.key for t in pages[1].tickets] == ["acme/widgets#1"]
+    assert [t.ticket.key for t in pages[1].tickets] == ["acme/widgets#1"]  # releases are not asked either
+
+
+# -- deployments --------------------------------------------------------------------------------
+
+def test_deployments_are_read_back_to_the_first_page_with_one_wholly_unchanged(
+    http: responses.RequestsMock, waits: Waits,
+) -> None:
+    """Newest first, two a page: a status given later to an older deployment is seen while its page is read."""
+    add_repo(http)
+    pages_of = [
+        # d5 is new; d4 is older than `since` but got a status after it: both changed, so read on.
+        [deployment_node(5, "2024-05-06T16:00:00Z", status_node("SUCCESS", "2024-05-06T16:03:00Z")),
+         deployment_node(4, "2024-05-01T10:00:00Z", status_node("SUCCESS", "2024-05-01T10:05:00Z"),
+                         status_node("INACTIVE", "2024-05-06T16:03:00Z", "github-actions", "Bot"))],
+        # d3 changed the same way; d2 has nothing since: this is the last page asked.
+        [deployment_node(3, "2024-04-20T10:00:00Z", status_node("FAILURE", "2024-05-06T15:55:00Z", environment="staging"),
+                         environment="staging", ref=None),
+         deployment_node(2, "2024-04-10T10:00:00Z", status_node("SUCCESS", "2024-04-10T10:05:00Z"))],
+    ]
+    http.post(GRAPHQL, json=deployments_answer(*pages_of[0], more="c2"), match=asks_deployments(first=2, after=None))
+    http.post(GRAPHQL, json=deployments_answer(*pages_of[1], more="c4"), match=asks_deployments(first=2, after="c2"))
+    http.get(f"{API}/repos/{REPO}/releases", json=[])
+    http.get(ISSUES, json=[])
+
+    pages = list(connector(waits, per_page=2).pages(datetime(2024, 5, 6, 15, 50, tzinfo=UTC)))
+
+    events = [(e.external_id, e.actor, e.field, e.from_value, e.to_value) for e in pages[0].tickets[0].events]
+    assert sorted(events) == sorted([
+        ("d3", "github:p-berg", "staging", None, "5e1f0c2a9b7d4e3f8a6c1b0d2e4f6a8c0b1d3e5f"),  # no ref: the commit
+        ("ds3@20240506T155500Z:failure", "github:p-berg", "staging", "d3", "failure"),
+        ("d4", "github:p-berg", "production", None, "v1.0.0"),
+        ("ds4@20240501T100500Z:success", "github:p-berg", "production", "d4", "success"),
+        ("ds4@20240506T160300Z:inactive", "github:github-actions[bot]", "production", "d4", "inactive"),
+        ("d5", "github:p-berg", "production", None, "v1.0.0"),
+        ("ds5@20240506T160300Z:success", "github:p-berg", "production", "d5", "success"),
+    ])
+    assert [json.loads(call.request.body)["query"] for call in http.calls if call.request.url == GRAPHQL] == [
+        DEPLOYMENTS_QUERY, DEPLOYMENTS_QUERY]
+
+
+def test_a_deployment_with_more_than_a_page_of_statuses_is_asked_for_the_rest(
+    http: responses.RequestsMock, waits: Waits,
+) -> None:
+    add_repo(http)
+    first = [status_node("IN_PROGRESS", f"2024-05-06T16:{m:02d}:00Z") for m in range(59, -1, -1)]
+    http.post(GRAPHQL, match=asks_deployments(),
+              json=deployments_answer(deployment_node(9, "2024-05-06T15:00:00Z", *first, more="s100")))
+    http.post(GRAPHQL, match=asks(id="DE_node9", after="s100"), json={"data": {"node": {"statuses": {
+        "pageInfo": {"hasNextPage": False, "endCursor": "s101"},
+        "nodes": [status_node("QUEUED", "2024-05-06T15:00:30Z")]}}}})
+    http.get(f"{API}/repos/{REPO}/releases", json=[])
+    http.get(ISSUES, json=[])
+
+    pages = list(connector(waits).pages(None))
+
+    statuses = [e for e in pages[0].tickets[0].events if e.external_id.startswith("ds")]
+    assert len(statuses) == 61 and statuses[0].to_value == "queued" and statuses[0].from_value == "d9"
+    asked = [json.loads(call.request.body) for call in http.calls if call.request.url == GRAPHQL]
+    assert asked[1]["query"] == MORE_STATUSES_QUERY
+
+
+def test_a_repeated_deployments_cursor_is_a_loop(http: responses.RequestsMock, waits: Waits) -> None:
+    add_repo(http)
+    page = deployments_answer(deployment_node(7, "2024-05-06T15:00:00Z"), more="same")
+    http.post(GRAPHQL, json=page, match=asks_deployments(after=None))
+    http.post(GRAPHQL, json=page, match=asks_deployments(after="same"))
+
+    with pytest.raises(RetriableError, match="deployments cursor same twice"):
+        list(connector(waits).pages(None))
 
 
 def test_malformed_issue_is_skipped_and_reported(http: responses.RequestsMock, waits: Waits) -> None:

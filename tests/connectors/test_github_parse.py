@@ -8,8 +8,9 @@ import pytest
 
 from connectors.errors import SkippableError
 from connectors.github_parse import (
-    EVENT_FIELDS, activity_key, comments_from_graphql, links_of, login_from_noreply, parse_issue,
-    parse_repository_activity, pull_from_graphql, reviews_from_graphql, slim, user_from_graphql,
+    EVENT_FIELDS, activity_key, comments_from_graphql, deployment_from_graphql, links_of, login_from_noreply,
+    parse_issue, parse_repository_activity, pull_from_graphql, reviews_from_graphql, slim, status_event_id,
+    statuses_from_graphql, user_from_graphql,
 )
 from connectors.records import Account, Event
 from tests.connectors.github_fakes import REPO, event, issue, load, user
@@ -274,12 +275,81 @@ def test_repository_activity_pseudo_ticket() -> None:
     assert [(e.external_id, e.kind, e.actor, e.field, e.to_value) for e in parsed.events] == [
         ("rel6601", "release", "github:c-lind", "prerelease", "v1.4.0-beta"),
         ("d7701", "deploy", "github:dependabot[bot]", "staging", "main"),
-        ("ds88011", "deploy", "github:dependabot[bot]", "staging", "failure"),
+        ("ds7701@20240506T154100Z:failure", "deploy", "github:dependabot[bot]", "staging", "failure"),
         ("rel6602", "release", "github:p-berg", None, "v1.4.0"),  # the draft v1.5.0-rc1 is no release yet
         ("d7702", "deploy", "github:p-berg", "production", "v1.4.0"),
-        ("ds88021", "deploy", "github:p-berg", "production", "in_progress"),
-        ("ds88022", "deploy", "github:p-berg", "production", "success"),
+        ("ds7702@20240506T160100Z:in_progress", "deploy", "github:p-berg", "production", "in_progress"),
+        ("ds7702@20240506T160400Z:success", "deploy", "github:p-berg", "production", "success"),
     ]
+    # Each status names its deployment, so the rules pair them exactly.
+    assert {e.external_id: e.from_value for e in parsed.events if e.external_id.startswith("ds")} == {
+        "ds7701@20240506T154100Z:failure": "d7701", "ds7702@20240506T160100Z:in_progress": "d7702",
+        "ds7702@20240506T160400Z:success": "d7702"}
+
+
+def test_graphql_deployments_parse_as_the_rest_ones_do() -> None:
+    """The same deployments and statuses read through GraphQL give the same events as through REST."""
+    nodes = load("graphql_deployments.json")["data"]["repository"]["deployments"]["nodes"]
+    rest_statuses = {"7702": load("deployment_statuses_7702.json"), "7701": load("deployment_statuses_7701.json")}
+    graphql_statuses = {str(node["databaseId"]): statuses_from_graphql(node["statuses"]["nodes"]) for node in nodes}
+
+    rest = parse_repository_activity(load("repo.json"), "s", deployments=load("deployments.json"), statuses=rest_statuses)
+    graphql = parse_repository_activity(load("repo.json"), "s", deployments=[deployment_from_graphql(n) for n in nodes],
+                                        statuses=graphql_statuses)
+
+    assert rest is not None and graphql is not None
+    assert graphql.events == rest.events and graphql.ticket == rest.ticket
+    # GraphQL also gives the creators' names, which REST's deployment listing does not.
+    assert sorted((a.external_id, a.display_name) for a in graphql.accounts) == [
+        ("dependabot[bot]", "dependabot[bot]"), ("p-berg", "Paula Berg")]
+
+
+@pytest.mark.parametrize("node, expected", [
+    pytest.param({"id": "DE_x", "databaseId": 12, "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-01T00:05:00Z",
+                  "environment": "production", "ref": {"name": "v2.0.0"}, "commitOid": "abc123",
+                  "creator": {"__typename": "Bot", "login": "github-actions"}},
+                 {"id": 12, "node_id": "DE_x", "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:05:00Z",
+                  "environment": "production", "ref": "v2.0.0", "creator": {"login": "github-actions[bot]", "type": "Bot"}},
+                 id="by-tag"),
+    pytest.param({"id": "DE_y", "databaseId": 13, "createdAt": "2024-01-01T00:00:00Z", "environment": None, "ref": None,
+                  "commitOid": "abc123", "creator": None},
+                 {"id": 13, "node_id": "DE_y", "created_at": "2024-01-01T00:00:00Z", "updated_at": None,
+                  "environment": None, "ref": "abc123", "creator": None},
+                 id="by-sha-or-branch-gone-the-commit-stands-in"),
+    pytest.param({"id": "DE_z", "databaseId": None, "createdAt": "2024-01-01T00:00:00Z", "ref": {"name": "main"}},
+                 {"id": "DE_z", "node_id": "DE_z", "created_at": "2024-01-01T00:00:00Z", "updated_at": None,
+                  "environment": None, "ref": "main", "creator": None},
+                 id="no-database-id-the-node-id-stands-in"),
+])
+def test_deployment_from_graphql(node: dict[str, Any], expected: dict[str, Any]) -> None:
+    assert deployment_from_graphql(node) == expected
+
+
+def test_statuses_from_graphql_in_rest_case() -> None:
+    nodes = [{"state": "IN_PROGRESS", "createdAt": "2024-01-01T00:00:00Z", "environment": "qa",
+              "creator": {"__typename": "User", "login": "octo"}}, None, {"state": None, "createdAt": None}]
+
+    assert statuses_from_graphql(nodes) == [
+        {"created_at": "2024-01-01T00:00:00Z", "state": "in_progress", "environment": "qa",
+         "creator": {"login": "octo", "type": "User"}},
+        {"created_at": None, "state": None, "environment": None, "creator": None},
+    ]
+
+
+@pytest.mark.parametrize("moment, state, expected", [
+    pytest.param(datetime(2024, 5, 6, 16, 1, tzinfo=UTC), "success", "ds7@20240506T160100Z:success", id="utc"),
+    pytest.param(datetime.fromisoformat("2024-05-06T18:01:00+02:00"), "success", "ds7@20240506T160100Z:success",
+                 id="offset-normalised"),
+    pytest.param(datetime(2024, 5, 6, 16, 1, tzinfo=UTC), None, "ds7@20240506T160100Z:", id="no-state"),
+])
+def test_status_event_id(moment: datetime, state: str | None, expected: str) -> None:
+    assert status_event_id("7", moment, state) == expected
+
+
+def test_a_status_without_a_time_skips_the_activity() -> None:
+    with pytest.raises(SkippableError, match="status #1 of deployment 7701 time"):
+        parse_repository_activity(load("repo.json"), "s", deployments=load("deployments.json"),
+                                  statuses={"7701": [{"state": "success", "created_at": None}]})
 
 
 def test_repository_without_activity_has_no_pseudo_ticket() -> None:

@@ -10,16 +10,17 @@ from requests.exceptions import ChunkedEncodingError, ConnectTimeout
 from connectors.errors import FatalError
 from connectors.github_http import Refused, api_base_url
 from tests.connectors.github_fakes import (
-    API, NOW, REPO, TOKEN, Waits, add_quiet_activity, connector, event, issue, pull_node, repository, review_nodes,
+    API, GRAPHQL, NOW, REPO, TOKEN, Waits, add_quiet_activity, asks_deployments, asks_nodes, connector,
+    deployments_answer, event, issue, pull_node, repository, review_nodes,
 )
 
 REPO_URL = f"{API}/repos/{REPO}"
 REPO_ENDPOINT = "GET /repos/{owner}/{repo}"
 
 
-def quota(remaining: int, reset: float) -> dict[str, str]:
+def quota(remaining: int, reset: float, resource: str = "core") -> dict[str, str]:
     return {"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": str(remaining), "X-RateLimit-Reset": str(int(reset)),
-            "X-RateLimit-Used": str(5000 - remaining), "X-RateLimit-Resource": "core"}
+            "X-RateLimit-Used": str(5000 - remaining), "X-RateLimit-Resource": resource}
 
 
 def get_repo_twice(waits: Waits, **options: Any) -> Any:
@@ -33,14 +34,32 @@ def get_repo_twice(waits: Waits, **options: Any) -> Any:
 
 def test_few_requests_left_waits_until_the_reset(http: responses.RequestsMock, waits: Waits) -> None:
     http.get(REPO_URL, json=repository(), headers=quota(3, NOW + 120))
-    http.get(f"{REPO_URL}/deployments", json=[], headers=quota(4999, NOW + 3600))
-    http.get(f"{REPO_URL}/releases", json=[], headers=quota(4998, NOW + 3600))
+    http.post(GRAPHQL, json=deployments_answer(), headers=quota(4999, NOW + 3600, "graphql"), match=asks_deployments())
+    http.get(f"{REPO_URL}/releases", json=[], headers=quota(4999, NOW + 3600))
     http.get(f"{REPO_URL}/issues", json=[])
 
     list(connector(waits).pages(None))
 
-    assert waits.sleeps == [120.0]  # once, before the second request, and not again after the reset
+    # Once, before the next REST request (GraphQL has a quota of its own), and not again after the reset.
+    assert [call.request.method for call in http.calls] == ["GET", "POST", "GET", "GET"]
+    assert waits.sleeps == [120.0]
     assert waits.announced == [(120.0, "GitHub core rate limit: 3 requests left until 12:02:00 UTC")]
+
+
+def test_few_graphql_points_left_wait_before_the_next_query_only(http: responses.RequestsMock, waits: Waits) -> None:
+    http.get(REPO_URL, json=repository(), headers=quota(4000, NOW + 3600))
+    http.post(GRAPHQL, json=deployments_answer(), headers=quota(2, NOW + 300, "graphql"), match=asks_deployments())
+    http.get(f"{REPO_URL}/releases", json=[], headers=quota(3999, NOW + 3600))
+    http.get(f"{REPO_URL}/issues", json=[issue(1, "2024-01-10T10:00:00Z", pull=True)], headers=quota(3998, NOW + 3600))
+    http.get(f"{REPO_URL}/issues/events", json=[], headers=quota(3997, NOW + 3600))
+    http.post(GRAPHQL, json={"data": {"nodes": [pull_node(1, reviews=review_nodes(9))]}}, match=[asks_nodes])
+
+    pages = list(connector(waits).pages(None))
+
+    assert [e.external_id for e in pages[0].tickets[0].events] == ["created", "r9"]
+    # The REST requests after the deployments query went on; the next GraphQL query waited for its reset.
+    assert waits.sleeps == [300.0]
+    assert waits.announced == [(300.0, "GitHub graphql rate limit: 2 requests left until 12:05:00 UTC")]
 
 
 @pytest.mark.parametrize("headers", [
@@ -182,7 +201,8 @@ def test_enterprise_server_paths_and_no_rate_limit_headers(http: responses.Reque
     add_quiet_activity(http, base=ghe)
     http.get(f"{ghe}/repos/{REPO}/issues", json=[issue(1, "2024-01-10T10:00:00Z", pull=True)])
     http.get(f"{ghe}/repos/{REPO}/issues/events", json=[event(5, 1, "merged", "2024-01-10T10:00:00Z")])
-    http.post("https://ghe.acme.example:443/api/graphql", json={"data": {"nodes": [pull_node(1, reviews=review_nodes(9))]}})
+    http.post("https://ghe.acme.example:443/api/graphql", json={"data": {"nodes": [pull_node(1, reviews=review_nodes(9))]}},
+              match=[asks_nodes])
 
     github = connector(waits, base_url="https://ghe.acme.example/api/v3", min_remaining=5000)
     pages = list(github.pages(None))

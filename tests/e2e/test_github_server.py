@@ -17,10 +17,11 @@ import requests
 
 from connectors.errors import FatalError
 from connectors.github import GitHubConnector, GitHubPage
+from connectors.github_graphql import DEPLOYMENTS_QUERY
 from connectors.github_parse import EVENT_TYPES
 from service.config import parse_config
 from simulator.__main__ import build_parser
-from simulator.faults import FaultPlan
+from simulator.faults import FaultPlan, RateBudget
 from simulator.github_people import LOGINS, PERSON_OF_LOGIN, github_scenario_config
 from simulator.github_scenario import GitHubScenario, fingerprint, generate
 from simulator.github_server import GitHubServer
@@ -92,10 +93,10 @@ def api(server: GitHubServer, path: str, token: str | None = TOKEN, **params: An
 def expected_requests(data: GitHubScenario) -> dict[str, int]:
     """The connector's documented cost of a first run, per endpoint, from the scenario's sizes.
 
-    Per repository: the repository; deployments (pages of 100) and one statuses request each;
-    releases; issues in keyset pages (100 items, then 99 fresh ones a page: ceil((I - 1) / 99));
-    the repository's issue events in pages of 100; one GraphQL query per issues page that holds
-    a pull request or a commented issue.
+    Per repository: the repository; one GraphQL query per 100 deployments (at least one), each
+    with all its statuses; releases; issues in keyset pages (100 items, then 99 fresh ones a
+    page: ceil((I - 1) / 99)); the repository's issue events in pages of 100; one GraphQL query
+    per issues page that holds a pull request or a commented issue.
     """
     cost: Counter[str] = Counter()
     for repo in data.repos:
@@ -105,12 +106,11 @@ def expected_requests(data: GitHubScenario) -> dict[str, int]:
         events = sum(len(t["events"]) for t in tickets)
         cost.update({
             "GET /repos/{owner}/{repo}": 1,
-            "GET /repos/{owner}/{repo}/deployments": max(1, math.ceil(len(repo.deployments) / 100)),
-            "GET /repos/{owner}/{repo}/deployments/{id}/statuses": len(repo.deployments),
             "GET /repos/{owner}/{repo}/releases": max(1, math.ceil(len(repo.releases) / 100)),
             "GET /repos/{owner}/{repo}/issues": len(pages),
             "GET /repos/{owner}/{repo}/issues/events": max(1, math.ceil(events / 100)),
-            "POST /graphql": sum(any(t["pull"] or t["comments"] for t in page) for page in pages),
+            "POST /graphql": max(1, math.ceil(len(repo.deployments) / 100))
+            + sum(any(t["pull"] or t["comments"] for t in page) for page in pages),
         })
     return dict(cost)
 
@@ -228,8 +228,62 @@ def test_incremental_run_fetches_only_touched_and_overlapping_tickets(fake_githu
         assert sorted(kind for _, kind, _, _ in added) == ["comment", "label"]
     assert again[-1].bookmark is not None and again[-1].bookmark > bookmark
     assert connector.requests - sent == github.stats["requests"]
-    # Each repository, its deployments and its releases are unchanged and asked with their ETags.
-    assert github.stats["by_status"]["304"] == 3 * len(REPOS)
+    # Each repository and its releases are unchanged and asked with their ETags; the deployments
+    # cost one GraphQL query a repository (no ETag there), as the 304 they replace cost one request.
+    assert github.stats["by_status"]["304"] == 2 * len(REPOS)
+    assert github.stats["by_endpoint"]["POST /graphql"] == len(REPOS) + sum(
+        any(key.startswith(f"{name}#") for key in got) for name in REPOS)  # deployments; touched tickets' comments
+
+
+def test_incremental_run_sees_new_statuses_of_deployments_on_the_page_it_reads(fake_github, clock) -> None:
+    github = fake_github()
+    connector = connect(github, clock, per_page=10)
+    bookmark = list(connector.pages(None))[-1].bookmark
+    assert github.store is not None and bookmark is not None
+    newest_first = sorted(github.store.repo("acme", "webshop").data.deployments, key=lambda d: -d["t"])
+    assert len(newest_first) > 10
+    # GitHub marks the deployment a newer success replaces inactive, long after it was made.
+    seen = github.store.add_status("acme/webshop", newest_first[1]["id"], "inactive", "github-actions[bot]")
+    # The documented limit: a status for a deployment beyond the first page with nothing new is not read.
+    github.store.add_status("acme/webshop", newest_first[-1]["id"], "inactive", "github-actions[bot]")
+    rest = api(github, f"/repos/acme/webshop/deployments/{newest_first[1]['id']}/statuses").json()
+    assert (rest[0]["id"], rest[0]["state"]) == (seen["id"], "inactive")  # REST sees it too, newest first
+    github.reset_stats()
+
+    again = list(connector.pages(bookmark))
+
+    activity = [t for page in again for t in page.tickets if t.ticket.key.endswith("@deployments")]
+    assert [t.ticket.key for t in activity] == ["acme/webshop@deployments"]
+    events = {e.external_id: e for e in activity[0].events}
+    deployment = f"d{newest_first[1]['id']}"
+    late = [e for e in events.values() if e.to_value == "inactive"]
+    assert [(e.from_value, e.actor, e.at.timestamp()) for e in late] == [
+        (deployment, "github:github-actions[bot]", seen["t"])]
+    # That deployment comes again whole (the stored copies are unchanged); nothing else does.
+    assert {e.from_value or e.external_id for e in events.values()} == {deployment}
+    assert len(events) == 1 + len(newest_first[1]["statuses"])
+    assert github.stats["by_endpoint"]["POST /graphql"] == len(REPOS) + sum(
+        any(t.ticket.key.startswith(f"{name}#") for page in again for t in page.tickets) for name in REPOS)
+
+
+@pytest.mark.parametrize("min_remaining, refused", [
+    pytest.param(0, True, id="runs-dry-gets-rate-limited-and-waits-for-the-reset"),
+    pytest.param(10, False, id="waits-before-running-dry"),
+])
+def test_graphql_rate_limit_is_waited_out_without_losing_data(fake_github, clock, min_remaining, refused) -> None:
+    plain = content(list(connect(fake_github(), clock).pages(None)))
+    github = fake_github()
+    assert github.budgets is not None
+    # A first run asks 4 GraphQL queries (each repository's deployments and its issues' details).
+    github.budgets["graphql"] = RateBudget(2, 3600, clock=clock)
+    connector = connect(github, clock, min_remaining=min_remaining)
+
+    assert content(list(connector.pages(None))) == plain
+    assert clock.sleeps and all(0 < s <= 3601 for s in clock.sleeps)
+    assert (github.stats["rate_limited"] > 0) is refused  # GraphQL says RATE_LIMITED in a 200 answer
+    assert set(github.stats["by_status"]) == {"200"}
+    assert github.stats["by_endpoint"]["POST /graphql"] == 4 + github.stats["rate_limited"]
+    assert connector.requests == github.stats["requests"]
 
 
 @pytest.mark.parametrize("min_remaining, refused", [
@@ -238,7 +292,7 @@ def test_incremental_run_fetches_only_touched_and_overlapping_tickets(fake_githu
 ])
 def test_primary_rate_limit_is_waited_out_without_losing_data(fake_github, clock, min_remaining, refused) -> None:
     plain = content(list(connect(fake_github(), clock).pages(None)))
-    github = fake_github(rate_limit=(50, 3600))
+    github = fake_github(rate_limit=(5, 3600))  # a first run asks 14 REST requests
     connector = connect(github, clock, min_remaining=min_remaining)
 
     assert content(list(connector.pages(None))) == plain
@@ -250,7 +304,7 @@ def test_primary_rate_limit_is_waited_out_without_losing_data(fake_github, clock
 
 def test_secondary_limit_and_injected_faults_are_retried(fake_github, clock) -> None:
     plain = content(list(connect(fake_github(), clock).pages(None)))
-    github = fake_github(secondary_limit=(40, 60), faults=FaultPlan(at={3: "429", 9: "503", 12: "500"}))
+    github = fake_github(secondary_limit=(6, 60), faults=FaultPlan(at={3: "429", 9: "503", 12: "500"}))
     connector = connect(github, clock)
 
     assert content(list(connector.pages(None))) == plain
@@ -413,6 +467,68 @@ def test_graphql_nodes_unknown_ids_and_unknown_fields(fake_github) -> None:
     wrong = requests.post(f"{github.url}/graphql", json={"query": "{ viewer { login } }"},
                           headers={"Authorization": f"bearer {TOKEN}"}, timeout=10).json()
     assert "data" not in wrong and "viewer" in wrong["errors"][0]["message"]
+
+
+def graphql(github: GitHubServer, query: str, **variables: Any) -> dict[str, Any]:
+    return requests.post(f"{github.url}/api/graphql", headers={"Authorization": f"bearer {TOKEN}"}, timeout=10,
+                         json={"query": query, "variables": variables}).json()
+
+
+def test_graphql_deployments_page_newest_first_with_their_statuses(fake_github) -> None:
+    github = fake_github(rate_limit=(100, 3600))
+    assert github.store is not None
+    deployments = github.store.repo("acme", "payments").data.deployments
+    newest_first = sorted(deployments, key=lambda d: -d["t"])
+    pages, after = [], None
+    while True:
+        answer = graphql(github, DEPLOYMENTS_QUERY, owner="acme", name="payments", first=30, after=after)
+        connection = answer["data"]["repository"]["deployments"]
+        pages.append(connection["nodes"])
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        after = connection["pageInfo"]["endCursor"]
+    nodes = [node for page in pages for node in page]
+    assert [len(page) for page in pages] == [30, 14] and len(deployments) == 44
+    assert [node["databaseId"] for node in nodes] == [d["id"] for d in newest_first]
+    first, record = nodes[0], newest_first[0]
+    assert (first["environment"], first["ref"], first["commitOid"]) == (
+        record["environment"], {"name": record["ref"]}, record["sha"])
+    statuses = first["statuses"]["nodes"]
+    assert [(s["state"], s["environment"]) for s in statuses] == [
+        (s["state"].upper(), record["environment"]) for s in reversed(record["statuses"])]
+    assert {s["creator"]["__typename"] for n in nodes for s in n["statuses"]["nodes"]} == {"User", "Bot"}
+    # Each query costs one from the GraphQL budget, as the other queries do.
+    assert api(github, "/rate_limit").json()["resources"]["graphql"]["used"] == len(pages)
+
+    oldest = graphql(github, "query { repository(owner: \"acme\", name: \"payments\") { "
+                             "deployments(first: 1) { totalCount nodes { databaseId } } } }")
+    assert oldest["data"]["repository"]["deployments"] == {"totalCount": 44,
+                                                           "nodes": [{"databaseId": newest_first[-1]["id"]}]}
+    more = graphql(github, "query($id: ID!) { node(id: $id) { ... on Deployment { statuses(first: 1, after: null) "
+                           "{ pageInfo { hasNextPage } nodes { state } } } } }", id=first["id"])
+    assert more["data"]["node"]["statuses"]["pageInfo"]["hasNextPage"] is (len(record["statuses"]) > 1)
+
+
+_PAYMENTS = "repository(owner: \"acme\", name: \"payments\")"
+
+
+@pytest.mark.parametrize("query, error, data", [
+    pytest.param("{ repository(owner: \"acme\", name: \"gone\") { deployments(first: 1) { totalCount } } }",
+                 "Could not resolve to a Repository with the name 'acme/gone'.", {"repository": None},
+                 id="unknown-repository-is-null-and-not-found"),
+    pytest.param("{ " + _PAYMENTS + " { deployments(first: 1) { nodes { statuses(first: 1) { nodes { databaseId } } } } } }",
+                 "Field 'databaseId' doesn't exist on type 'DeploymentStatus'", None, id="statuses-have-no-database-id"),
+    pytest.param("{ " + _PAYMENTS + " { deployments(first: 101) { totalCount } } }",
+                 "exceeds the `first` limit of 100 records", None, id="first-over-100"),
+    pytest.param("{ " + _PAYMENTS + " { deployments(first: 1, orderBy: {field: UPDATED_AT, direction: DESC}) "
+                 "{ totalCount } } }", "Argument 'orderBy' on Field 'deployments' has an invalid value", None,
+                 id="no-such-order"),
+])
+def test_graphql_deployments_refuse_what_github_refuses(fake_github, query: str, error: str, data: Any) -> None:
+    answer = graphql(fake_github(), query)
+
+    assert error in answer["errors"][0]["message"]
+    assert answer.get("data") == data  # a refused query has no data at all
 
 
 def test_users_organisations_and_perceval_endpoints(fake_github) -> None:
