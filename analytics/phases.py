@@ -77,6 +77,7 @@ DEFAULT_KINDS: Mapping[str, str] = {
 DEFAULT_LABEL_KINDS: Mapping[str, str] = {
     "bug": "bug",
     "enhancement": "improvement",
+    "improvement": "improvement",
     "feature": "feature",
 }
 

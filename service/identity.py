@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from connectors.github_parse import login_from_noreply
 from service.config import Config
 from service.models import Account, Attribution, IdentityAction, Person
 from service.store import Directory
@@ -56,6 +57,9 @@ def recompute_people(session: Session, config: Config, directory: Directory | No
     for r in rows:
         if r.email:
             join(by_email.setdefault(r.email, r.ref), r.ref)
+            login = login_from_noreply(r.email)  # 123+octocat@users.noreply.github.com is github:octocat
+            if login:
+                join(f"github:{login}", r.ref)
     names: dict[str, str] = {}
     for person in config.people:
         for ref in person.accounts:

@@ -40,6 +40,15 @@ def test_same_email_on_two_trackers_is_one_person(sessions, config) -> None:
     assert set(ola.accounts) == {"jira:j-ola", "github:ola-dev"} and ola.organisation == "Nordlys"
 
 
+def test_github_noreply_address_is_the_login(sessions, config) -> None:
+    accounts = [Account("jira", "client-1", "Cleo"), Account("jira", "j-octo", "Octo", "583231+octocat@users.noreply.github.com"),
+                Account("github", "octocat", "The Octocat")]
+    ingest(sessions, config, [bug_tested_by(1, "jira:j-octo", "github:octocat", accounts=accounts)])
+    with sessions() as s:
+        persons = dict(s.execute(select(AccountRow.external_id, AccountRow.person_id)).all())
+    assert persons["j-octo"] == persons["octocat"]
+
+
 def test_people_in_config_merge_and_affiliate_through_the_listed_account(sessions, config) -> None:
     from service.config import PersonConfig
 
