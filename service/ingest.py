@@ -4,11 +4,11 @@ Both run through the same parser, store and classifier as a live sync.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.errors import SkippableError
@@ -17,8 +17,8 @@ from connectors.records import ParsedTicket
 from service.classify import Classifier
 from service.config import Config
 from service.db import transaction
-from service.progress import Reporter
 from service.pipeline import store_and_attribute
+from service.progress import Reporter
 from service.store import Directory
 
 DEMO_SOURCE = "demo-jira"
@@ -36,10 +36,10 @@ class IngestResult:
 def parse_file(path: Path, source: str, config: Config) -> list[ParsedTicket]:
     """All tickets of one export file, or SkippableError naming why the whole file is refused."""
     try:
-        document = json.loads(path.read_bytes())
+        document = orjson.loads(path.read_bytes())
     except OSError as exc:
         raise SkippableError(f"cannot be read: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except orjson.JSONDecodeError as exc:
         raise SkippableError(f"is not valid JSON ({exc})") from None
     parsed = []
     for index, raw in enumerate(issues_in_document(document)):
