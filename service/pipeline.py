@@ -31,7 +31,12 @@ def store_and_attribute(session: Session, parsed: list[ParsedTicket], directory:
         if touched:
             fresh = set(stored.ticket_ids)
             classifier.reclassify(session, [t for t in affected_tickets(session, touched) if t not in fresh])
-    attributed = classifier.attribute_stored(session, stored.stored)
+    # A new ticket is attributed from the records in hand. An updated one from the database:
+    # its stored history is the union of every copy, and a tracker may send only what changed
+    # (GitHub's issue events since the bookmark), which alone would lose older acts.
+    fresh_copies = [(tid, item) for tid, item in stored.stored if tid not in stored.updated_ids]
+    attributed = classifier.attribute_stored(session, fresh_copies)
+    attributed.attributions += classifier.reclassify(session, sorted(stored.updated_ids)).attributions
     # Tickets that pull requests in this page say they work on carry those acts too.
     targets = {key for _, item in stored.stored for key in item.links}
     if targets:

@@ -182,6 +182,7 @@ class StoreResult:
     events: int = 0
     skipped_stale: int = 0
     new_accounts: int = 0
+    updated_ids: set[int] = field(default_factory=set)  # among `stored`: tickets known before
     stored: list[tuple[int, ParsedTicket]] = field(default_factory=list)
 
     @property
@@ -261,6 +262,7 @@ def store_tickets(
     _store_links(session, id_by_item, [tid for tid, _ in updates])
     result.tickets = len(id_by_item)
     result.stored = id_by_item
+    result.updated_ids = {tid for tid, _ in updates}
     return result
 
 

@@ -12,10 +12,10 @@ from tests.service.builders import at, parsed, ticket
 from tests.service.test_store import ingest
 
 
-def issue() -> ParsedTicket:
-    t = replace(ticket(7, reporter="github:client-1"), key="acme/shop#7", external_id="acme/shop#7",
+def issue(*events: Event, updated: float = 10) -> ParsedTicket:
+    t = replace(ticket(7, reporter="github:client-1", updated=updated), key="acme/shop#7", external_id="acme/shop#7",
                 project="acme/shop", type_name="Issue", status="closed")
-    return parsed(t, [])
+    return parsed(t, list(events))
 
 
 def pull_request() -> ParsedTicket:
@@ -60,3 +60,12 @@ def test_github_labels_are_configurable(tmp_path) -> None:
     path.write_text('[github]\nverification_labels = "QA ok"\n')
     with pytest.raises(ConfigError, match=r"\[github\] key 'verification_labels' must be a list of strings"):
         load_config(path, environ={})
+
+
+def test_update_with_only_new_events_keeps_older_acts(sessions, config) -> None:
+    # GitHub sends an updated issue with only the events since the bookmark: the stored
+    # history (the verification label added earlier) still counts.
+    ingest(sessions, config, [issue(Event("e1", "label", at(1), "github:partner-1", to_value="qa-passed"))])
+    assert roles_of(sessions, "acme/shop#7")["test"] == ("verification-label", "e1")
+    ingest(sessions, config, [issue(Event("c9", "comment", at(29), "github:client-1"), updated=30)])
+    assert roles_of(sessions, "acme/shop#7")["test"] == ("verification-label", "e1")
