@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -17,8 +16,8 @@ from service.classify import Classifier
 from service.config import Config, SourceConfig
 from service.db import transaction
 from service.models import GitHubMember, SyncState
-from service.progress import Reporter
 from service.pipeline import store_and_attribute
+from service.progress import Reporter
 from service.store import Directory
 
 
