@@ -40,6 +40,8 @@ def parse_datetime(value: object, what: str) -> datetime:
     Jira writes `2024-03-04T10:15:30.000+0000` (offset without colon) or `...+01:00`; the bulk
     changelog examples use epoch numbers (seconds, or milliseconds when above 10^11).
     """
+    if type(value) is str and value[4:5] == "-":  # the usual ISO text, checked fully by iso_datetime
+        return iso_datetime(value, what)
     if isinstance(value, bool) or value is None:
         raise SkippableError(f"{what} is {value!r}, not a time")
     if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
@@ -82,10 +84,14 @@ class _Accounts:
 
     def __init__(self) -> None:
         self._by_id: dict[str, Account] = {}
+        self._complete: dict[str, str] = {}  # external id -> ref, once name and email are both known
 
     def add(self, external_id: str | None, display_name: object = None, email: object = None) -> str | None:
         if not external_id:
             return None
+        done = self._complete.get(external_id)
+        if done is not None:
+            return done
         display = display_name if isinstance(display_name, str) and display_name else None
         mail = email if isinstance(email, str) and email else None
         known = self._by_id.get(external_id)
@@ -95,7 +101,11 @@ class _Accounts:
             self._by_id[external_id] = Account(
                 TRACKER, external_id, known.display_name or display, known.email or mail
             )
-        return account_ref(TRACKER, external_id)
+        ref = account_ref(TRACKER, external_id)
+        account = self._by_id[external_id]
+        if account.display_name and account.email:
+            self._complete[external_id] = ref
+        return ref
 
     def user(self, user: object) -> str | None:
         """Record a Jira user object; its account ref, or None (anonymous, deleted, automation)."""
@@ -131,13 +141,16 @@ def histories_of(raw: dict[str, Any]) -> list[Any]:
     return histories if isinstance(histories, list) else []
 
 
+_ITEM_KINDS = {"status": "transition", "assignee": "assign", "labels": "label"}
+
+
 def _item_kind(item: dict[str, Any]) -> str:
     # Cloud names system fields by `fieldId`; Server only has `field` (lower-case for system
     # fields, the display name for custom ones, which carry fieldtype "custom").
     if item.get("fieldtype") == "custom":
         return "field"
     name = str(item.get("fieldId") or item.get("field") or "").lower()
-    return {"status": "transition", "assignee": "assign", "labels": "label"}.get(name, "field")
+    return _ITEM_KINDS.get(name, "field")
 
 
 def _history_events(histories: list[Any], accounts: _Accounts) -> list[Event]:
