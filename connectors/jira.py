@@ -325,13 +325,15 @@ class JiraConnector:
                 token = data.get("nextPageToken")
                 if data.get("isLast") or not token:
                     return
-                if token in seen:
-                    raise RetriableError(
-                        f"Jira source '{self.source}' sent page token {token!r} twice; stopped to avoid a loop."
-                    )
-                seen.add(token)
+                self._first_time(seen, token, "page token")
                 params = {**params, "nextPageToken": token}
         yield from self._server_search(params)
+
+    def _first_time(self, seen: set[str], token: str, what: str) -> None:
+        """A page token seen before means the tracker is going round in circles: stop, don't spin."""
+        if token in seen:
+            raise RetriableError(f"Jira source '{self.source}' sent {what} {token!r} twice; stopped to avoid a loop.")
+        seen.add(token)
 
     def _server_search(self, params: dict[str, Any]) -> Iterator[tuple[list[dict[str, Any]], int | None]]:
         """Server/DC: `startAt` paging, restarted from the newest `updated` seen after every page.
@@ -434,11 +436,7 @@ class JiraConnector:
                 token = data.get("nextPageToken")
                 if not token:
                     break
-                if token in seen:
-                    raise RetriableError(
-                        f"Jira source '{self.source}' sent changelog page token {token!r} twice; stopped to avoid a loop."
-                    )
-                seen.add(token)
+                self._first_time(seen, token, "changelog page token")
                 body = {**body, "nextPageToken": token}
         for issue_id, raw in by_id.items():
             self._set_changelog(raw, fetched.get(issue_id, []))
