@@ -62,8 +62,10 @@ def recompute_people(session: Session, config: Config, directory: Directory | No
                 join(f"github:{login}", r.ref)
     names: dict[str, str] = {}
     for person in config.people:
+        known = [ref for ref in person.accounts if ref in group]  # some may not have acted yet
+        for ref in known:
+            join(known[0], ref)
         for ref in person.accounts:
-            join(person.accounts[0], ref)
             names[ref] = person.name
     for action in session.scalars(select(IdentityAction).order_by(IdentityAction.id)):
         if action.action == "merge":

@@ -37,8 +37,9 @@ def store_and_attribute(session: Session, parsed: list[ParsedTicket], directory:
     new_copies = [(tid, item) for tid, item in stored.stored if tid not in stored.updated_ids]
     attributed = classifier.attribute_stored(session, new_copies)
     attributed.attributions += classifier.reclassify(session, sorted(stored.updated_ids)).attributions
-    # Tickets that pull requests in this page say they work on carry those acts too.
-    targets = {key for _, item in stored.stored for key in item.links}
+    # Tickets that pull requests in this page say (or no longer say) they work on: their
+    # attributions include (or included) those pull requests' acts.
+    targets = {key for _, item in stored.stored for key in item.links} | stored.dropped_links
     if targets:
         classifier.reclassify(session, [tid for tid in ticket_ids_of(session, targets) if tid not in in_page])
     return PageResult(stored.tickets, stored.events, attributed.attributions, stored.skipped_stale)

@@ -126,17 +126,20 @@ class Directory:
         return known.id if known else None
 
     def ensure(self, session: Session, accounts: Iterable[AccountRecord]) -> int:
-        """Insert accounts not seen before (each with a person of its own); refresh names and emails."""
+        """Insert accounts not seen before (each with a person of its own); refresh names and emails.
+        Returns how many accounts are new or have a new email: people may need regrouping."""
         incoming: dict[str, AccountRecord] = {}
         for account in accounts:
             seen = incoming.get(account.ref)
             incoming[account.ref] = _richer(seen, account) if seen else account
         new = [a for ref, a in incoming.items() if ref not in self.by_ref]
         changed = []
+        new_emails = 0  # an email learnt later may make two accounts one person
         for ref, account in incoming.items():
             known = self.by_ref.get(ref)
             if known and ((account.display_name and account.display_name != known.display_name)
                           or (account.email and account.email != known.email)):
+                new_emails += bool(account.email and account.email != known.email)
                 known.display_name = account.display_name or known.display_name
                 known.email = account.email or known.email
                 changed.append({"b_id": known.id, "display_name": known.display_name, "email": known.email})
@@ -146,7 +149,7 @@ class Directory:
                 changed,
             )
         if not new:
-            return 0
+            return new_emails
         person_ids = session.execute(
             PEOPLE.insert().returning(PEOPLE.c.id, sort_by_parameter_order=True),
             [{"name": a.display_name} for a in new],
@@ -166,7 +169,7 @@ class Directory:
                     ACCOUNTS.c.tracker == a.tracker, ACCOUNTS.c.external_id == a.external_id)
             ).one()
             self._remember(KnownAccount(row.id, row.person_id, a.ref, a.display_name, a.email))
-        return len(new)
+        return len(new) + new_emails
 
 
 def _richer(a: AccountRecord, b: AccountRecord) -> AccountRecord:
@@ -181,7 +184,8 @@ class StoreResult:
     tickets: int = 0
     events: int = 0
     skipped_stale: int = 0
-    new_accounts: int = 0
+    new_accounts: int = 0  # accounts new, or with a new email
+    dropped_links: set[str] = field(default_factory=set)  # targets updated tickets no longer name
     updated_ids: set[int] = field(default_factory=set)  # among `stored`: tickets known before
     stored: list[tuple[int, ParsedTicket]] = field(default_factory=list)
 
@@ -259,19 +263,23 @@ def store_tickets(
     # A concurrent writer (webhook beside a sync) may have stored some meanwhile: skip those.
     bulk_insert(session, EVENTS, EVENT_COLUMNS, event_rows, skip_conflicts=True)
     result.events = len(event_rows)
-    _store_links(session, id_by_item, [tid for tid, _ in updates])
+    result.dropped_links = _store_links(session, id_by_item, [tid for tid, _ in updates])
     result.tickets = len(id_by_item)
     result.stored = id_by_item
     result.updated_ids = {tid for tid, _ in updates}
     return result
 
 
-def _store_links(session: Session, stored: list[tuple[int, ParsedTicket]], updated_ids: list[int]) -> None:
-    """Keep each ticket's links ("fixes #12", "PAY-123") as its newest copy states them."""
+def _store_links(session: Session, stored: list[tuple[int, ParsedTicket]], updated_ids: list[int]) -> set[str]:
+    """Keep each ticket's links ("fixes #12", "PAY-123") as its newest copy states them; returns
+    the targets that lost a link (their attributions no longer include that pull request)."""
+    before: set[str] = set()
     for chunk in _chunks(updated_ids, 500):
+        before.update(session.scalars(select(LINKS.c.target_key).where(LINKS.c.ticket_id.in_(chunk))))
         session.execute(delete(LINKS).where(LINKS.c.ticket_id.in_(chunk)))
     rows = [(tid, key) for tid, item in stored for key in dict.fromkeys(item.links)]
     bulk_insert(session, LINKS, ("ticket_id", "target_key"), rows, skip_conflicts=True)
+    return before - {key for _, key in rows}
 
 
 def ticket_ids_of(session: Session, keys: Iterable[str]) -> list[int]:

@@ -69,3 +69,12 @@ def test_update_with_only_new_events_keeps_older_acts(sessions, config) -> None:
     assert roles_of(sessions, "acme/shop#7")["test"] == ("verification-label", "e1")
     ingest(sessions, config, [issue(Event("c9", "comment", at(29), "github:client-1"), updated=30)])
     assert roles_of(sessions, "acme/shop#7")["test"] == ("verification-label", "e1")
+
+
+def test_a_link_taken_back_takes_its_acts_along(sessions, config) -> None:
+    ingest(sessions, config, [issue(), pull_request()])
+    assert roles_of(sessions, "acme/shop#7")["test"][0] == "approves-linked-pr"
+    edited = pull_request()
+    edited = replace(edited, ticket=replace(edited.ticket, updated=at(40)), links=("acme/shop#8",))
+    ingest(sessions, config, [edited])
+    assert "test" not in roles_of(sessions, "acme/shop#7")

@@ -16,7 +16,7 @@ from service.models import Account as AccountRow
 from service.models import Attribution, GitHubMember
 from service.report import people, role_counts
 from service.store import Directory
-from tests.service.builders import parsed, ticket, transition
+from tests.service.builders import at, parsed, ticket, transition
 from tests.service.test_store import ingest
 
 
@@ -108,3 +108,31 @@ def test_cli_merge_and_unmerge(db_url, tmp_path, sessions, config) -> None:
     assert "+ github:helper" in listed or "+ jira:partner-1" in listed
     out = runner.invoke(cli, ["--config", str(cfg), "people", "unmerge", "github:helper", "jira:partner-1"])
     assert out.exit_code == 0 and "unmerged" in out.output
+
+
+def test_people_entry_merges_even_when_its_first_account_never_acted(sessions, config) -> None:
+    from service.config import PersonConfig
+
+    merged = replace(config, people=(PersonConfig("Ola", ("jira:not-seen", "github:ola-a", "github:ola-b")),))
+    ingest(sessions, merged, [bug_tested_by(1, "github:ola-a", "github:ola-b")])
+    with sessions() as s:
+        persons = dict(s.execute(select(AccountRow.external_id, AccountRow.person_id)).all())
+        tests = s.scalars(select(Attribution).where(Attribution.role == "test")).all()
+    assert persons["ola-a"] == persons["ola-b"]
+    assert len(tests) == 1
+
+
+def test_email_learnt_later_merges_during_ingest(sessions, config) -> None:
+    ingest(sessions, config, [bug_tested_by(1, "jira:j-ola", "github:ola-dev", accounts=[
+        Account("jira", "client-1"), Account("jira", "j-ola", "Ola"),
+        Account("github", "ola-dev", "Ola N", "ola@nordlys.example")])])
+    later = bug_tested_by(1, "jira:j-ola", "github:ola-dev", accounts=[
+        Account("jira", "client-1"), Account("jira", "j-ola", "Ola", "ola@nordlys.example"),
+        Account("github", "ola-dev", "Ola N", "ola@nordlys.example")])
+    later = replace(later, ticket=replace(later.ticket, updated=at(20)))  # a newer copy of the ticket
+    ingest(sessions, config, [later])
+    with sessions() as s:
+        persons = dict(s.execute(select(AccountRow.external_id, AccountRow.person_id)).all())
+        tests = s.scalars(select(Attribution).where(Attribution.role == "test")).all()
+    assert persons["j-ola"] == persons["ola-dev"]
+    assert len(tests) == 1
