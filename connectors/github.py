@@ -74,6 +74,14 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
+def _capped(mark: datetime | None, started: datetime, floor: datetime | None) -> datetime | None:
+    """`mark`, but not past the run's start (nor below the bookmark the run began from)."""
+    if mark is None:
+        return None
+    capped = min(mark, started)
+    return max(capped, floor) if floor is not None else capped
+
+
 def _iso(moment: datetime) -> str:
     return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -149,7 +157,13 @@ class GitHubConnector:
     # -- paging -------------------------------------------------------------------------------
 
     def pages(self, bookmark: datetime | None) -> Iterator[GitHubPage]:
-        """Complete pages of tickets updated since `bookmark` (less the overlap), repository by repository."""
+        """Complete pages of tickets updated since `bookmark` (less the overlap), repository by repository.
+
+        No page's bookmark passes the moment this run started: a repository read early in the run
+        (and every repository's deployments and releases, read first) may change while later
+        ones are read, and the next run must look again from before that.
+        """
+        started = datetime.fromtimestamp(self.clock(), timezone.utc)
         since = self._since(bookmark)
         floor = _utc(bookmark) if bookmark is not None else (since if self.start is not None else None)
         repositories = self._repositories()
@@ -159,14 +173,15 @@ class GitHubConnector:
             last = position == len(repositories) - 1
             activity, skipped = self._activity(repository, since)
             if activity is not None or skipped:
-                yield GitHubPage([activity] if activity else [], high if last else floor, None, skipped, name)
+                yield GitHubPage([activity] if activity else [], _capped(high if last else floor, started, floor),
+                                 None, skipped, name)
             for tickets, skipped, count in self._issue_pages(name, since):
                 done += count
                 if last and tickets:
                     newest = max(parsed.ticket.updated for parsed in tickets)
                     high = newest if high is None else max(high, newest)  # never backwards
                 if tickets or skipped:
-                    yield GitHubPage(tickets, high if last else floor, None, skipped, name)
+                    yield GitHubPage(tickets, _capped(high if last else floor, started, floor), None, skipped, name)
                 if self.on_progress is not None:
                     self.on_progress(done, None)
 

@@ -59,3 +59,21 @@ def test_github_sync_end_to_end(sessions, db_url, github, monkeypatch) -> None:
     assert again.tickets == 0
     with sessions() as s:
         assert dict(s.execute(select(Attribution.side, func.count()).group_by(Attribution.side)).all()) == sides
+
+
+def test_no_bookmark_passes_the_start_of_the_run(github) -> None:
+    from datetime import datetime, timezone
+
+    from connectors.github import GitHubConnector
+
+    # A run that "started" in the middle of the data: what changed after that moment may have
+    # been missed in a repository read earlier, so no page may vouch for it.
+    started = datetime(2024, 9, 1, tzinfo=timezone.utc)
+    connector = GitHubConnector("acme-github", repos=["acme/webshop", "acme/payments"], token=TOKEN,
+                                token_env="E2E_GITHUB_TOKEN", base_url=github.url,
+                                clock=lambda: started.timestamp())
+    pages = list(connector.pages(None))
+    newest = max(t.ticket.updated for p in pages for t in p.tickets)
+    marks = [p.bookmark for p in pages if p.bookmark is not None]
+    assert newest > started and marks
+    assert max(marks) == started
