@@ -9,12 +9,13 @@ reason, merges, deployments and releases, in the shapes `connectors.github_parse
 - `review`: to_value APPROVED / CHANGES_REQUESTED / COMMENTED / DISMISSED;
 - `transition`: open ↔ closed, field `state_reason:<reason>` or `state` when GitHub gave none;
 - `merge`: the pull request was merged by the actor;
-- `deploy` on the `owner/repo@deployments` pseudo-ticket: a deployment (`d<id>`, field the
-  environment, to_value the ref) or one of its statuses (`ds<id>`, to_value the state);
-- `release` on the same pseudo-ticket: a published release (drafts are never emitted), to_value
-  the tag, field "prerelease" for a pre-release.
+- `deploy` on a deployment's pseudo-ticket (`owner/repo@d<id>`, see `github_parse.split_activity`):
+  the deployment (`d<id>`, field the environment, to_value the ref) and its statuses (`ds…`,
+  from_value `d<id>`, to_value the state);
+- `release` on a release's pseudo-ticket (`owner/repo@rel<id>`): a published release (drafts are
+  never emitted), to_value the tag, field "prerelease" for a pre-release.
 
-A ticket is GitHub's when its key has GitHub's shape (`owner/repo#N`, `owner/repo@deployments`:
+A ticket is GitHub's when its key has GitHub's shape (`owner/repo#N`, `owner/repo@d<id>`:
 Jira keys never contain "/") or its reporter is a `github:` account.
 """
 from __future__ import annotations

@@ -15,7 +15,7 @@ KINDS = ("bug", "incident", "improvement", "feature", "task", "pull_request", "d
 #: Record types whose kind is structural, whatever their labels say: a GitHub pull request is
 #: a pull request even when labelled "bug", and a repository's deployments pseudo-ticket is
 #: no issue at all (connectors.github_parse sets these type names).
-FIXED_KINDS: Mapping[str, str] = {"Pull request": "pull_request", "Deployment": "deployment"}
+FIXED_KINDS: Mapping[str, str] = {"Pull request": "pull_request", "Deployment": "deployment", "Release": "deployment"}
 
 DEFAULT_STATUS_PHASES: Mapping[str, str] = {
     "Backlog": "backlog",

@@ -10,7 +10,7 @@ Per repository and run (https://docs.github.com/en/rest/issues):
 - per page, one GraphQL query for the comments of commented issues and the reviews and branch
   of pull requests (`connectors.github_graphql`);
 - deployments with their statuses (one GraphQL query per 100 deployments, `connectors.github_graphql`)
-  and releases, as events of the pseudo-ticket `owner/repo@deployments`.
+  and releases, each deployment and release a pseudo-ticket of its own (`owner/repo@d<id>`, `@rel<id>`).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from connectors.github_http import ETags, GitHubHTTP, NotFound, PaginationLimit,
 from connectors.github_graphql import NO_DETAILS, GraphQLDetails
 from connectors.github_parse import (
     EVENT_FIELDS, EVENT_TYPES, RELEASE_FIELDS, REPOSITORY_FIELDS, KindOf, parse_datetime, parse_issue,
-    parse_repository_activity,
+    parse_repository_activity, split_activity,
 )
 from connectors.records import ParsedTicket
 from connectors.retry import OnWait, RetryPolicy, Sleep
@@ -173,7 +173,8 @@ class GitHubConnector:
             last = position == len(repositories) - 1
             activity, skipped = self._activity(repository, since)
             if activity is not None or skipped:
-                yield GitHubPage([activity] if activity else [], _capped(high if last else floor, started, floor),
+                mark = _capped(high if last else floor, started, floor)
+                yield GitHubPage(split_activity(activity) if activity else [], mark,
                                  None, skipped, name)
             for tickets, skipped, count in self._issue_pages(name, since):
                 done += count

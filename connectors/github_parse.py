@@ -10,6 +10,7 @@ GraphQL answers are first turned into the REST shapes (`*_from_graphql`), so one
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Collection, Iterable, Mapping
 
@@ -324,7 +325,8 @@ def parse_repository_activity(
     """A repository's deployments, their statuses and its releases as events of one pseudo-ticket.
 
     Deployments and releases belong to no issue, yet they are the evidence of who deploys; they
-    hang off `owner/repo@deployments` (type "Deployment", kind "deployment"). `statuses` maps a
+    hang off `owner/repo@deployments` (type "Deployment", kind "deployment"), which
+    `split_activity` then cuts into one pseudo-ticket per deployment and release. `statuses` maps a
     deployment id to its statuses (REST's or `statuses_from_graphql`'s: a status's id is made of
     its deployment, time and state, see `status_event_id`, and its from_value names its
     deployment). Drafts (no `published_at`) are no release yet. None when there is nothing to say.
@@ -378,6 +380,35 @@ def parse_repository_activity(
         updated=events[-1].at, url=f"{html}/deployments" if isinstance(html, str) else None,
     )
     return ParsedTicket(ticket=ticket, accounts=accounts.all(), events=events)
+
+
+def split_activity(activity: ParsedTicket) -> list[ParsedTicket]:
+    """One pseudo-ticket per deployment (with its statuses) and per release, keyed
+    `owner/repo@d<id>` and `owner/repo@rel<id>`.
+
+    Attribution keeps one act per ticket, role and person; on a single per-repository ticket a
+    person's five hundred deployments would count once, and a later one would never show in a
+    date range. As tickets of their own, each deployment and release counts.
+    """
+    groups: dict[str, list[Event]] = {}
+    for event in activity.events:
+        act = event.external_id
+        if event.kind == "deploy" and act.startswith("ds") and event.from_value:
+            act = event.from_value  # a status goes with its deployment
+        groups.setdefault(act, []).append(event)
+    repo = activity.ticket.project
+    tickets = []
+    for act, events in groups.items():
+        key = f"{repo}@{act}"
+        release = events[0].kind == "release"
+        title = (f"Release {events[0].to_value or act} of {repo}" if release
+                 else f"Deployment {act[1:]} of {repo} to {events[0].field or '(no environment)'}")
+        actors = {e.actor for e in events}
+        ticket = replace(activity.ticket, external_id=key, key=key, type_name="Release" if release else "Deployment",
+                         title=title, created=events[0].at, updated=events[-1].at)
+        tickets.append(ParsedTicket(ticket=ticket, accounts=[a for a in activity.accounts if a.ref in actors],
+                                    events=events))
+    return tickets
 
 
 # -- GraphQL answers in REST shapes -------------------------------------------------------------

@@ -48,11 +48,11 @@ def test_first_run_of_a_small_repository(http: responses.RequestsMock, waits: Wa
     github = connector(waits)
     pages = list(github.pages(None))
 
-    assert [[t.ticket.key for t in page.tickets] for page in pages] == [
-        ["acme/widgets@deployments"], ["acme/widgets#12", "acme/widgets#13", "acme/widgets#14"],
-    ]
+    deployments_and_releases = [t.ticket.key for t in pages[0].tickets]
+    assert deployments_and_releases and all(key.startswith("acme/widgets@") for key in deployments_and_releases)
+    assert [t.ticket.key for t in pages[1].tickets] == ["acme/widgets#12", "acme/widgets#13", "acme/widgets#14"]
     assert [page.bookmark for page in pages] == [None, datetime(2024, 5, 7, 11, tzinfo=UTC)]
-    assert len(pages[0].tickets[0].events) == 7
+    assert sum(len(t.events) for t in pages[0].tickets) == 7
     assert json.loads(http.calls[1].request.body)["query"] == DEPLOYMENTS_QUERY
     pull = pages[1].tickets[1]
     assert pull.links == ("acme/widgets#12", "acme/api#7", "PAY-91", "PAY-88")
@@ -94,7 +94,7 @@ def test_incremental_run_asks_since_the_bookmark_less_overlap_and_stops_listings
     github = connector(waits)
     pages = list(github.pages(datetime(2024, 5, 6, 15, 50, tzinfo=UTC)))
 
-    activity = [e.external_id for e in pages[0].tickets[0].events]
+    activity = [e.external_id for t in pages[0].tickets for e in t.events]
     # 7701 and its status are older than `since`: it is left out, and no next page is asked.
     assert activity == ["rel6602", "d7702", "ds7702@20240506T160100Z:in_progress", "ds7702@20240506T160400Z:success"]
     assert [e.external_id for e in pages[1].tickets[0].events] == ["created", "e9100"]
@@ -149,7 +149,7 @@ def test_request_count_formula_for_a_repository(http: responses.RequestsMock, wa
     tickets = [t for page in pages for t in page.tickets if "#" in t.ticket.key]
     assert sorted(int(t.ticket.key.split("#")[1]) for t in tickets) == list(range(1, count + 1))  # each once
     assert sum(len(t.events) for t in tickets) == count * (1 + 5 + 1) + (count // 2) * 2
-    activity = [t for page in pages for t in page.tickets if t.ticket.key.endswith("@deployments")]
+    activity = [t for page in pages for t in page.tickets if "@" in t.ticket.key]
     assert sum(len(t.events) for t in activity) == 3 * deployment_count
     # Each issues request restarts one second before the last item it saw (keyset paging).
     assert [q.get("since") for q in server.issue_queries] == [None, "2024-01-10T01:39:59Z", "2024-01-10T03:18:59Z"]
@@ -433,7 +433,7 @@ def test_deployments_are_read_back_to_the_first_page_with_one_wholly_unchanged(
 
     pages = list(connector(waits, per_page=2).pages(datetime(2024, 5, 6, 15, 50, tzinfo=UTC)))
 
-    events = [(e.external_id, e.actor, e.field, e.from_value, e.to_value) for e in pages[0].tickets[0].events]
+    events = [(e.external_id, e.actor, e.field, e.from_value, e.to_value) for t in pages[0].tickets for e in t.events]
     assert sorted(events) == sorted([
         ("d3", "github:p-berg", "staging", None, "5e1f0c2a9b7d4e3f8a6c1b0d2e4f6a8c0b1d3e5f"),  # no ref: the commit
         ("ds3@20240506T155500Z:failure", "github:p-berg", "staging", "d3", "failure"),

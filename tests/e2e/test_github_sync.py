@@ -46,12 +46,21 @@ def test_github_sync_end_to_end(sessions, db_url, github, monkeypatch) -> None:
         people = s.scalar(select(func.count(func.distinct(Account.person_id))))
         accounts = s.scalar(select(func.count()).select_from(Account))
         bookmark = read_bookmark(s, "acme-github")
-    assert kinds.get("pull_request", 0) > 0 and kinds.get("deployment", 0) == 2  # one per repository
+    assert kinds.get("pull_request", 0) > 0 and kinds.get("deployment", 0) > 2  # one per deployment and release
     assert sum(kinds.values()) == result.tickets
     assert members > 0 and links > 0
     assert sides.get("partner", 0) > 0 and sides.get("client", 0) > 0
     assert sides.get("unknown", 0) < (sides["partner"] + sides["client"]) / 4
     assert linked_rules >= {"approves-linked-pr", "merges-linked-pr"}
+    # Every successful deployment and every published release is one deploy act, however many
+    # the same person made.
+    data = generate(120, start=date(2024, 1, 1))
+    expected_deploys = sum(
+        sum(any(st["state"] == "success" for st in d["statuses"]) for d in repo.deployments)
+        + sum(not r["draft"] for r in repo.releases) for repo in data.repos)
+    with sessions() as s:
+        deploys = s.scalar(select(func.count()).select_from(Attribution).where(Attribution.role == "deploy"))
+    assert deploys == expected_deploys > len(data.repos)
     assert people <= accounts and bookmark is not None
 
     # A second run finds nothing new and changes nothing.
