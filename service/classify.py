@@ -155,12 +155,12 @@ class Classifier:
             if (a.role, known.person_id) in seen:
                 continue  # two accounts of one person: one attribution
             seen.add((a.role, known.person_id))
-            aff = self._affiliate(session, known, a.at)
+            aff = self.affiliation_of(session, known, a.at)
             rows.append((ticket_id, a.role, known.id, known.person_id, aff.organisation, aff.side,
                          a.event_id, a.at, a.rule, a.explanation))
         return rows
 
-    def _affiliate(self, session: Session, known: KnownAccount, at: Any) -> Affiliation:
+    def affiliation_of(self, session: Session, known: KnownAccount, at: Any) -> Affiliation:
         """The acting account's affiliation at `at`; failing that, that of another account of the
         same person (a GitHub login merged with a listed Jira account); failing that, GitHub
         organisation membership."""

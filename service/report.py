@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from analytics.attribution import ROLES
 from analytics.scorecard import build_report
-from service.classify import ATTRIBUTIONS
+from service.classify import ATTRIBUTIONS, Classifier
 from service.config import Config
-from service.store import ACCOUNTS, EVENTS, TICKETS
+from service.store import ACCOUNTS, EVENTS, TICKETS, Directory
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,9 @@ def people(session: Session, config: Config, unaffiliated_only: bool = False) ->
     by_person: dict[int, list[Any]] = {}
     for row in rows:
         by_person.setdefault(row[0], []).append(row)
-    affiliator = config.affiliator()
+    # The same affiliation the counts use: other accounts of the person, [[people]], github_orgs.
+    directory = Directory(session)
+    classifier = Classifier(config, directory)
     now = datetime.now(timezone.utc)
     result = []
     for accounts in by_person.values():
@@ -105,12 +107,7 @@ def people(session: Session, config: Config, unaffiliated_only: bool = False) ->
         refs = tuple(f"{r[1]}:{r[2]}" for r in accounts)
         lasts = [_aware(r[6]) for r in accounts if r[6] is not None]
         last = max(lasts) if lasts else None
-        aff = None
-        for r, ref in zip(accounts, refs):
-            aff = affiliator.affiliate(ref, r[4], last or now)
-            if aff.side != "unknown":
-                break
-        assert aff is not None
+        aff = classifier.affiliation_of(session, directory.by_ref[refs[0]], last or now)
         if unaffiliated_only and aff.side != "unknown":
             continue
         email = next((r[4] for r in accounts if r[4]), None)

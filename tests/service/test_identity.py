@@ -93,7 +93,10 @@ def test_github_organisation_membership_affiliates(sessions, config) -> None:
     ingest(sessions, with_orgs, [bug_tested_by(1, "github:octo")])
     with sessions() as s:
         row = s.scalars(select(Attribution).where(Attribution.role == "test")).one()
+        listed = {p.account: p.organisation for p in people(s, with_orgs)}
+        unaffiliated = [p.account for p in people(s, with_orgs, unaffiliated_only=True)]
     assert (row.side, row.organisation) == ("partner", "Nordlys")
+    assert listed["github:octo"] == "Nordlys" and "github:octo" not in unaffiliated  # as the counts say
 
 
 def test_cli_merge_and_unmerge(db_url, tmp_path, sessions, config) -> None:
