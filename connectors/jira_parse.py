@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from connectors.errors import SkippableError
 from connectors.records import Account, Event, ParsedTicket, Ticket, account_ref
@@ -85,6 +85,21 @@ class _Accounts:
     def __init__(self) -> None:
         self._by_id: dict[str, Account] = {}
         self._complete: dict[str, str] = {}  # external id -> ref, once name and email are both known
+        # Server/DC: changelog assignee values hold the user *key*, which differs from the user
+        # name for users created since Jira 8.3 (`JIRAUSER10101` vs `k.olsen`).
+        self._name_of_key: dict[str, str] = {}
+
+    def learn_keys(self, users: Iterable[object]) -> None:
+        """Note the key → name of Server user objects, so assignee changes name the same account."""
+        for user in users:
+            if isinstance(user, dict) and not user.get("accountId"):
+                key, name = user.get("key"), user.get("name")
+                if isinstance(key, str) and isinstance(name, str) and key and name and key != name:
+                    self._name_of_key[key] = name
+
+    def named(self, value: str | None) -> str | None:
+        """An account id from a changelog value: a Server user key becomes that user's name."""
+        return self._name_of_key.get(value, value) if value else value
 
     def add(self, external_id: str | None, display_name: object = None, email: object = None) -> str | None:
         if not external_id:
@@ -174,8 +189,8 @@ def _history_events(histories: list[Any], accounts: _Accounts) -> list[Event]:
             from_value, to_value = item.get("fromString"), item.get("toString")
             if kind == "assign":
                 # from/to hold accountIds (Cloud) or user names (Server); *String the display names.
-                from_value = accounts.add(_str_or_none(item.get("from")), item.get("fromString"))
-                to_value = accounts.add(_str_or_none(item.get("to")), item.get("toString"))
+                from_value = accounts.add(accounts.named(_str_or_none(item.get("from"))), item.get("fromString"))
+                to_value = accounts.add(accounts.named(_str_or_none(item.get("to"))), item.get("toString"))
             events.append(Event(
                 external_id=f"h{history_id}.{index}",
                 kind=kind,
@@ -250,7 +265,11 @@ def parse_issue(
         labels=labels,
     )
     events = [Event(external_id="created", kind="created", at=created, actor=reporter or creator)]
-    events += _history_events(histories_of(raw), accounts)
+    histories = histories_of(raw)
+    accounts.learn_keys([fields.get("reporter"), fields.get("creator"), fields.get("assignee")]
+                        + [h.get("author") for h in histories if isinstance(h, dict)]
+                        + [c.get("author") for c in comments_of(fields) if isinstance(c, dict)])
+    events += _history_events(histories, accounts)
     events += _comment_events(comments_of(fields), accounts)
     events.sort(key=lambda event: (event.at, event.external_id))
     return ParsedTicket(ticket=ticket, accounts=accounts.all(), events=events)

@@ -279,3 +279,26 @@ def test_empty_search_response_has_no_issues() -> None:
 def test_wrong_documents_are_refused_with_a_reason(doc: object, message: str) -> None:
     with pytest.raises(SkippableError, match=message):
         issues_in_document(doc)
+
+
+def test_server_assignee_changes_by_user_key_name_the_same_account() -> None:
+    # Jira Server/DC 8.3+ gives new users a key (JIRAUSER10101) apart from their name, and the
+    # changelog's assignee values hold the key.
+    olsen = {"key": "JIRAUSER10101", "name": "k.olsen", "displayName": "Kari Olsen", "emailAddress": "k.olsen@nordlys.example"}
+    raw = {
+        "id": "20001", "key": "OPS-7", "self": "https://jira.acme.example/rest/api/2/issue/20001",
+        "fields": {
+            "summary": "Queue stalls", "issuetype": {"name": "Bug"}, "status": {"name": "In Progress"},
+            "project": {"key": "OPS"}, "reporter": olsen, "creator": olsen, "assignee": olsen,
+            "created": "2024-02-01T09:00:00.000+0000", "updated": "2024-02-02T09:00:00.000+0000",
+        },
+        "changelog": {"startAt": 0, "maxResults": 1, "total": 1, "histories": [{
+            "id": "300", "author": olsen, "created": "2024-02-01T10:00:00.000+0000",
+            "items": [{"field": "assignee", "fieldtype": "jira", "from": None, "fromString": None,
+                       "to": "JIRAUSER10101", "toString": "Kari Olsen"}],
+        }]},
+    }
+    parsed = parse_issue(raw, "ops-jira")
+    (assign,) = [e for e in parsed.events if e.kind == "assign"]
+    assert assign.to_value == "jira:k.olsen" == parsed.ticket.assignee
+    assert [a.external_id for a in parsed.accounts] == ["k.olsen"]  # no phantom JIRAUSER10101
