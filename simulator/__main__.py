@@ -9,7 +9,7 @@ import argparse
 import json
 import signal
 import sys
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from simulator.faults import FAULT_KINDS, FaultPlan, parse_fault_at
 
@@ -107,12 +107,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         allow_unbounded=args.allow_unbounded, quiet=not args.verbose,
     )
 
-    def ready() -> None:
-        print(f"Fake Jira: {args.tickets} issues at {server.url} (user {args.email}, token {args.token}); "
-              f"GET {server.url}/_stats for request counts. Ctrl-C stops.", flush=True)
+    return _serve(server, lambda: f"Fake Jira: {args.tickets} issues at {server.url} (user {args.email}, "
+                                  f"token {args.token}); GET {server.url}/_stats for request counts. Ctrl-C stops.")
 
+
+def _serve(server: Any, banner: Callable[[], str]) -> int:
+    """Serve in the foreground until Ctrl-C or SIGTERM, say where once listening, then print the counts."""
     try:
-        server.serve_forever(ready)
+        server.serve_forever(lambda: print(banner(), flush=True))
     except KeyboardInterrupt:
         pass
     print(json.dumps(server.stats, indent=2))
@@ -148,17 +150,9 @@ def _serve_github(args: argparse.Namespace, plan: FaultPlan) -> int:
         events_page_limit=args.events_page_limit, quiet=not args.verbose,
     )
 
-    def ready() -> None:
-        print(f"Fake GitHub: {args.tickets} issues and pull requests at {server.url} (Enterprise: "
-              f"{server.api_url}; token {args.token}); GET {server.url}/_stats for request counts. Ctrl-C stops.",
-              flush=True)
-
-    try:
-        server.serve_forever(ready)
-    except KeyboardInterrupt:
-        pass
-    print(json.dumps(server.stats, indent=2))
-    return 0
+    return _serve(server, lambda: f"Fake GitHub: {args.tickets} issues and pull requests at {server.url} "
+                                  f"(Enterprise: {server.api_url}; token {args.token}); GET {server.url}/_stats "
+                                  "for request counts. Ctrl-C stops.")
 
 
 if __name__ == "__main__":
