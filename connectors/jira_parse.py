@@ -13,11 +13,15 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
 from connectors.errors import SkippableError
-from connectors.records import Account, Event, ParsedTicket, Ticket, account_ref
+from connectors.jira_context import RANK, IssueAccounts, JiraContext, user_id
+from connectors.records import Event, ParsedTicket, Ticket
 from connectors.times import iso_datetime
 
-TRACKER = "jira"
 KindOf = Callable[[str, tuple[str, ...]], str]
+# Longer names than these are no real key, status or type; cutting one would rename it silently.
+KEY_LIMIT = 200
+NAME_LIMIT = 200
+PRIORITY_LIMIT = 100
 
 # Epoch numbers above this are milliseconds: 10^11 seconds is the year 5138.
 _MS_THRESHOLD = 10**11
@@ -68,77 +72,17 @@ def _name(obj: object) -> str | None:
     return None
 
 
-def user_id(user: object) -> str | None:
-    """The stable id of a Jira user object: Cloud `accountId`, else Server `name`, else `key`."""
-    if not isinstance(user, dict):
-        return None
-    for attribute in ("accountId", "name", "key"):
-        value = user.get(attribute)
-        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
-            return str(value)
-    return None
-
-
-class _Accounts:
-    """Collects the accounts an issue names, merging what each mention tells about them."""
-
-    def __init__(self) -> None:
-        self._by_id: dict[str, Account] = {}
-        self._complete: dict[str, str] = {}  # external id -> ref, once name and email are both known
-        # Server/DC: changelog assignee values hold the user *key*, which differs from the user
-        # name for users created since Jira 8.3 (`JIRAUSER10101` vs `k.olsen`).
-        self._name_of_key: dict[str, str] = {}
-
-    def learn_keys(self, users: Iterable[object]) -> None:
-        """Note the key → name of Server user objects, so assignee changes name the same account."""
-        for user in users:
-            if isinstance(user, dict) and not user.get("accountId"):
-                key, name = user.get("key"), user.get("name")
-                if isinstance(key, str) and isinstance(name, str) and key and name and key != name:
-                    self._name_of_key[key] = name
-
-    def named(self, value: str | None) -> str | None:
-        """An account id from a changelog value: a Server user key becomes that user's name."""
-        return self._name_of_key.get(value, value) if value else value
-
-    def add(self, external_id: str | None, display_name: object = None, email: object = None) -> str | None:
-        if not external_id:
-            return None
-        done = self._complete.get(external_id)
-        if done is not None:
-            return done
-        display = display_name if isinstance(display_name, str) and display_name else None
-        mail = email if isinstance(email, str) and email else None
-        known = self._by_id.get(external_id)
-        if known is None:
-            self._by_id[external_id] = Account(TRACKER, external_id, display, mail)
-        elif (known.display_name is None and display) or (known.email is None and mail):
-            self._by_id[external_id] = Account(
-                TRACKER, external_id, known.display_name or display, known.email or mail
-            )
-        ref = account_ref(TRACKER, external_id)
-        account = self._by_id[external_id]
-        if account.display_name and account.email:
-            self._complete[external_id] = ref
-        return ref
-
-    def user(self, user: object) -> str | None:
-        """Record a Jira user object; its account ref, or None (anonymous, deleted, automation)."""
-        if not isinstance(user, dict):
-            return None
-        return self.add(user_id(user), user.get("displayName"), user.get("emailAddress"))
-
-    def all(self) -> list[Account]:
-        return list(self._by_id.values())
-
-
-def _issue_url(raw: dict[str, Any], key: str, base_url: str | None) -> str | None:
-    if base_url:
-        return f"{base_url.rstrip('/')}/browse/{key}"
+def site_of(raw: dict[str, Any]) -> str | None:
+    """The Jira site an issue comes from: its `self` URL up to `/rest/` (`https://acme.atlassian.net`)."""
     self_link = raw.get("self")
     if isinstance(self_link, str) and "/rest/" in self_link:
-        return f"{self_link.split('/rest/', 1)[0]}/browse/{key}"
+        return self_link.split("/rest/", 1)[0].rstrip("/") or None
     return None
+
+
+def _issue_url(site: str | None, key: str, base_url: str | None) -> str | None:
+    base = base_url or site
+    return f"{base.rstrip('/')}/browse/{key}" if base else None
 
 
 def comments_of(fields: dict[str, Any]) -> list[Any]:
@@ -156,24 +100,56 @@ def histories_of(raw: dict[str, Any]) -> list[Any]:
     return histories if isinstance(histories, list) else []
 
 
+def missing_history(raw: dict[str, Any]) -> list[str]:
+    """What the issue's own document says it leaves out: changelog entries and comments beyond
+    what it holds (`total` above the count), or no changelog at all (exported without
+    `expand=changelog`, so every change, close and assignment is unknown)."""
+    missing = []
+    changelog = raw.get("changelog")
+    if changelog is None:
+        missing.append("no changelog (exported without expand=changelog)")
+    else:
+        held, total = len(histories_of(raw)), changelog.get("total")
+        if _whole(total) and total > held:
+            missing.append(f"changelog {held} of {total} entries")
+    fields = raw.get("fields") if isinstance(raw.get("fields"), dict) else {}
+    comment = fields.get("comment")
+    if comment is None:
+        missing.append("no comments (the comment field was not exported)")
+    elif isinstance(comment, dict):
+        held, total = len(comments_of(fields)), comment.get("total")
+        if _whole(total) and total > held:
+            missing.append(f"comments {held} of {total}")
+    return missing
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 _ITEM_KINDS = {"status": "transition", "assignee": "assign", "labels": "label"}
 
 
-def _item_kind(item: dict[str, Any]) -> str:
+def _item_kind(item: dict[str, Any], context: JiraContext) -> tuple[str, str | None]:
+    """The event kind of one changelog item and the field name it is recorded under."""
     # Cloud names system fields by `fieldId`; Server only has `field` (lower-case for system
     # fields, the display name for custom ones, which carry fieldtype "custom").
+    name = item.get("field")
+    field = str(name) if name is not None else None
     if item.get("fieldtype") == "custom":
-        return "field"
-    name = str(item.get("fieldId") or item.get("field") or "").lower()
-    return _ITEM_KINDS.get(name, "field")
+        return "field", RANK if context.is_rank(item) else field
+    kind = _ITEM_KINDS.get(str(item.get("fieldId") or item.get("field") or "").lower(), "field")
+    return kind, field if kind == "field" else None
 
 
-def _history_events(histories: list[Any], accounts: _Accounts) -> list[Event]:
+def _history_events(histories: list[Any], accounts: IssueAccounts, context: JiraContext) -> list[Event]:
     events = []
     for position, history in enumerate(histories):
         if not isinstance(history, dict):
             raise SkippableError(f"changelog entry #{position + 1} is a JSON {_json_type(history)}, not an object")
-        items = history.get("items") if isinstance(history.get("items"), list) else []
+        items = history.get("items", [])
+        if not isinstance(items, list):
+            raise SkippableError(f"changelog entry #{position + 1} has 'items' that is a JSON {_json_type(items)}, not an array")
         history_id = history.get("id")
         if history_id in (None, ""):
             # Some exports and hand-made fixtures drop the id; a digest of the content is just as
@@ -185,18 +161,19 @@ def _history_events(histories: list[Any], accounts: _Accounts) -> list[Event]:
         for index, item in enumerate(items):
             if not isinstance(item, dict):
                 continue
-            kind = _item_kind(item)
+            kind, field = _item_kind(item, context)
             from_value, to_value = item.get("fromString"), item.get("toString")
             if kind == "assign":
-                # from/to hold accountIds (Cloud) or user names (Server); *String the display names.
-                from_value = accounts.add(accounts.named(_str_or_none(item.get("from"))), item.get("fromString"))
-                to_value = accounts.add(accounts.named(_str_or_none(item.get("to"))), item.get("toString"))
+                # from/to hold accountIds (Cloud), legacy names (Cloud's transition years) or user
+                # keys (Server); *String the display names.
+                from_value = accounts.value(_str_or_none(item.get("from")), item.get("fromString"))
+                to_value = accounts.value(_str_or_none(item.get("to")), item.get("toString"))
             events.append(Event(
                 external_id=f"h{history_id}.{index}",
                 kind=kind,
                 at=at,
                 actor=actor,
-                field=str(item.get("field")) if kind == "field" and item.get("field") is not None else None,
+                field=field,
                 from_value=_str_or_none(from_value),
                 to_value=_str_or_none(to_value),
             ))
@@ -207,7 +184,7 @@ def _str_or_none(value: object) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def _comment_events(comments: list[Any], accounts: _Accounts) -> list[Event]:
+def _comment_events(comments: list[Any], accounts: IssueAccounts) -> list[Event]:
     # Bodies are plain text (v2) or Atlassian Document Format (v3); neither is read or stored.
     events = []
     for position, comment in enumerate(comments):
@@ -222,12 +199,62 @@ def _comment_events(comments: list[Any], accounts: _Accounts) -> list[Event]:
     return events
 
 
+def _issue_id(value: object) -> str:
+    """Jira issue ids are whole numbers (a long); anything else is not an id, whatever its text."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        return str(value)
+    if isinstance(value, str) and value.isdigit() and value.isascii() and len(value) <= 19:
+        return value
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+    raise SkippableError(f"has id {shown}, which is not a Jira issue id (a whole number)")
+
+
+def _text(fields: dict[str, Any], name: str, what: str, limit: int) -> str:
+    """A short name out of the issue (key, status, type): refused when absurdly long, since cutting
+    it would silently turn it into another name."""
+    value = fields.get(name)
+    text = value if isinstance(value, str) else _name(value) or ""
+    if len(text) > limit:
+        raise SkippableError(f"has a {what} of {len(text):,} characters; at most {limit} are accepted")
+    return text
+
+
+def _labels(fields: dict[str, Any]) -> tuple[str, ...]:
+    labels = fields.get("labels")
+    if labels is None:
+        return ()
+    if not isinstance(labels, list):
+        raise SkippableError(f"has 'labels' that is a JSON {_json_type(labels)}, not an array")
+    for label in labels:
+        if not isinstance(label, str):
+            raise SkippableError(f"has a label that is a JSON {_json_type(label)}, not a string")
+    return tuple(labels)
+
+
+def _check_shapes(raw: dict[str, Any], fields: dict[str, Any]) -> None:
+    """Refuse what would otherwise be dropped silently: a changelog or comment list of the wrong type."""
+    changelog = raw.get("changelog")
+    if changelog is not None:
+        if not isinstance(changelog, dict):
+            raise SkippableError(f"has 'changelog' that is a JSON {_json_type(changelog)}, not an object")
+        histories = changelog.get("histories")
+        if histories is not None and not isinstance(histories, list):
+            raise SkippableError(f"has 'changelog.histories' that is a JSON {_json_type(histories)}, not an array")
+    comment = fields.get("comment")
+    listed = comment.get("comments") if isinstance(comment, dict) else comment
+    if listed is not None and not isinstance(listed, list):
+        raise SkippableError(f"has 'fields.comment' holding a JSON {_json_type(listed)}, not a list of comments")
+
+
 def parse_issue(
-    raw: object, source: str, *, kind_of: KindOf | None = None, base_url: str | None = None
+    raw: object, source: str, *, kind_of: KindOf | None = None, base_url: str | None = None,
+    context: JiraContext | None = None,
 ) -> ParsedTicket:
     """One Jira issue (search hit with `expand=changelog`, or GET issue) as a ParsedTicket.
 
-    Raises SkippableError naming the problem when `raw` is not a usable issue.
+    `context` carries what the run has learnt across issues (user ids, the rank field); without
+    one, only the issue's own user objects are known. Raises SkippableError naming the problem
+    when `raw` is not a usable issue.
     """
     if not isinstance(raw, dict):
         raise SkippableError(f"is a JSON {_json_type(raw)}, not an issue object")
@@ -237,42 +264,54 @@ def parse_issue(
     fields = raw["fields"]
     if not isinstance(fields, dict):
         raise SkippableError("has 'fields' that is not an object")
+    external_id = _issue_id(raw["id"])
     key = str(raw["key"])
-    accounts = _Accounts()
+    if len(key) > KEY_LIMIT:
+        raise SkippableError(f"has a key of {len(key):,} characters; at most {KEY_LIMIT} are accepted")
+    _check_shapes(raw, fields)
+    context = context or JiraContext()
+    accounts = IssueAccounts(context.users)
+    # Every user object of the issue first, so a changelog value can name a user seen only later in it.
+    context.users.learn_all([fields.get("reporter"), fields.get("creator"), fields.get("assignee")]
+                            + [h.get("author") for h in histories_of(raw) if isinstance(h, dict)]
+                            + [c.get("author") for c in comments_of(fields) if isinstance(c, dict)])
     reporter = accounts.user(fields.get("reporter"))
     creator = accounts.user(fields.get("creator"))
     assignee = accounts.user(fields.get("assignee"))
     created = parse_datetime(fields.get("created"), "created")
-    labels = tuple(str(label) for label in fields.get("labels") or () if label is not None)
-    type_name = _name(fields.get("issuetype")) or ""
+    updated = parse_datetime(fields.get("updated"), "updated")
+    if updated < created:
+        raise SkippableError(f"was updated ({updated:%Y-%m-%d %H:%M} UTC) before it was created ({created:%Y-%m-%d %H:%M} UTC)")
+    labels = _labels(fields)
+    type_name = _text(fields, "issuetype", "type name", NAME_LIMIT)
     project = fields.get("project")
+    site = site_of(raw)
     ticket = Ticket(
         source=source,
-        external_id=str(raw["id"]),
+        external_id=external_id,
         key=key,
         project=str(project.get("key")) if isinstance(project, dict) and project.get("key") else key.rsplit("-", 1)[0],
         type_name=type_name,
         kind=(kind_of or _other)(type_name, labels),
         title=fields.get("summary") if isinstance(fields.get("summary"), str) else "",
-        status=_name(fields.get("status")) or "",
+        status=_text(fields, "status", "status name", NAME_LIMIT),
         created=created,
-        updated=parse_datetime(fields.get("updated"), "updated"),
+        updated=updated,
         resolved=_optional_datetime(fields.get("resolutiondate"), "resolutiondate"),
-        url=_issue_url(raw, key, base_url),
+        url=_issue_url(site, key, base_url),
         reporter=reporter,
         assignee=assignee,
-        priority=_name(fields.get("priority")),
+        priority=_text(fields, "priority", "priority name", PRIORITY_LIMIT) or None,
         labels=labels,
+        site=base_url.rstrip("/") if base_url else site,
+        resolution=_text(fields, "resolution", "resolution name", NAME_LIMIT) or None,
     )
     events = [Event(external_id="created", kind="created", at=created, actor=reporter or creator)]
-    histories = histories_of(raw)
-    accounts.learn_keys([fields.get("reporter"), fields.get("creator"), fields.get("assignee")]
-                        + [h.get("author") for h in histories if isinstance(h, dict)]
-                        + [c.get("author") for c in comments_of(fields) if isinstance(c, dict)])
-    events += _history_events(histories, accounts)
+    events += _history_events(histories_of(raw), accounts, context)
     events += _comment_events(comments_of(fields), accounts)
     events.sort(key=lambda event: (event.at, event.external_id))
-    return ParsedTicket(ticket=ticket, accounts=accounts.all(), events=events)
+    return ParsedTicket(ticket=ticket, accounts=accounts.all(), events=events,
+                        incomplete=tuple(missing_history(raw)))
 
 
 def issues_in_document(doc: object) -> list[dict[str, Any]]:

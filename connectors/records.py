@@ -63,6 +63,10 @@ class Ticket:
     assignee: str | None = None  # account ref
     priority: str | None = None
     labels: tuple[str, ...] = ()
+    # The tracker site the ticket lives on (`https://acme.atlassian.net`): every Jira site reuses
+    # small issue ids, so an id is only an identity together with its site.
+    site: str | None = None
+    resolution: str | None = None  # the tracker's resolution name ("Fixed", "Won't Fix", "not planned")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,3 +97,6 @@ class ParsedTicket:
     # Keys of the tickets this one says it works on: a pull request's "fixes #12" or a Jira key
     # in its branch ("owner/repo#12", "PAY-123").
     links: tuple[str, ...] = ()
+    # What the tracker's own document says is left out ("changelog 100 of 140 entries"): acts
+    # in the missing part are unknown, so the ticket is flagged rather than taken as whole.
+    incomplete: tuple[str, ...] = ()

@@ -64,7 +64,7 @@ def issue(
             "assignee": None,
             "labels": [],
             "priority": {"name": "Medium"},
-            "created": "2024-03-01T09:00:00.000+0000",
+            "created": "2024-01-01T09:00:00.000+0000",
             "updated": updated,
             "resolutiondate": None,
             "comment": {
