@@ -18,12 +18,16 @@ from typing import Callable, Iterable, Sequence
 
 from analytics.github_rules import RuleSettings, github_acts, is_github, linked_acts, split_event_id
 from analytics.phases import PhaseMap
+from analytics.resolution import CLOSED_PHASES
 from connectors.records import Event, Ticket
 
 __all__ = ["ROLES", "Attribution", "RuleSettings", "attribute", "attribute_linked", "split_event_id",
            "unmapped_statuses"]
 
-ROLES = ("detect", "investigate", "specify", "test", "accept", "deploy", "resolve", "improve", "prioritise")
+# `decline` (a close that declines the work) and `reopen` are recorded beside `resolve`; neither
+# counts as resolving anything (analytics.resolution).
+ROLES = ("detect", "investigate", "specify", "test", "accept", "deploy", "resolve", "decline", "reopen", "improve",
+         "prioritise")
 
 DEFECT_KINDS = frozenset({"bug", "incident"})
 SCOPE_KINDS = frozenset({"feature", "improvement", "task"})
@@ -148,11 +152,15 @@ def _own_acts(ticket: Ticket, ordered: list[Event], phases: PhaseMap, settings: 
             break
 
     created_id = created.external_id if created else None
+    # No reporter field (deleted, hidden, or a type without one): whoever created the ticket
+    # reported it; the parsers make the creator the creation event's actor.
+    reporter = ticket.reporter or (created.actor if created else None)
+    rule = "reporter-detects" if ticket.reporter else "creator-detects"
     if defect:
-        out.add("detect", ticket.reporter, created_id, ticket.created, "reporter-detects",
+        out.add("detect", reporter, created_id, ticket.created, rule,
                 lambda name: f"reported {kind} {ticket.key} on {_day(ticket.created)}")
     if improvement:
-        out.add("improve", ticket.reporter, created_id, ticket.created, "proposes",
+        out.add("improve", reporter, created_id, ticket.created, "proposes",
                 lambda name: f"proposed improvement {ticket.key} on {_day(ticket.created)}")
 
     if github:
@@ -161,11 +169,14 @@ def _own_acts(ticket: Ticket, ordered: list[Event], phases: PhaseMap, settings: 
         develop_at = github_acts(ticket, ordered, out, settings, defect=defect)
         spec_fields = GITHUB_SPEC_FIELDS
     else:
-        develop_at = _workflow_acts(ticket, ordered, phases, defect, out)
+        develop_at = _workflow_acts(ticket, ordered, phases, defect, settings, out)
         spec_fields = SPEC_FIELDS
 
     if scope:
         cutoff = develop_at if develop_at is not None else len(ordered)
+        # A comment specifies only what was then developed: on a ticket never developed (GitHub:
+        # no linked pull request), comments are discussion, triage or the resolver's closing note.
+        developed = (develop_at is not None and not github) or started is not None
         if created is None:
             # No creation event in the history: the reporter still created the ticket.
             out.add("specify", ticket.reporter, None, ticket.created, "co-specifies",
@@ -176,7 +187,7 @@ def _own_acts(ticket: Ticket, ordered: list[Event], phases: PhaseMap, settings: 
             if e.kind == "created":
                 out.add("specify", e.actor, e.external_id, e.at, "co-specifies",
                         lambda name, e=e: f"created {kind} {ticket.key} by {name} on {_day(e.at)}")
-            elif e.kind == "comment":
+            elif e.kind == "comment" and developed:
                 out.add("specify", e.actor, e.external_id, e.at, "co-specifies",
                         lambda name, e=e: f"commented by {name} on {_day(e.at)}, before development started")
             elif e.kind == "field" and e.field and e.field.casefold() in spec_fields:
@@ -191,20 +202,23 @@ def _own_acts(ticket: Ticket, ordered: list[Event], phases: PhaseMap, settings: 
                         lambda name, e=e: f"{_reprioritised(e)} by {name} on {_day(e.at)}")
 
 
-def _workflow_acts(ticket: Ticket, ordered: list[Event], phases: PhaseMap, defect: bool,
+def _workflow_acts(ticket: Ticket, ordered: list[Event], phases: PhaseMap, defect: bool, settings: RuleSettings,
                    out: _Collector) -> int | None:
     """The phase-based rules (Jira); returns the position of the first move into development."""
     phase = phases.phase
     assigns: list[Event] = []
+    resolutions: list[Event] = []  # changes of the resolution field
     transitions: list[tuple[int, Event, str | None, str | None]] = []  # (position, event, from, to phase)
     for position, e in enumerate(ordered):
         if e.kind == "transition":
             transitions.append((position, e, phase(e.from_value), phase(e.to_value)))
         elif e.kind == "assign":
             assigns.append(e)
+        elif e.kind == "field" and e.field and e.field.casefold() == "resolution":
+            resolutions.append(e)
 
     develop_at: int | None = None
-    resolved = False
+    standing: Event | None = None  # the first move into done/deployed since the last reopen
     for position, e, source, target in transitions:
         if target == "develop" and develop_at is None:
             develop_at = position
@@ -217,14 +231,74 @@ def _workflow_acts(ticket: Ticket, ordered: list[Event], phases: PhaseMap, defec
         if target == "deployed" and source != "deployed":
             out.add("deploy", e.actor, e.external_id, e.at, "deploys",
                     lambda name, e=e: f"moved {_moved(e)} by {name} on {_day(e.at)}")
-        if not resolved and target in ("done", "deployed"):
-            resolved = True  # only the first such move counts, even when its author is unknown
-            out.add("resolve", e.actor, e.external_id, e.at, "resolves",
-                    lambda name, e=e: f"moved {_moved(e)} by {name} on {_day(e.at)}")
+        if target in CLOSED_PHASES:
+            if standing is None:
+                standing = e
+        elif source in CLOSED_PHASES and e.from_value != e.to_value:
+            if standing is not None:
+                closed = standing
+                out.add("reopen", e.actor, e.external_id, e.at, "reopens",
+                        lambda name, e=e, c=closed: f"reopened {ticket.key} ({_moved(e)}; closed on {_day(c.at)}) "
+                                                    f"by {name} on {_day(e.at)}")
+            standing = None
 
+    if standing is not None:
+        _close(ticket, standing, _resolution_at(standing, resolutions, ticket, transitions), settings, out)
+    elif phase(ticket.status) in CLOSED_PHASES:
+        _closed_by_resolution(ticket, transitions, resolutions, settings, out)
     if defect:
         _investigator(ticket, transitions, assigns, phase, out)
     return develop_at
+
+
+def _resolution_at(close: Event, resolutions: list[Event], ticket: Ticket,
+                   transitions: list[tuple[int, Event, str | None, str | None]]) -> str | None:
+    """The resolution a close set: a resolution change from the close up to the next status
+    change (Jira records both in one changelog entry, or the resolve screen's right after),
+    else, for the close that still stands, the ticket's current resolution."""
+    following = [e.at for _, e, _, _ in transitions if e.at > close.at]
+    until = min(following) if following else None
+    chosen: Event | None = None
+    for r in resolutions:
+        if r.at >= close.at and (until is None or r.at < until):
+            chosen = r
+    if chosen is not None:
+        return chosen.to_value
+    return ticket.resolution if ticket.status == close.to_value else None
+
+
+def _close(ticket: Ticket, e: Event, resolution: str | None, settings: RuleSettings, out: _Collector) -> None:
+    # Without a recorded resolution, a close into a status named like one ("Won't Do") says as much.
+    declined = settings.declines(resolution) or (resolution is None and settings.declines(e.to_value))
+    if declined:
+        out.add("decline", e.actor, e.external_id, e.at, "declines",
+                lambda name: f"closed {ticket.key} as {resolution or e.to_value}: {_moved(e)} by {name} on {_day(e.at)}")
+    else:
+        out.add("resolve", e.actor, e.external_id, e.at, "resolves",
+                lambda name: f"moved {_moved(e)} by {name} on {_day(e.at)}")
+
+
+def _closed_by_resolution(ticket: Ticket, transitions: list[tuple[int, Event, str | None, str | None]],
+                          resolutions: list[Event], settings: RuleSettings, out: _Collector) -> None:
+    """Done without a recorded status change (a board or bulk close that only set the resolution):
+    the author of the resolution change since the last status change resolved it. Without one,
+    nobody is credited; the report lists the ticket under data quality."""
+    since = transitions[-1][1].at if transitions else None
+    chosen = None
+    for r in resolutions:
+        if r.to_value and (since is None or r.at >= since):
+            chosen = r
+    if chosen is None:
+        return
+    r = chosen
+    if settings.declines(r.to_value):
+        out.add("decline", r.actor, r.external_id, r.at, "declines-by-resolution",
+                lambda name: f"set the resolution of {ticket.key} to {r.to_value} by {name} on {_day(r.at)}, "
+                             "no status change recorded")
+    else:
+        out.add("resolve", r.actor, r.external_id, r.at, "resolves-by-resolution",
+                lambda name: f"set the resolution of {ticket.key} to {r.to_value} by {name} on {_day(r.at)}, "
+                             "no status change recorded")
 
 
 def _investigator(

@@ -7,7 +7,9 @@ reason, merges, deployments and releases, in the shapes `connectors.github_parse
 
 - `label`: to_value is the label added (from_value the one removed);
 - `review`: to_value APPROVED / CHANGES_REQUESTED / COMMENTED / DISMISSED;
-- `transition`: open ↔ closed, field `state_reason:<reason>` or `state` when GitHub gave none;
+- `transition`: open ↔ closed, field `state_reason:<reason>` or `state` when GitHub gave none; the
+  first close after the last reopen resolves (or, not planned or duplicate, declines) and every
+  reopen of a close is a `reopen` act (`analytics.resolution`);
 - `merge`: the pull request was merged by the actor;
 - `deploy` on a deployment's pseudo-ticket (`owner/repo@d<id>`, see `github_parse.split_activity`):
   the deployment (`d<id>`, field the environment, to_value the ref) and its statuses (`ds…`,
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Protocol, Sequence
 
+from analytics.resolution import DEFAULT_DECLINING, declining_set, is_declining
 from connectors.records import Event, Ticket
 
 DEFAULT_VERIFICATION_LABELS = ("qa-passed", "verified", "tested")
@@ -32,8 +35,6 @@ DEFAULT_ACCEPTANCE_LABELS = ("accepted",)
 _PULL_REQUEST_TYPE = "pull request"  # the parser's type_name, in case kinds were recomputed without it
 _ACTIVITY_SUFFIX = "@deployments"
 _DEPLOYMENT_PREFIX, _STATUS_PREFIX = "d", "ds"  # the parser's external ids: d<deployment id>, ds<status id>
-_COMPLETED = "state_reason:completed"
-_NO_REASON = "state"
 
 
 def _label_set(labels: Iterable[str], what: str) -> tuple[tuple[str, ...], frozenset[str]]:
@@ -59,8 +60,11 @@ class RuleSettings:
     verification_labels: tuple[str, ...] = DEFAULT_VERIFICATION_LABELS
     acceptance_labels: tuple[str, ...] = DEFAULT_ACCEPTANCE_LABELS
     closed_without_reason_resolves: bool = True
+    # Resolutions and closing reasons that decline the work (`analytics.resolution`).
+    declining_resolutions: tuple[str, ...] = DEFAULT_DECLINING
     _verify: frozenset[str] = field(init=False, repr=False, compare=False)
     _accept: frozenset[str] = field(init=False, repr=False, compare=False)
+    _declining: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         verify = _label_set(self.verification_labels, "verification")
@@ -69,6 +73,14 @@ class RuleSettings:
         object.__setattr__(self, "acceptance_labels", accept[0])
         object.__setattr__(self, "_verify", verify[1])
         object.__setattr__(self, "_accept", accept[1])
+        if isinstance(self.declining_resolutions, str):
+            object.__setattr__(self, "declining_resolutions", (self.declining_resolutions,))
+        object.__setattr__(self, "declining_resolutions", tuple(self.declining_resolutions))
+        object.__setattr__(self, "_declining", declining_set(self.declining_resolutions))
+
+    def declines(self, resolution: str | None) -> bool:
+        """Whether a resolution name (or GitHub closing reason) declines the work."""
+        return is_declining(resolution, self._declining)
 
 
 class Sink(Protocol):
@@ -122,7 +134,7 @@ def github_acts(ticket: Ticket, ordered: Sequence[Event], out: Sink, settings: R
     pull_request = is_pull_request(ticket)
     verify, accept = settings._verify, settings._accept
     closed_at: int | None = None
-    resolved = False
+    standing: Event | None = None  # the first close since the last reopen
     first_assign: Event | None = None
     first_response: Event | None = None
     deployments: dict[str, Event] = {}  # external id -> deployment
@@ -146,17 +158,15 @@ def github_acts(ticket: Ticket, ordered: Sequence[Event], out: Sink, settings: R
             out.add("resolve", e.actor, e.external_id, e.at, "merges",
                     lambda name, e=e: f"merged PR {key} by {name} on {_day(e.at)}")
         elif kind == "transition":
-            if e.to_value != "closed":
-                continue
-            if closed_at is None:
-                closed_at = position
-            if resolved or pull_request:
-                continue  # a pull request is resolved by its merge, not by being closed
-            if e.field == _COMPLETED or (e.field == _NO_REASON and settings.closed_without_reason_resolves):
-                resolved = True  # only the first completing closure counts, as for Jira
-                reason = "as completed" if e.field == _COMPLETED else "(no reason recorded)"
-                out.add("resolve", e.actor, e.external_id, e.at, "closes-completed",
-                        lambda name, e=e, reason=reason: f"closed {key} {reason} by {name} on {_day(e.at)}")
+            if e.to_value == "closed":
+                if closed_at is None:
+                    closed_at = position
+                if standing is None and not pull_request:  # a pull request is resolved by its merge
+                    standing = e
+            elif e.to_value == "open" and e.from_value == "closed":
+                if standing is not None:
+                    _reopen(key, standing, e, out)
+                standing = None  # the close did not stand; the next close may
         elif kind == "assign":
             if first_assign is None and e.to_value:
                 first_assign = e
@@ -170,9 +180,35 @@ def github_acts(ticket: Ticket, ordered: Sequence[Event], out: Sink, settings: R
                     lambda name, e=e: f"published {'pre-release' if e.field == 'prerelease' else 'release'} "
                                       f"{e.to_value or '(untagged)'} of {ticket.project} by {name} on {_day(e.at)}")
 
+    if standing is not None:
+        _close(key, standing, settings, out)
     if defect:
         _investigator(ticket, first_assign, first_response, out)
     return closed_at
+
+
+def _reason(e: Event) -> str | None:
+    """A close's reason (`not_planned`, `completed`, …); None when GitHub recorded none."""
+    return e.field.partition(":")[2] or None if e.field and e.field.startswith("state_reason:") else None
+
+
+def _close(key: str, e: Event, settings: RuleSettings, out: Sink) -> None:
+    """The close that stands: `resolve` as completed (or with no reason, GitHub's default before
+    May 2022), `decline` as not planned or duplicate (`analytics.resolution`)."""
+    reason = _reason(e)
+    if settings.declines(reason):
+        out.add("decline", e.actor, e.external_id, e.at, "closes-declined",
+                lambda name: f"closed {key} as {reason.replace('_', ' ')} by {name} on {_day(e.at)}")
+    elif reason is not None or settings.closed_without_reason_resolves:
+        said = f"as {reason.replace('_', ' ')}" if reason else "(no reason recorded)"
+        out.add("resolve", e.actor, e.external_id, e.at, "closes-completed",
+                lambda name: f"closed {key} {said} by {name} on {_day(e.at)}")
+
+
+def _reopen(key: str, closed: Event, e: Event, out: Sink) -> None:
+    when = _day(closed.at)
+    out.add("reopen", e.actor, e.external_id, e.at, "reopens",
+            lambda name: f"reopened {key} (closed on {when}) by {name} on {_day(e.at)}")
 
 
 def _deploy_event(e: Event, deployments: dict[str, Event], latest: dict[str | None, Event], out: Sink) -> None:

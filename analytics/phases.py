@@ -22,6 +22,7 @@ DEFAULT_STATUS_PHASES: Mapping[str, str] = {
     "Open": "backlog",
     "To Do": "backlog",
     "New": "backlog",
+    "Reopened": "backlog",  # Jira's standard workflow; its status category is To Do
     "Selected for Development": "backlog",
     "Refinement": "specify",
     "In Analysis": "specify",

@@ -18,7 +18,9 @@ AREAS: dict[str, tuple[str, ...]] = {
     # Detection is quality-assurance evidence: a partner that finds the defects before the
     # client does is running the testing, while defects the client detects escaped the
     # partner's testing (the win-lose pattern where the client runs system and acceptance tests).
-    "quality_assurance": ("detect", "test", "accept"),
+    # A reopen is the same evidence after a close: a client reopening resolved work tested it.
+    # `decline` belongs to no area: declining work resolves nothing (analytics.resolution).
+    "quality_assurance": ("detect", "test", "accept", "reopen"),
     "issue_management": ("investigate", "resolve"),
     "improvements": ("improve", "prioritise"),
     "deployment": ("deploy",),

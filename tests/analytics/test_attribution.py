@@ -139,9 +139,9 @@ CASES = [
     pytest.param(
         ticket("task", reporter=ANNA),
         [comment("k1", 1, DAG), field("f1", 2, EVA, "SUMMARY"), comment("k2", 3, DAG)],
-        {("specify", ANNA, None, "co-specifies"), ("specify", DAG, "k1", "co-specifies"),
-         ("specify", EVA, "f1", "co-specifies")},
-        id="never-developed-all-acts-and-reporter-without-created-event",
+        # Never developed: its comments specified nothing; creating and editing it still count.
+        {("specify", ANNA, None, "co-specifies"), ("specify", EVA, "f1", "co-specifies")},
+        id="never-developed-edits-and-reporter-without-created-event-but-no-comments",
     ),
     pytest.param(
         ticket("bug"),
@@ -173,8 +173,9 @@ CASES = [
         ticket("task", reporter=None),
         [move("t1", 1, DAG, "In Progress", "Done"), move("t2", 2, EVA, "Done", "In Progress"),
          move("t3", 3, EVA, "In Progress", "Won't Do")],
-        {("resolve", DAG, "t1", "resolves")},
-        id="resolves-only-first-transition-into-done",
+        # The close that stands is the one after the last reopen; into "Won't Do" it declines.
+        {("reopen", EVA, "t2", "reopens"), ("decline", EVA, "t3", "declines")},
+        id="the-close-after-the-last-reopen-stands",
     ),
     pytest.param(
         ticket("task", reporter=None),
@@ -250,8 +251,8 @@ def test_input_order_does_not_matter(the_ticket: Ticket, events: list[Event], ex
         pytest.param(ticket("bug"), [move("t1", 1, ANNA, "Triage", "In Progress")], "investigate",
                      "nobody assigned; moved Triage → In Progress by Anna Berg on 2025-02-02",
                      id="investigate-author"),
-        pytest.param(ticket("feature", reporter=None), [comment("k1", 3, EVA)], "specify",
-                     "commented by Eva Holm on 2025-02-04, before development started", id="specify-comment"),
+        pytest.param(ticket("feature", reporter=None), [comment("k1", 3, EVA), move("t1", 4, DAG, "Refinement", "In Progress")],
+                     "specify", "commented by Eva Holm on 2025-02-04, before development started", id="specify-comment"),
         pytest.param(ticket("feature", reporter=ANNA), [], "specify", "created feature SHOP-12 by Anna Berg on 2025-02-01",
                      id="specify-created-without-event"),
         pytest.param(ticket("feature", reporter=None), [created(ANNA)], "specify",
@@ -300,3 +301,97 @@ def test_unmapped_statuses_are_listed_once_sorted() -> None:
     statuses = ["In QA", "verifying", "Shipped", "Verifying", "Shipped", None, "", "Done"]
     assert unmapped_statuses(statuses, PhaseMap()) == ["Shipped", "Verifying", "verifying"]
     assert unmapped_statuses(statuses, PhaseMap({"shipped": "deployed", "VERIFYING": "test"})) == []
+
+
+# -- what a resolution is (DESIGN.md, "Roles and evidence") ---------------------------------------
+
+ADMIN = "jira:admin"
+
+
+def resolution(eid: str, n: int, actor: str | None, to: str | None, minute: int = 0) -> Event:
+    """A change of the resolution field, as Jira records it beside (or without) the status change."""
+    return Event(eid, "field", day(n, minute), actor, "resolution", None, to)
+
+
+def with_resolution(t: Ticket, name: str | None, status: str = "Done") -> Ticket:
+    return Ticket(**{**{f: getattr(t, f) for f in t.__slots__}, "resolution": name, "status": status})
+
+
+RESOLUTION_CASES = [
+    pytest.param(
+        ticket("bug"),
+        # A board migration moves everything to Resolved and back the same day; a developer closes it later.
+        [move("m1", 1, ADMIN, "Open", "Resolved"), move("m2", 1, ADMIN, "Resolved", "Reopened", minute=5),
+         move("t1", 9, DAG, "Reopened", "In Progress"), move("t2", 12, DAG, "In Progress", "Closed")],
+        {("detect", REP, None, "reporter-detects"), ("reopen", ADMIN, "m2", "reopens"),
+         ("resolve", DAG, "t2", "resolves"), ("investigate", DAG, "t1", "transition-author-investigates")},
+        id="migration-close-and-reopen-does-not-take-the-resolution",
+    ),
+    pytest.param(
+        with_resolution(ticket("other"), "Won't Fix", status="Closed"),
+        [move("t1", 2, DAG, "In Progress", "Closed"), resolution("t1r", 2, DAG, "Won't Fix")],
+        {("decline", DAG, "t1", "declines")},
+        id="wont-fix-set-with-the-close-declines",
+    ),
+    pytest.param(
+        with_resolution(ticket("other"), "Fixed", status="Closed"),
+        [move("t1", 2, DAG, "In Progress", "Closed"), resolution("t1r", 2, DAG, "Duplicate"),
+         move("t2", 3, EVA, "Closed", "Reopened"), resolution("t2r", 3, EVA, None),
+         move("t3", 5, OLA, "Reopened", "Closed"), resolution("t3r", 5, OLA, "Fixed")],
+        # Only the close that stands resolves or declines; the one reopened keeps its events.
+        {("reopen", EVA, "t2", "reopens"), ("resolve", OLA, "t3", "resolves")},
+        id="declined-then-reopened-and-fixed-resolves",
+    ),
+    pytest.param(
+        with_resolution(ticket("other"), None, status="Won't Do"),
+        [move("t1", 2, DAG, "Backlog", "Won't Do")],
+        {("decline", DAG, "t1", "declines")},
+        id="declining-status-without-any-resolution-declines",
+    ),
+    pytest.param(
+        with_resolution(ticket("other"), "Done"),
+        # A bulk close: the status was set without a recorded change, only the resolution was.
+        [resolution("r1", 4, EVA, "Done")],
+        {("resolve", EVA, "r1", "resolves-by-resolution")},
+        id="done-with-only-a-resolution-change-resolves-by-its-author",
+    ),
+    pytest.param(
+        with_resolution(ticket("other"), "Done"),
+        [],
+        set(),
+        id="done-with-no-history-credits-nobody",
+    ),
+    pytest.param(
+        with_resolution(ticket("other", reporter=None), "Done", status="Reopened"),
+        [move("t1", 2, DAG, "In Progress", "Done"), move("t2", 4, EVA, "Done", "Reopened")],
+        {("reopen", EVA, "t2", "reopens")},
+        id="reopened-and-still-open-resolves-nothing",
+    ),
+    pytest.param(
+        ticket("bug", reporter=None),
+        [Event("created", "created", START, EVA)],
+        {("detect", EVA, "created", "creator-detects")},
+        id="no-reporter-the-creator-detects",
+    ),
+]
+
+
+@pytest.mark.parametrize("the_ticket, events, expected", RESOLUTION_CASES)
+def test_the_close_that_stands_resolves_or_declines(the_ticket: Ticket, events: list[Event], expected: set) -> None:
+    assert rows(attribute(the_ticket, events, PhaseMap())) == expected
+
+
+def test_declining_resolutions_are_configurable_in_the_sites_language() -> None:
+    from analytics.github_rules import RuleSettings
+
+    t = with_resolution(ticket("other"), "Не будет исправлено", status="Закрыт")
+    events = [move("t1", 2, DAG, "В работе", "Закрыт"), resolution("t1r", 2, DAG, "Не будет исправлено")]
+    phases = PhaseMap({"Закрыт": "done", "В работе": "develop"})
+
+    assert rows(attribute(t, events, phases)) == {("resolve", DAG, "t1", "resolves")}
+    settings = RuleSettings(declining_resolutions=("Не будет исправлено",))
+    assert rows(attribute(t, events, phases, settings=settings)) == {("decline", DAG, "t1", "declines")}
+
+
+def test_reopened_is_a_backlog_status_by_default() -> None:
+    assert PhaseMap().phase("Reopened") == "backlog"

@@ -104,8 +104,8 @@ CASES = [
     ),
     pytest.param(
         issue("improvement", reporter=ANNA), [created(ANNA), comment("c1", 1, DAG)],
-        {("improve", ANNA, "created", "proposes"), ("specify", ANNA, "created", "co-specifies"),
-         ("specify", DAG, "c1", "co-specifies")},
+        # No pull request works on it: the comment specified nothing that was developed.
+        {("improve", ANNA, "created", "proposes"), ("specify", ANNA, "created", "co-specifies")},
         id="improvement-author-proposes",
     ),
     pytest.param(
@@ -172,26 +172,36 @@ CASES = [
         id="closed-as-completed-resolves",
     ),
     pytest.param(
-        issue("other"), [close("e1", 1, DAG, "not_planned"), close("e2", 2, EVA, "duplicate")],
-        set(),
-        id="not-planned-and-duplicate-do-not-resolve",
+        issue("other"), [close("e1", 1, DAG, "not_planned")],
+        {("decline", DAG, "e1", "closes-declined")},
+        id="not-planned-declines",
+    ),
+    pytest.param(
+        issue("other"), [close("e1", 1, DAG, "duplicate")],
+        {("decline", DAG, "e1", "closes-declined")},
+        id="duplicate-declines",
     ),
     pytest.param(
         issue("other"),
         [close("e1", 1, DAG, "not_planned"), reopen("e2", 2, ANNA), close("e3", 3, EVA, "completed")],
-        {("resolve", EVA, "e3", "closes-completed")},
+        {("reopen", ANNA, "e2", "reopens"), ("resolve", EVA, "e3", "closes-completed")},
         id="completed-after-not-planned-and-reopen-resolves",
     ),
     pytest.param(
         issue("other"),
         [close("e1", 1, DAG, "completed"), reopen("e2", 2, ANNA), close("e3", 3, EVA, "completed")],
-        {("resolve", DAG, "e1", "closes-completed")},
-        id="only-the-first-completing-closure-resolves",
+        {("reopen", ANNA, "e2", "reopens"), ("resolve", EVA, "e3", "closes-completed")},
+        id="the-close-after-the-last-reopen-resolves",
     ),
     pytest.param(
-        issue("other"), [close("e1", 1, None, "completed"), reopen("e2", 2, ANNA), close("e3", 3, EVA, "completed")],
-        set(),
-        id="closure-by-deleted-account-is-not-credited-to-the-next-closer",
+        issue("other"), [close("e1", 1, DAG, "completed"), reopen("e2", 2, ANNA)],
+        {("reopen", ANNA, "e2", "reopens")},
+        id="closed-then-reopened-and-still-open-resolves-nothing",
+    ),
+    pytest.param(
+        issue("other"), [close("e1", 1, DAG, "completed"), reopen("e2", 2, ANNA), close("e3", 3, None, "completed")],
+        {("reopen", ANNA, "e2", "reopens")},
+        id="standing-closure-by-deleted-account-is-not-credited-to-the-earlier-closer",
     ),
     pytest.param(
         issue("other"), [close("e1", 1, DAG, None)],
@@ -237,9 +247,10 @@ CASES = [
         issue("feature", reporter=ANNA),
         [created(ANNA), Event("e1", "field", day(1), DAG, field="title", from_value="a", to_value="b"),
          comment("c1", 2, EVA), close("e2", 3, ANNA), comment("c2", 4, OLA)],
+        # Never developed (no pull request works on it): creation and title edits count, comments not.
         {("specify", ANNA, "created", "co-specifies"), ("specify", DAG, "e1", "co-specifies"),
-         ("specify", EVA, "c1", "co-specifies"), ("resolve", ANNA, "e2", "closes-completed")},
-        id="co-specifies-until-first-closure-title-edits-count",
+         ("resolve", ANNA, "e2", "closes-completed")},
+        id="co-specifies-creation-and-title-edits-of-undeveloped-issue",
     ),
 ]
 
@@ -331,8 +342,7 @@ def test_earliest_deployment_of_a_person_is_kept_even_when_its_success_comes_lat
                      [label("e1", 1, ANNA, "verified"), label("e2", 2, DAG, "accepted")],
                      set(), id="no-labels-configured"),
         pytest.param(RuleSettings(closed_without_reason_resolves=False),
-                     [close("e1", 1, DAG, None), close("e2", 2, EVA, "completed")],
-                     {("resolve", EVA, "e2", "closes-completed")}, id="closure-without-reason-not-counted"),
+                     [close("e1", 1, DAG, None)], set(), id="closure-without-reason-not-counted"),
         pytest.param(RuleSettings(verification_labels="qa-ok"),  # type: ignore[arg-type]
                      [label("e1", 1, ANNA, "qa-ok"), label("e2", 2, DAG, "q")],
                      {("test", ANNA, "e1", "verification-label")}, id="a-lone-string-is-one-label"),
@@ -359,8 +369,10 @@ def test_workflow_rules_do_not_fire_on_github_open_closed() -> None:
     """The default phase map knows "Open" and "Closed" (Jira names): GitHub must not reach it."""
     phases = PhaseMap({"merged": "done", "open": "test", "closed": "deployed"})
     events = [created(), close("e1", 1, DAG, "not_planned"), reopen("e2", 2, EVA), close("e3", 3, ANNA, "duplicate")]
-    assert rows(attribute(issue("bug"), events, phases)) == {("detect", REP, "created", "reporter-detects")}
-    assert rows(attribute(issue("bug"), events, PhaseMap())) == {("detect", REP, "created", "reporter-detects")}
+    github_only = {("detect", REP, "created", "reporter-detects"), ("reopen", EVA, "e2", "reopens"),
+                   ("decline", ANNA, "e3", "closes-declined")}
+    assert rows(attribute(issue("bug"), events, phases)) == github_only
+    assert rows(attribute(issue("bug"), events, PhaseMap())) == github_only
 
 
 @pytest.mark.parametrize(
@@ -445,8 +457,8 @@ def test_linked_pr_opening_ends_co_specification() -> None:
     linked = [(pull(13, created=day(4)), []), (pull(12, created=day(2)), [])]
     result = attribute_linked(issue("feature", reporter=ANNA), own, linked, PhaseMap())
     assert rows(result) == {("specify", ANNA, "created", "co-specifies"), ("specify", DAG, "c1", "co-specifies")}
-    # Without the links every comment before closure counts.
-    assert len(attribute(issue("feature", reporter=ANNA), own, PhaseMap())) == 4
+    # Without the links nothing says it was developed: its comments specified nothing.
+    assert rows(attribute(issue("feature", reporter=ANNA), own, PhaseMap())) == {("specify", ANNA, "created", "co-specifies")}
 
 
 def test_linked_acts_exclude_everything_but_approvals_and_merges() -> None:
@@ -528,6 +540,7 @@ def test_parsed_issue_and_pull_request() -> None:
     assert rows(attribute_linked(bug.ticket, bug.events, [(pr.ticket, pr.events)], PhaseMap())) == {
         ("detect", REP, "created", "reporter-detects"),
         ("investigate", DAG, "e1", "first-assignee-investigates"),
+        ("reopen", REP, "e4", "reopens"),
         ("test", EVA, "acme/shop#12:r31", "approves-linked-pr"),  # earlier than her label
         ("resolve", ANNA, "acme/shop#12:e6", "merges-linked-pr"),  # earlier than her closing
     }
