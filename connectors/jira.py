@@ -26,6 +26,8 @@ from requests import exceptions as http_errors
 from requests.adapters import HTTPAdapter
 
 from connectors.errors import FatalError, RetriableError, SkippableError
+from connectors.jira_context import JiraContext
+from connectors.jira_lookup import explain_keys, has_unknown_custom_field, learn_rank_field
 from connectors.jira_parse import KindOf, comments_of, histories_of, parse_datetime, parse_issue
 from connectors.records import ParsedTicket
 from connectors.retry import OnWait, RetryPolicy, Sleep, call_with_retries, parse_retry_after
@@ -35,7 +37,7 @@ log = logging.getLogger(__name__)
 DEPLOYMENTS = ("cloud", "server")
 SEARCH_FIELDS = (
     "summary,issuetype,status,project,reporter,creator,assignee,created,updated,"
-    "resolutiondate,labels,priority,comment,description"
+    "resolution,resolutiondate,labels,priority,comment,description"
 )
 BULK_CHANGELOG_ISSUES = 1000  # issues per request, documented limit of changelog/bulkfetch
 BULK_CHANGELOG_PAGE = 10000  # histories per answer, the documented maximum of its maxResults
@@ -144,6 +146,7 @@ class JiraConnector:
         page_size: int = 100, overlap: timedelta = timedelta(minutes=5), sleep: Sleep = time.sleep,
         on_wait: OnWait | None = None, on_progress: Callable[[int, int | None], None] | None = None,
         kind_of: KindOf | None = None, timeout: float = 30, policy: RetryPolicy = RetryPolicy(),
+        context: JiraContext | None = None,
     ) -> None:
         if deployment not in DEPLOYMENTS:
             raise FatalError(f"Jira source '{source_name}' has deployment '{deployment}'; use 'cloud' or 'server'.")
@@ -155,6 +158,10 @@ class JiraConnector:
         self.token_env, self.start, self.page_size, self.overlap = token_env, start, page_size, overlap
         self.sleep, self.on_wait, self.on_progress, self.kind_of = sleep, on_wait, on_progress, kind_of
         self.policy = policy
+        # What the run knows beyond one issue (user ids, the rank field); the service passes one
+        # loaded with what earlier runs learnt, and stores what this one learns.
+        self.context = context or JiraContext()
+        self._fields_read = False
         self._token = token  # only to scrub it from quoted server messages
         self._zone: tzinfo | None | object = _UNSET  # the account's time zone, asked once per run
         self.cloud = deployment == "cloud"
@@ -382,10 +389,18 @@ class JiraConnector:
         return [dict(issue) for issue in data["issues"] if isinstance(issue, dict)]
 
     def _parse(self, issues: list[dict[str, Any]]) -> tuple[list[ParsedTicket], list[tuple[str, str]]]:
+        if not self._fields_read and has_unknown_custom_field(issues, self.context):
+            # Only a site whose changelogs name a custom field other than "Rank" needs the list.
+            learn_rank_field(lambda method, path, params: self._request(method, path, params), self.context, self.source)
+            self._fields_read = True
+        if not self.cloud:
+            explain_keys(lambda method, path, params: self._request(method, path, params), self.context, issues,
+                         _NotFound)
         tickets, skipped = [], []
         for raw in issues:
             try:
-                tickets.append(parse_issue(raw, self.source, kind_of=self.kind_of, base_url=self.url))
+                tickets.append(parse_issue(raw, self.source, kind_of=self.kind_of, base_url=self.url,
+                                           context=self.context))
             except SkippableError as exc:
                 key = str(raw.get("key") or raw.get("id") or "?")
                 log.warning("Jira source '%s': skipped issue %s: %s", self.source, key, exc)
@@ -453,9 +468,11 @@ class JiraConnector:
         declared = raw["changelog"].get("total", 0)
         histories = _merge_by_id(histories_of(raw), fetched)
         if len(histories) < declared:
+            # Kept in `total`, so the ticket is stored flagged incomplete rather than taken as whole.
             log.warning("Jira source '%s': issue %s has %d of %d changelog entries.",
                         self.source, raw.get("key"), len(histories), declared)
-        raw["changelog"] = {"startAt": 0, "maxResults": len(histories), "total": len(histories), "histories": histories}
+        total = max(len(histories), declared) if isinstance(declared, int) else len(histories)
+        raw["changelog"] = {"startAt": 0, "maxResults": len(histories), "total": total, "histories": histories}
 
     def _all_comments(self, raw: dict[str, Any]) -> None:
         """Comments beyond the embedded first page.
@@ -474,4 +491,6 @@ class JiraConnector:
             comments = _merge_by_id(comments, page)
             start_at += len(page)
             total = data["total"] if isinstance(data.get("total"), int) else total
-        fields["comment"] = {"startAt": 0, "maxResults": len(comments), "total": len(comments), "comments": comments}
+        # A shortfall stays visible in `total`: the ticket is then stored flagged incomplete.
+        fields["comment"] = {"startAt": 0, "maxResults": len(comments), "total": max(total, len(comments)),
+                             "comments": comments}

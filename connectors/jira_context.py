@@ -73,13 +73,15 @@ class JiraUsers:
     stored by the service with the page that taught it.
     """
 
-    def __init__(self, known: Mapping[str, str] | None = None) -> None:
+    def __init__(self, known: Mapping[str, str] | None = None, accounts: Iterable[str] = ()) -> None:
+        """`known`: the stored aliases (id -> canonical id); `accounts`: the ids of stored accounts."""
         known = dict(known or {})
         self.aliases: dict[str, str] = {alias: canonical for alias, canonical in known.items() if alias != canonical}
-        self.known: set[str] = set(known)
+        self.known: set[str] = set(known) | set(accounts)
         self.conflicts: set[str] = set()
         self.new: dict[str, str] = {}
         self._stored = known
+        self._reported: set[str] = set()
 
     def learn(self, user: object) -> str | None:
         """Note every id of one user object; returns its canonical id (None for no usable user)."""
@@ -117,9 +119,20 @@ class JiraUsers:
             return value
         return self.aliases.get(value, value)
 
+    def remember(self, value: str) -> None:
+        """An id the tracker could not explain (a deleted user): keep it as it is, and never ask again."""
+        if value not in self.known:
+            self.known.add(value)
+            self.new.setdefault(value, value)
+
     def knows(self, value: str) -> bool:
         """Whether some user object (in this run or stored before) accounted for `value`."""
         return value in self.known or value in self.conflicts
+
+    def take_conflicts(self) -> set[str]:
+        """The ids found ambiguous since the last call (the service forgets any stored pairing)."""
+        new, self._reported = self.conflicts - self._reported, set(self.conflicts)
+        return new
 
     def take_new(self) -> dict[str, str]:
         """What was learnt since the last call (to store with the page); forgets it."""

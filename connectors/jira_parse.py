@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from connectors.errors import SkippableError
 from connectors.jira_context import RANK, IssueAccounts, JiraContext, user_id
