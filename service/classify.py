@@ -22,7 +22,8 @@ from connectors.records import ParsedTicket
 from connectors.records import Ticket as TicketRecord
 from service import models
 from service.config import Config
-from service.store import EVENTS, LINKS, TICKETS, Directory, KnownAccount, bulk_insert
+from service.directory import Directory, KnownAccount
+from service.sql import EVENTS, LINKS, TICKETS, bulk_insert
 
 ATTRIBUTIONS: Table = models.Attribution.__table__  # type: ignore[assignment]
 ATTRIBUTION_COLUMNS = ("ticket_id", "role", "account_id", "person_id", "organisation", "side",
@@ -111,6 +112,7 @@ class Classifier:
             type_name=t.type_name, kind=self.config.kinds.kind(t.type_name, labels), title=t.title,
             status=t.status, created=t.created, updated=t.updated, resolved=t.resolved, url=t.url,
             reporter=ref(t.reporter_id), assignee=ref(t.assignee_id), priority=t.priority, labels=labels,
+            site=t.site, resolution=t.resolution,
         )
 
     def _events_by_ticket(self, events: Sequence[Any]) -> dict[int, list[EventRecord]]:
@@ -151,7 +153,7 @@ class Classifier:
         else:
             found = attribute(ticket, events, self.config.phases, describe=self._describe, settings=settings)
         for a in found:
-            known = self.directory.by_ref.get(a.actor) or self._learn(session, a.actor)
+            known = self.directory.by_ref.get(self.directory.canonical(a.actor)) or self._learn(session, a.actor)
             if (a.role, known.person_id) in seen:
                 continue  # two accounts of one person: one attribution
             seen.add((a.role, known.person_id))
@@ -161,12 +163,17 @@ class Classifier:
         return rows
 
     def affiliation_of(self, session: Session, known: KnownAccount, at: Any) -> Affiliation:
-        """The acting account's affiliation at `at`; failing that, that of another account of the
-        same person (a GitHub login merged with a listed Jira account); failing that, GitHub
-        organisation membership."""
+        """The acting account's affiliation at `at`; failing that, that of another id of the account
+        (configuration may name a Jira Cloud account by its legacy user name, a Server user by
+        its key); failing that, that of another account of the same person (a GitHub login merged
+        with a listed Jira account); failing that, GitHub organisation membership."""
         aff = self.affiliator.affiliate(known.ref, known.email, at)
         if aff.side != "unknown":
             return aff
+        for alias in self.directory.aliases_of(known.ref):
+            aff = self.affiliator.affiliate(alias, None, at)
+            if aff.side != "unknown":
+                return aff
         accounts = self.directory.accounts_of(known.person_id)
         for other in accounts:
             if other is not known:
@@ -217,6 +224,7 @@ class Classifier:
 
     def _learn(self, session: Session, ref: str) -> KnownAccount:
         """An account named only inside an event value (an assignee change): store it now."""
+        ref = self.directory.canonical(ref)
         tracker, _, external_id = ref.partition(":")
         self.directory.ensure(session, [AccountRecord(tracker, external_id)])
         return self.directory.by_ref[ref]
@@ -226,7 +234,7 @@ def _ticket_select() -> Any:
     c = TICKETS.c
     return select(c.id, c.source, c.external_id, c.key, c.project, c.type_name, c.kind, c.title, c.status,
                   c.phase, c.created, c.updated, c.resolved, c.url, c.reporter_id, c.assignee_id, c.priority,
-                  c.labels)
+                  c.labels, c.site, c.resolution)
 
 
 def _event_select() -> Any:

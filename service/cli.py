@@ -106,11 +106,16 @@ def run_sync(ctx: Context, names: tuple[str, ...] = ()) -> None:
         started = time.monotonic()
         with Reporter(f"sync {source.name}") as reporter:
             result = sync_source(ctx.sessions, config, source, reporter)
+        for key, reason in result.refused:
+            click.echo(f"{source.name}: refused {key}: {reason}", err=True)
+        for key, missing in result.incomplete:
+            click.echo(f"{source.name}: incomplete history: {key}: {missing}", err=True)
         click.echo(
             f"{source.name}: {result.tickets} tickets, {result.events} events, "
             f"{result.attributions} attributions, {result.requests} requests "
             f"in {time.monotonic() - started:.1f} s"
         )
+    _data_quality_warnings(ctx)
 
 
 @cli.group("import")
@@ -131,10 +136,25 @@ def import_jira(ctx: Context, files: tuple[Path, ...], source: str) -> None:
         result = import_files(ctx.sessions, ctx.config, files, source, reporter)
     for name, reason in result.refused:
         click.echo(f"refused {name}: {reason}; nothing from it was stored", err=True)
+    for name, key, reason in result.refused_tickets:
+        click.echo(f"refused {key} in {name}: {reason}", err=True)
+    for name, key, missing in result.incomplete:
+        click.echo(f"incomplete history: {key} in {name}: {missing}; acts in the missing part are not counted", err=True)
+    _data_quality_warnings(ctx)
     click.echo(f"imported {result.files} of {len(files)} files: {result.tickets} tickets, {result.events} events, "
                f"{result.attributions} attributions in {time.monotonic() - started:.1f} s")
-    if result.refused:
+    if result.refused or result.refused_tickets:
         sys.exit(1)
+
+
+def _data_quality_warnings(ctx: Context) -> None:
+    """The database-wide data-quality notices (refused merges, unaffiliated accounts, …), one a line."""
+    from service.quality import data_quality, quality_lines
+
+    with ctx.sessions() as session:
+        for line in quality_lines(data_quality(session, ctx.config)):
+            if not line.startswith(tuple("0123456789")) or "incomplete history" not in line:
+                click.echo(f"data quality: {line}", err=True)
 
 
 @cli.command()
@@ -172,6 +192,8 @@ def report(ctx: Context, fmt: str, project: str | None, since: Any, until: Any) 
 
 
 def _report_table(data: dict[str, Any]) -> str:
+    from service.quality import quality_lines
+
     def pct(v: float | None) -> str:
         return "–" if v is None else f"{v * 100:.0f}%"
 
@@ -183,6 +205,9 @@ def _report_table(data: dict[str, Any]) -> str:
     lines.append(f"{'role':<18} {'partner':>7} {'client':>7} {'unknown':>7}")
     for name, c in data["roles"].items():
         lines.append(f"{name:<18} {c['partner']:>7} {c['client']:>7} {c['unknown']:>7}")
+    quality = quality_lines(data["data_quality"])
+    if quality:
+        lines += ["", "data quality:"] + [f"  {line}" for line in quality]
     return "\n".join(lines)
 
 
@@ -240,7 +265,7 @@ def people_unmerge(ctx: Context, account_a: str, account_b: str) -> None:
 def _regroup(ctx: Context, action: str, a: str, b: str) -> None:
     from service.classify import Classifier
     from service.identity import record, regroup
-    from service.store import Directory
+    from service.directory import Directory
 
     with transaction(ctx.sessions) as session:
         record(session, action, a, b)

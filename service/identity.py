@@ -5,6 +5,12 @@ account keeps its own history and the person it was created with (`home_person_i
 person is just the group its accounts currently form. The order of evidence: equal email
 addresses, then `[[people]]` in the configuration, then `people merge` / `unmerge` replayed
 in the order they were given (so a person's explicit word has the last say).
+
+An email address is evidence only when it identifies one user. Real sites give many users one
+placeholder (`devnull@…`, `noreply@…`, a team mailbox): the same address on two accounts of
+one tracker is no identity, and accounts that configuration assigns to different
+organisations are never merged automatically, since one side's acts would count for the other.
+Such merges are refused and listed (`RefusedMerge`) for an admin to decide with `people merge`.
 """
 from __future__ import annotations
 
@@ -18,7 +24,7 @@ from sqlalchemy.orm import Session
 from connectors.github_parse import login_from_noreply
 from service.config import Config
 from service.models import Account, Attribution, IdentityAction, Person
-from service.store import Directory
+from service.directory import Directory
 
 if TYPE_CHECKING:
     from service.classify import Classifier
@@ -26,6 +32,15 @@ if TYPE_CHECKING:
 
 class IdentityError(Exception):
     """A merge or unmerge that cannot be done; the message says why in one sentence."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedMerge:
+    """Accounts with one email address that were not made one person, and why."""
+
+    email: str
+    accounts: tuple[str, ...]
+    reason: str
 
 
 @dataclass(slots=True)
@@ -37,14 +52,69 @@ class _Row:
     person: int
 
 
-def recompute_people(session: Session, config: Config, directory: Directory | None = None) -> set[int]:
-    """Regroup accounts into people; returns the people that gained or lost an account."""
-    rows = [
+def _rows(session: Session) -> list[_Row]:
+    return [
         _Row(a.id, f"{a.tracker}:{a.external_id}", (a.email or "").strip().lower() or None,
              a.home_person_id or a.person_id, a.person_id)
         for a in session.execute(select(Account.id, Account.tracker, Account.external_id, Account.email,
                                         Account.home_person_id, Account.person_id))
     ]
+
+
+def _configured_organisations(config: Config) -> dict[str, set[str]]:
+    """Account ref (case-folded) -> the organisations configuration assigns it to, at any time."""
+    assigned: dict[str, set[str]] = {}
+    for organisation in config.organisations:
+        for ref in organisation.accounts:
+            assigned.setdefault(ref.strip().casefold(), set()).add(organisation.name)
+    for enrollment in config.enrollments:
+        if "@" not in enrollment.account:
+            assigned.setdefault(enrollment.account.strip().casefold(), set()).add(enrollment.organisation)
+    return assigned
+
+
+def email_merges(rows: list[_Row], config: Config) -> tuple[list[list[str]], list[RefusedMerge]]:
+    """The groups of accounts equal email addresses make one person, and the merges refused."""
+    by_email: dict[str, list[str]] = {}
+    for r in rows:
+        if r.email:
+            by_email.setdefault(r.email, []).append(r.ref)
+    assigned = _configured_organisations(config)
+    groups, refused = [], []
+    for email, refs in by_email.items():
+        if len(refs) < 2:
+            continue
+        per_tracker: dict[str, int] = {}
+        for ref in refs:
+            tracker = ref.partition(":")[0]
+            per_tracker[tracker] = per_tracker.get(tracker, 0) + 1
+        shared = sorted(t for t, n in per_tracker.items() if n > 1)
+        organisations = {frozenset(assigned[ref.casefold()]) for ref in refs if ref.casefold() in assigned}
+        if shared:
+            refused.append(RefusedMerge(email, tuple(sorted(refs)),
+                                        f"the address is shared by {per_tracker[shared[0]]} {shared[0]} accounts, "
+                                        "so it names no one user"))
+        elif len(organisations) > 1:
+            names = sorted({name for group in organisations for name in group})
+            refused.append(RefusedMerge(email, tuple(sorted(refs)),
+                                        f"configuration assigns these accounts to different organisations "
+                                        f"({', '.join(names)})"))
+        else:
+            groups.append(refs)
+    return groups, refused
+
+
+def refused_merges(session: Session, config: Config) -> list[RefusedMerge]:
+    """Merges by email that were refused, unless `people merge` made them anyway."""
+    manual = {frozenset((a.account_a, a.account_b))
+              for a in session.scalars(select(IdentityAction).where(IdentityAction.action == "merge"))}
+    _, refused = email_merges(_rows(session), config)
+    return [r for r in refused if not any(pair <= set(r.accounts) for pair in manual)]
+
+
+def recompute_people(session: Session, config: Config, directory: Directory | None = None) -> set[int]:
+    """Regroup accounts into people; returns the people that gained or lost an account."""
+    rows = _rows(session)
     group: dict[str, set[str]] = {r.ref: {r.ref} for r in rows}
 
     def join(a: str, b: str) -> None:
@@ -53,13 +123,14 @@ def recompute_people(session: Session, config: Config, directory: Directory | No
             for ref in merged:
                 group[ref] = merged
 
-    by_email: dict[str, str] = {}
+    merged, _ = email_merges(rows, config)
+    for refs in merged:
+        for ref in refs[1:]:
+            join(refs[0], ref)
     for r in rows:
-        if r.email:
-            join(by_email.setdefault(r.email, r.ref), r.ref)
-            login = login_from_noreply(r.email)  # 123+octocat@users.noreply.github.com is github:octocat
-            if login:
-                join(f"github:{login}", r.ref)
+        login = login_from_noreply(r.email)  # 123+octocat@users.noreply.github.com is github:octocat
+        if login:
+            join(f"github:{login}", r.ref)
     names: dict[str, str] = {}
     for person in config.people:
         known = [ref for ref in person.accounts if ref in group]  # some may not have acted yet

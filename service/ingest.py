@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.errors import SkippableError
 from connectors.jira_parse import issues_in_document, parse_issue
+from connectors.jira_context import JiraContext
 from connectors.records import ParsedTicket
 from service.classify import Classifier
 from service.config import Config
 from service.db import transaction
-from service.pipeline import store_and_attribute
+from service.pipeline import PageResult, store_and_attribute
 from service.progress import Reporter
-from service.store import Directory
+from service.directory import Directory, jira_context
 
 DEMO_SOURCE = "demo-jira"
 
@@ -31,9 +32,11 @@ class IngestResult:
     events: int = 0
     attributions: int = 0
     refused: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    refused_tickets: list[tuple[str, str, str]] = field(default_factory=list)  # (file, ticket key, reason)
+    incomplete: list[tuple[str, str, str]] = field(default_factory=list)  # (file, ticket key, what is missing)
 
 
-def parse_file(path: Path, source: str, config: Config) -> list[ParsedTicket]:
+def parse_file(path: Path, source: str, config: Config, context: JiraContext | None = None) -> list[ParsedTicket]:
     """All tickets of one export file, or SkippableError naming why the whole file is refused."""
     try:
         document = orjson.loads(path.read_bytes())
@@ -44,7 +47,7 @@ def parse_file(path: Path, source: str, config: Config) -> list[ParsedTicket]:
     parsed = []
     for index, raw in enumerate(issues_in_document(document)):
         try:
-            parsed.append(parse_issue(raw, source, kind_of=config.kinds.kind))
+            parsed.append(parse_issue(raw, source, kind_of=config.kinds.kind, context=context))
         except SkippableError as exc:
             key = raw.get("key") if isinstance(raw, dict) else None
             raise SkippableError(f"issue {key or f'#{index + 1}'} is malformed: {exc}") from None
@@ -60,15 +63,18 @@ def import_files(
     paths = list(paths)
     with factory() as session:
         directory = Directory(session)
+        context = jira_context(session, directory)
     classifier = Classifier(config, directory)
     for done, path in enumerate(paths, 1):
         try:
-            parsed = parse_file(path, source, config)
+            parsed = parse_file(path, source, config, context)
         except SkippableError as exc:
             result.refused.append((str(path), str(exc)))
         else:
             with transaction(factory) as session:
-                _store(session, parsed, directory, classifier, config, result)
+                page = _store(session, parsed, directory, classifier, config, result, context)
+            result.refused_tickets += [(str(path), key, reason) for key, reason in page.refused]
+            result.incomplete += [(str(path), key, missing) for key, missing in page.incomplete]
             result.files += 1
         if reporter:
             reporter.progress(done, len(paths))
@@ -97,8 +103,9 @@ def build_demo(
 
 
 def _store(session: Session, parsed: list[ParsedTicket], directory: Directory, classifier: Classifier,
-           config: Config, result: IngestResult) -> None:
-    page = store_and_attribute(session, parsed, directory, classifier, config)
+           config: Config, result: IngestResult, context: JiraContext | None = None) -> PageResult:
+    page = store_and_attribute(session, parsed, directory, classifier, config, context)
     result.tickets += page.tickets
     result.events += page.events
     result.attributions += page.attributions
+    return page

@@ -64,6 +64,23 @@ class Account(Base):
     home_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", name="fk_accounts_home_person_id"))
 
 
+class AccountAlias(Base):
+    """Another id of a tracker account: a Jira Server user key, a Cloud user's legacy name.
+
+    `alias` maps to the account's canonical `external_id` (an alias that is its own account's id
+    records only that a user object confirmed it). Learnt by imports and syncs
+    (`connectors.jira_context`), so a changelog value names the account whatever issue taught it.
+    """
+
+    __tablename__ = "account_aliases"
+    __table_args__ = (UniqueConstraint("tracker", "alias", name="uq_account_aliases_tracker_alias"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tracker: Mapped[str] = mapped_column(String(20))
+    alias: Mapped[str] = mapped_column(String(200))
+    external_id: Mapped[str] = mapped_column(String(200))
+
+
 class Ticket(Base):
     """A tracker ticket as of its latest `updated` copy."""
 
@@ -91,6 +108,11 @@ class Ticket(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     priority: Mapped[str | None] = mapped_column(String(100))
     labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Jira issue ids repeat across sites: (source, external_id) must also match its site.
+    site: Mapped[str | None] = mapped_column(String(300))
+    resolution: Mapped[str | None] = mapped_column(String(200))
+    # What the newest copy's own document said it left out ("changelog 100 of 140 entries"), or NULL.
+    incomplete: Mapped[str | None] = mapped_column(Text)
 
 
 class Event(Base):

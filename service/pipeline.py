@@ -1,15 +1,18 @@
 """The step every ingestion path shares: store a page, regroup people if needed, attribute."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from connectors.jira_context import JiraContext
 from connectors.records import ParsedTicket
+from service.aliases import learn_aliases
 from service.classify import Classifier
 from service.config import Config
 from service.identity import affected_tickets, recompute_people
-from service.store import Directory, store_tickets, ticket_ids_of
+from service.directory import Directory
+from service.store import store_tickets, ticket_ids_of
 
 
 @dataclass(slots=True)
@@ -18,14 +21,23 @@ class PageResult:
     events: int = 0
     attributions: int = 0
     skipped_stale: int = 0  # copies older than (or as old as) the stored ones
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (ticket key, why) another issue's identity
+    incomplete: list[tuple[str, str]] = field(default_factory=list)  # (ticket key, what is missing) as stored
 
 
 def store_and_attribute(session: Session, parsed: list[ParsedTicket], directory: Directory,
-                        classifier: Classifier, config: Config) -> PageResult:
-    """Upsert one page and (re-)attribute what it changed, in the caller's transaction."""
+                        classifier: Classifier, config: Config, context: JiraContext | None = None) -> PageResult:
+    """Upsert one page and (re-)attribute what it changed, in the caller's transaction.
+
+    `context` is the Jira run's: the user ids it learnt are stored with the page, and accounts
+    that turn out to be another id of a user are folded into it (`service.aliases`).
+    """
     stored = store_tickets(session, parsed, directory, config.phases.phase)
     in_page = set(stored.ticket_ids)  # attributed below in any case
-    if stored.new_accounts:
+    folded: list[int] = []
+    if context is not None and (context.users.new or context.users.conflicts):
+        folded = learn_aliases(session, directory, "jira", context.users.take_new(), context.users.take_conflicts())
+    if stored.new_accounts or folded:
         # A new account may be a known person's (same email, [[people]], an earlier merge):
         # then tickets attributed to the old grouping are attributed again.
         touched = recompute_people(session, config, directory)
@@ -34,12 +46,18 @@ def store_and_attribute(session: Session, parsed: list[ParsedTicket], directory:
     # A new ticket is attributed from the records in hand. An updated one from the database:
     # its stored history is the union of every copy, and a tracker may send only what changed
     # (GitHub's issue events since the bookmark), which alone would lose older acts.
-    new_copies = [(tid, item) for tid, item in stored.stored if tid not in stored.updated_ids]
+    # A folded account's tickets too: their records in hand still name the alias.
+    again = stored.updated_ids | set(folded)
+    new_copies = [(tid, item) for tid, item in stored.stored if tid not in again]
     attributed = classifier.attribute_stored(session, new_copies)
-    attributed.attributions += classifier.reclassify(session, sorted(stored.updated_ids)).attributions
+    attributed.attributions += classifier.reclassify(session, sorted(again & in_page)).attributions
+    if folded:
+        classifier.reclassify(session, sorted(set(folded) - in_page))
     # Tickets that pull requests in this page say (or no longer say) they work on: their
     # attributions include (or included) those pull requests' acts.
     targets = {key for _, item in stored.stored for key in item.links} | stored.dropped_links
     if targets:
         classifier.reclassify(session, [tid for tid in ticket_ids_of(session, targets) if tid not in in_page])
-    return PageResult(stored.tickets, stored.events, attributed.attributions, stored.skipped_stale)
+    incomplete = [(item.ticket.key, "; ".join(item.incomplete)) for _, item in stored.stored if item.incomplete]
+    return PageResult(stored.tickets, stored.events, attributed.attributions, stored.skipped_stale,
+                      stored.refused, incomplete)

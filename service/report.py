@@ -14,7 +14,8 @@ from analytics.attribution import ROLES
 from analytics.scorecard import build_report
 from service.classify import ATTRIBUTIONS, Classifier
 from service.config import Config
-from service.store import ACCOUNTS, EVENTS, TICKETS, Directory
+from service.directory import Directory
+from service.sql import ACCOUNTS, EVENTS, TICKETS
 
 
 @dataclass(frozen=True)
@@ -26,16 +27,24 @@ class Filters:
     until: date | None = None
 
 
+def act_filters(filters: Filters) -> list[Any]:
+    """The date filters as conditions on attributions (the day of the act, inclusive)."""
+    a = ATTRIBUTIONS.c
+    where = []
+    if filters.since:
+        where.append(a.at >= _start_of(filters.since))
+    if filters.until:
+        where.append(a.at < _start_of(filters.until + timedelta(days=1)))
+    return where
+
+
 def role_counts(session: Session, filters: Filters = Filters()) -> dict[str, dict[str, int]]:
     """Attributions by role and side, counted once per ticket, role and person."""
     a = ATTRIBUTIONS.c
     query = select(a.role, a.side, func.count()).group_by(a.role, a.side)
     if filters.project:
         query = query.join(TICKETS, TICKETS.c.id == a.ticket_id).where(TICKETS.c.project == filters.project)
-    if filters.since:
-        query = query.where(a.at >= _start_of(filters.since))
-    if filters.until:
-        query = query.where(a.at < _start_of(filters.until + timedelta(days=1)))
+    query = query.where(*act_filters(filters))
     counts: dict[str, dict[str, int]] = {role: {"partner": 0, "client": 0, "unknown": 0} for role in ROLES}
     for role, side, n in session.execute(query):
         counts.setdefault(role, {"partner": 0, "client": 0, "unknown": 0})[side] = n
@@ -43,8 +52,12 @@ def role_counts(session: Session, filters: Filters = Filters()) -> dict[str, dic
 
 
 def responsibility_report(session: Session, config: Config, filters: Filters = Filters()) -> dict[str, Any]:
-    """The report of issue #2's JSON shape: counts per role, shares and assessment per area."""
-    return build_report(role_counts(session, filters), config.thresholds)
+    """Counts per role, shares and assessment per area, and what those numbers rest on (`data_quality`)."""
+    from service.quality import data_quality
+
+    report = build_report(role_counts(session, filters), config.thresholds)
+    report["data_quality"] = data_quality(session, config, filters.project, act_filters(filters))
+    return report
 
 
 def _start_of(day: date) -> datetime:

@@ -1,181 +1,19 @@
 """Upsert neutral records into SQL, idempotently and newest-copy-wins.
 
-Bulk Core statements rather than ORM objects: a sync page is a few hundred tickets and a
-few thousand events, and the ingest path has to keep up with thousands of tickets a second.
 The caller owns the session and its transaction (a page and its bookmark commit together).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Iterable, Sequence
 
-from sqlalchemy import Table, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from connectors.records import Account as AccountRecord
 from connectors.records import ParsedTicket
-from service import models
-
-ACCOUNTS: Table = models.Account.__table__  # type: ignore[assignment]
-PEOPLE: Table = models.Person.__table__  # type: ignore[assignment]
-TICKETS: Table = models.Ticket.__table__  # type: ignore[assignment]
-EVENTS: Table = models.Event.__table__  # type: ignore[assignment]
-LINKS: Table = models.TicketLink.__table__  # type: ignore[assignment]
-EVENT_COLUMNS = ("ticket_id", "external_id", "kind", "at", "actor_id", "field", "from_value", "to_value")
-
-
-def dialect_insert(session: Session, table: Table) -> Any:
-    """An INSERT that knows ON CONFLICT for the session's database (SQLite or PostgreSQL)."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert(table)
-    if name == "sqlite":
-        return sqlite.insert(table)
-    raise RuntimeError(f"unsupported database dialect {name!r}; use SQLite or PostgreSQL")
-
-
-def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]],
-                *, skip_conflicts: bool = False) -> None:
-    """INSERT many rows straight through the driver's executemany.
-
-    The hot path of ingest and classify: SQLAlchemy's per-row parameter processing costs
-    more than the database work here. Datetimes must be aware; they are stored as SQLAlchemy
-    itself stores them (naive UTC, as ISO text on SQLite) so that queries read them back.
-    """
-    if not rows:
-        return
-    connection = session.connection()
-    sqlite_db = connection.dialect.name == "sqlite"
-    mark = "?" if sqlite_db else "%s"
-    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-           + (" ON CONFLICT DO NOTHING" if skip_conflicts else ""))
-    times = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, models.UTCDateTime)]
-    to_db = _sqlite_time if sqlite_db else _pg_time
-    if times:
-        converted = []
-        for row in rows:
-            values = list(row)
-            for i in times:
-                if values[i] is not None:
-                    values[i] = to_db(values[i])
-            converted.append(tuple(values))
-        rows = converted  # type: ignore[assignment]
-    connection.exec_driver_sql(sql, rows)
-
-
-def _sqlite_time(value: datetime) -> str:
-    # SQLAlchemy's SQLite format, "%Y-%m-%d %H:%M:%S.%f", built with the much faster isoformat
-    # ("… 10:00:00+00:00" less its offset; isoformat leaves out a zero microsecond).
-    if value.tzinfo is not timezone.utc:
-        value = value.astimezone(timezone.utc)
-    text = value.isoformat(" ")[:-6]
-    return text if value.microsecond else text + ".000000"
-
-
-def _pg_time(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-@dataclass(slots=True)
-class KnownAccount:
-    id: int
-    person_id: int
-    ref: str
-    display_name: str | None
-    email: str | None
-
-
-class Directory:
-    """Account ids by ref and by id, loaded once per run and kept current as accounts arrive."""
-
-    def __init__(self, session: Session) -> None:
-        self.by_ref: dict[str, KnownAccount] = {}
-        self.by_id: dict[int, KnownAccount] = {}
-        self.reload(session)
-
-    def reload(self, session: Session) -> None:
-        """Read every account again (after people were regrouped)."""
-        self.by_ref.clear()
-        self.by_id.clear()
-        self._siblings: dict[int, list[KnownAccount]] | None = None
-        rows = session.execute(
-            select(ACCOUNTS.c.id, ACCOUNTS.c.person_id, ACCOUNTS.c.tracker, ACCOUNTS.c.external_id,
-                   ACCOUNTS.c.display_name, ACCOUNTS.c.email)
-        )
-        for row in rows:
-            self._remember(KnownAccount(row.id, row.person_id, f"{row.tracker}:{row.external_id}",
-                                        row.display_name, row.email))
-
-    def _remember(self, known: KnownAccount) -> None:
-        self.by_ref[known.ref] = known
-        self.by_id[known.id] = known
-        self._siblings = None
-
-    def accounts_of(self, person_id: int) -> list[KnownAccount]:
-        """Every account of one person (one when nothing was merged)."""
-        if self._siblings is None:
-            self._siblings = {}
-            for known in self.by_id.values():
-                self._siblings.setdefault(known.person_id, []).append(known)
-        return self._siblings.get(person_id, [])
-
-    def id_of(self, ref: str | None) -> int | None:
-        known = self.by_ref.get(ref) if ref else None
-        return known.id if known else None
-
-    def ensure(self, session: Session, accounts: Iterable[AccountRecord]) -> int:
-        """Insert accounts not seen before (each with a person of its own); refresh names and emails.
-        Returns how many accounts are new or have a new email: people may need regrouping."""
-        incoming: dict[str, AccountRecord] = {}
-        for account in accounts:
-            seen = incoming.get(account.ref)
-            incoming[account.ref] = _richer(seen, account) if seen else account
-        new = [a for ref, a in incoming.items() if ref not in self.by_ref]
-        changed = []
-        new_emails = 0  # an email learnt later may make two accounts one person
-        for ref, account in incoming.items():
-            known = self.by_ref.get(ref)
-            if known and ((account.display_name and account.display_name != known.display_name)
-                          or (account.email and account.email != known.email)):
-                new_emails += bool(account.email and account.email != known.email)
-                known.display_name = account.display_name or known.display_name
-                known.email = account.email or known.email
-                changed.append({"b_id": known.id, "display_name": known.display_name, "email": known.email})
-        if changed:
-            session.connection().execute(
-                update(ACCOUNTS).where(ACCOUNTS.c.id == bindparam("b_id")),
-                changed,
-            )
-        if not new:
-            return new_emails
-        person_ids = session.execute(
-            PEOPLE.insert().returning(PEOPLE.c.id, sort_by_parameter_order=True),
-            [{"name": a.display_name} for a in new],
-        ).scalars().all()
-        session.execute(
-            dialect_insert(session, ACCOUNTS).on_conflict_do_nothing(),
-            [
-                {"tracker": a.tracker, "external_id": a.external_id, "display_name": a.display_name,
-                 "email": a.email, "person_id": pid, "home_person_id": pid}
-                for a, pid in zip(new, person_ids)
-            ],
-        )
-        # Re-read rather than trust the insert: a concurrent writer may have won a conflict.
-        for a in new:
-            row = session.execute(
-                select(ACCOUNTS.c.id, ACCOUNTS.c.person_id).where(
-                    ACCOUNTS.c.tracker == a.tracker, ACCOUNTS.c.external_id == a.external_id)
-            ).one()
-            self._remember(KnownAccount(row.id, row.person_id, a.ref, a.display_name, a.email))
-        return len(new) + new_emails
-
-
-def _richer(a: AccountRecord, b: AccountRecord) -> AccountRecord:
-    """Combine two sightings of one account, keeping whatever either of them knew."""
-    return AccountRecord(a.tracker, a.external_id, b.display_name or a.display_name, b.email or a.email)
-
+from service.directory import Directory
+from service.sql import EVENT_COLUMNS, EVENTS, LINKS, TICKETS, bulk_insert, chunks, clean, clean_record
 
 @dataclass(slots=True)
 class StoreResult:
@@ -186,6 +24,7 @@ class StoreResult:
     skipped_stale: int = 0
     new_accounts: int = 0  # accounts new, or with a new email
     dropped_links: set[str] = field(default_factory=set)  # targets updated tickets no longer name
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (ticket key, why): another issue's identity
     updated_ids: set[int] = field(default_factory=set)  # among `stored`: tickets known before
     stored: list[tuple[int, ParsedTicket]] = field(default_factory=list)
 
@@ -198,41 +37,50 @@ def store_tickets(
     session: Session, parsed: Sequence[ParsedTicket], directory: Directory,
     phase_of: Callable[[str], str | None],
 ) -> StoreResult:
-    """Upsert tickets, their accounts and events. An older or equal copy changes nothing."""
+    """Upsert tickets, their accounts and events. An older or equal copy changes nothing, unless the
+    stored copy is flagged incomplete and this one is not (a fuller export of the same state).
+
+    A copy whose id is stored as another issue (another site's, or the same id created at another
+    time) or whose key is stored under another id is refused, never taken as an update of it:
+    it lands in `StoreResult.refused` with a sentence naming both tickets.
+    """
     result = StoreResult()
     if not parsed:
         return result
+    parsed = [clean_record(item) for item in parsed]  # the records attributed later must match the rows
     # Within one batch the newest copy of a ticket wins too (an overlap can repeat one).
     latest: dict[tuple[str, str], ParsedTicket] = {}
     for item in parsed:
         key = (item.ticket.source, item.ticket.external_id)
-        if key not in latest or item.ticket.updated > latest[key].ticket.updated:
+        held = latest.get(key)
+        if held is not None and not _same_issue(held.ticket, item.ticket.site, item.ticket.created):
+            result.refused.append((item.ticket.key, _collision(item.ticket, held.ticket)))
+        elif held is None or item.ticket.updated > held.ticket.updated:
             latest[key] = item
-    result.new_accounts = directory.ensure(session, (a for item in latest.values() for a in item.accounts))
 
-    existing: dict[tuple[str, str], tuple[int, Any]] = {}
-    by_source: dict[str, list[str]] = {}
-    for source, external_id in latest:
-        by_source.setdefault(source, []).append(external_id)
-    for source, ids in by_source.items():
-        for chunk in _chunks(ids, 500):
-            rows = session.execute(
-                select(TICKETS.c.id, TICKETS.c.external_id, TICKETS.c.updated).where(
-                    TICKETS.c.source == source, TICKETS.c.external_id.in_(chunk))
-            )
-            for row in rows:
-                existing[(source, row.external_id)] = (row.id, row.updated)
-
+    existing = _existing(session, latest)
+    taken = _keys_taken(session, latest)
     inserts: list[ParsedTicket] = []
     updates: list[tuple[int, ParsedTicket]] = []
     for key, item in latest.items():
+        t = item.ticket
         known = existing.get(key)
         if known is None:
-            inserts.append(item)
-        elif item.ticket.updated > known[1]:
-            updates.append((known[0], item))
+            holder = taken.get((t.source, t.key))
+            if holder is not None and holder[0] != t.external_id:
+                result.refused.append((t.key, f"its key is stored for another issue: source '{t.source}' holds "
+                                              f"{t.key} as id {holder[0]}, while this copy has id {t.external_id}; "
+                                              "nothing from it was stored"))
+            else:
+                inserts.append(item)
+        elif not _same_issue(known, t.site, t.created):
+            result.refused.append((t.key, _collision(t, known)))
+        elif t.updated > known.updated or (t.updated == known.updated and known.incomplete and not item.incomplete):
+            updates.append((known.id, item))
         else:
             result.skipped_stale += 1
+    kept = inserts + [item for _, item in updates]
+    result.new_accounts = directory.ensure(session, (a for item in kept for a in item.accounts))
 
     id_by_item: list[tuple[int, ParsedTicket]] = list(updates)
     if inserts:
@@ -249,17 +97,19 @@ def store_tickets(
     # Only events not stored yet: all of a new ticket's, the unseen ones of an updated ticket.
     seen: set[tuple[int, str]] = set()
     updated_ids = [tid for tid, _ in updates]
-    for chunk in _chunks(updated_ids, 500):
+    for chunk in chunks(updated_ids, 500):
         rows = session.execute(
             select(EVENTS.c.ticket_id, EVENTS.c.external_id).where(EVENTS.c.ticket_id.in_(chunk)))
         seen.update((tid, external_id) for tid, external_id in rows)
     id_of = directory.id_of
-    event_rows = [
-        (tid, ev.external_id, ev.kind, ev.at, id_of(ev.actor), ev.field, ev.from_value, ev.to_value)
-        for tid, item in id_by_item
-        for ev in item.events
-        if (tid, ev.external_id) not in seen
-    ]
+    event_rows = []
+    for tid, item in id_by_item:
+        for ev in item.events:
+            if (tid, ev.external_id) in seen:
+                continue  # stored before, or repeated in this copy (a duplicated history entry)
+            seen.add((tid, ev.external_id))
+            event_rows.append((tid, ev.external_id, ev.kind, ev.at, id_of(ev.actor), ev.field, ev.from_value,
+                               ev.to_value))
     # A concurrent writer (webhook beside a sync) may have stored some meanwhile: skip those.
     bulk_insert(session, EVENTS, EVENT_COLUMNS, event_rows, skip_conflicts=True)
     result.events = len(event_rows)
@@ -270,11 +120,68 @@ def store_tickets(
     return result
 
 
+@dataclass(slots=True)
+class _Stored:
+    id: int
+    key: str
+    site: str | None
+    created: datetime
+    updated: datetime
+    incomplete: str | None
+
+
+def _existing(session: Session, latest: dict[tuple[str, str], ParsedTicket]) -> dict[tuple[str, str], _Stored]:
+    existing: dict[tuple[str, str], _Stored] = {}
+    by_source: dict[str, list[str]] = {}
+    for source, external_id in latest:
+        by_source.setdefault(source, []).append(external_id)
+    c = TICKETS.c
+    for source, ids in by_source.items():
+        for chunk in chunks(ids, 500):
+            rows = session.execute(select(c.id, c.external_id, c.key, c.site, c.created, c.updated, c.incomplete)
+                                   .where(c.source == source, c.external_id.in_(chunk)))
+            for row in rows:
+                existing[(source, row.external_id)] = _Stored(row.id, row.key, row.site, row.created, row.updated,
+                                                              row.incomplete)
+    return existing
+
+
+def _keys_taken(session: Session, latest: dict[tuple[str, str], ParsedTicket]) -> dict[tuple[str, str], tuple[str, int]]:
+    """(source, key) -> (external id, row id) of stored tickets with the keys of this batch."""
+    by_source: dict[str, list[str]] = {}
+    for item in latest.values():
+        by_source.setdefault(item.ticket.source, []).append(item.ticket.key)
+    taken: dict[tuple[str, str], tuple[str, int]] = {}
+    c = TICKETS.c
+    for source, keys in by_source.items():
+        for chunk in chunks(keys, 500):
+            for row in session.execute(select(c.id, c.key, c.external_id).where(c.source == source, c.key.in_(chunk))):
+                taken[(source, row.key)] = (row.external_id, row.id)
+    return taken
+
+
+def _same_issue(known: Any, site: str | None, created: datetime) -> bool:
+    """Whether a stored copy and a new one are one issue: the same site (when both say) and the same
+    creation time (sites on one host share a URL; a moved issue keeps its id and creation time)."""
+    if known.site and site and known.site.rstrip("/").casefold() != site.rstrip("/").casefold():
+        return False
+    return known.created == created
+
+
+def _collision(t: Any, known: Any) -> str:
+    here = f" from {t.site}" if t.site else ""
+    there = f" from {known.site}" if known.site else ""
+    return (f"id {t.external_id}{here} (created {t.created:%Y-%m-%d %H:%M} UTC) is another issue than the "
+            f"stored {known.key}{there} (created {known.created:%Y-%m-%d %H:%M} UTC) under source '{t.source}'; "
+            f"Jira sites reuse ids, so import each site under a source of its own (--source NAME); "
+            "nothing from it was stored")
+
+
 def _store_links(session: Session, stored: list[tuple[int, ParsedTicket]], updated_ids: list[int]) -> set[str]:
     """Keep each ticket's links ("fixes #12", "PAY-123") as its newest copy states them; returns
     the targets that lost a link (their attributions no longer include that pull request)."""
     before: set[str] = set()
-    for chunk in _chunks(updated_ids, 500):
+    for chunk in chunks(updated_ids, 500):
         before.update(session.scalars(select(LINKS.c.target_key).where(LINKS.c.ticket_id.in_(chunk))))
         session.execute(delete(LINKS).where(LINKS.c.ticket_id.in_(chunk)))
     rows = [(tid, key) for tid, item in stored for key in dict.fromkeys(item.links)]
@@ -286,7 +193,7 @@ def ticket_ids_of(session: Session, keys: Iterable[str]) -> list[int]:
     """Row ids of the tickets with these keys (on any source)."""
     keys = sorted(keys)
     ids: list[int] = []
-    for chunk in _chunks(keys, 500):
+    for chunk in chunks(keys, 500):
         ids.extend(session.scalars(select(TICKETS.c.id).where(TICKETS.c.key.in_(chunk))))
     return ids
 
@@ -311,9 +218,9 @@ def _ticket_row(item: ParsedTicket, directory: Directory, phase_of: Callable[[st
         "assignee_id": directory.id_of(t.assignee),
         "priority": t.priority,
         "labels": list(t.labels),
+        "site": t.site,
+        "resolution": t.resolution,
+        "incomplete": clean("; ".join(item.incomplete)) if item.incomplete else None,
     }
 
 
-def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]

@@ -5,7 +5,7 @@ that fails keeps every page committed before the failure and the next run resume
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -18,7 +18,8 @@ from service.db import transaction
 from service.models import GitHubMember, SyncState
 from service.pipeline import store_and_attribute
 from service.progress import Reporter
-from service.store import Directory
+from connectors.jira_context import JiraContext
+from service.directory import Directory, jira_context
 
 
 @dataclass(slots=True)
@@ -30,6 +31,8 @@ class SyncResult:
     pages: int = 0
     requests: int = 0
     bookmark: datetime | None = None
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (ticket key, why)
+    incomplete: list[tuple[str, str]] = field(default_factory=list)  # (ticket key, what is still missing)
 
 
 def read_bookmark(session: Session, source: str) -> datetime | None:
@@ -47,7 +50,8 @@ def advance_bookmark(session: Session, source: str, bookmark: datetime) -> None:
         state.updated_at = now
 
 
-def make_connector(source: SourceConfig, config: Config, reporter: Reporter | None = None) -> Any:
+def make_connector(source: SourceConfig, config: Config, reporter: Reporter | None = None,
+                   context: JiraContext | None = None) -> Any:
     """The connector for a configured source; reads its token from the environment now."""
     if source.kind == "github":
         from connectors.github import GitHubConnector
@@ -73,8 +77,8 @@ def make_connector(source: SourceConfig, config: Config, reporter: Reporter | No
         kind_of=config.kinds.kind,
         on_wait=reporter.waiting if reporter else None,
         on_progress=reporter.progress if reporter else None,
+        context=context,
     )
-
 
 
 def refresh_github_members(session: Session, config: Config, connector: Any) -> int:
@@ -95,11 +99,13 @@ def sync_source(
     reporter: Reporter | None = None, connector: Any = None,
 ) -> SyncResult:
     """Sync one source from its bookmark to now."""
-    connector = connector or make_connector(source, config, reporter)
     result = SyncResult(source.name)
     with factory() as session:
         bookmark = read_bookmark(session, source.name)
         directory = Directory(session)
+        context = jira_context(session, directory) if source.kind == "jira" else None
+    connector = connector or make_connector(source, config, reporter, context)
+    context = getattr(connector, "context", None) if source.kind == "jira" else None
     if source.kind == "github" and config.github_orgs:
         with transaction(factory) as session:
             refresh_github_members(session, config, connector)
@@ -107,13 +113,15 @@ def sync_source(
     try:
         for page in connector.pages(bookmark):
             with transaction(factory) as session:
-                stored = store_and_attribute(session, page.tickets, directory, classifier, config)
+                stored = store_and_attribute(session, page.tickets, directory, classifier, config, context)
                 if page.bookmark is not None:  # None: this page must not move the bookmark
                     advance_bookmark(session, source.name, page.bookmark)
             result.pages += 1
             result.tickets += stored.tickets
             result.events += stored.events
             result.attributions += stored.attributions
+            result.refused += stored.refused
+            result.incomplete += stored.incomplete
             result.bookmark = page.bookmark or result.bookmark
     finally:
         result.requests = connector.requests

@@ -15,7 +15,7 @@ from service.identity import IdentityError, record, regroup
 from service.models import Account as AccountRow
 from service.models import Attribution, GitHubMember
 from service.report import people, role_counts
-from service.store import Directory
+from service.directory import Directory
 from tests.service.builders import at, parsed, ticket, transition
 from tests.service.test_store import ingest
 

@@ -11,7 +11,7 @@ from service.db import transaction
 from service.models import Account as AccountRow
 from service.models import Attribution, Event, Ticket
 from service.pipeline import store_and_attribute
-from service.store import Directory
+from service.directory import Directory
 from tests.service.builders import at, bug_through_qa, parsed, ticket, transition
 
 

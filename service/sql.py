@@ -1,0 +1,139 @@
+"""The tables as SQLAlchemy Core objects and the few helpers every writer shares.
+
+Bulk Core statements rather than ORM objects on the ingest path: a sync page is a few hundred
+tickets and a few thousand events, and ingest has to keep up with thousands of tickets a second.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from connectors.records import Account, Event, ParsedTicket
+from service import models
+
+ACCOUNTS: Table = models.Account.__table__  # type: ignore[assignment]
+PEOPLE: Table = models.Person.__table__  # type: ignore[assignment]
+TICKETS: Table = models.Ticket.__table__  # type: ignore[assignment]
+EVENTS: Table = models.Event.__table__  # type: ignore[assignment]
+LINKS: Table = models.TicketLink.__table__  # type: ignore[assignment]
+ALIASES: Table = models.AccountAlias.__table__  # type: ignore[assignment]
+EVENT_COLUMNS = ("ticket_id", "external_id", "kind", "at", "actor_id", "field", "from_value", "to_value")
+
+
+# A text column without a length still gets a cap: a 210 MB summary is no summary.
+TEXT_LIMIT = 65536
+
+
+def clean(value: Any, limit: int = TEXT_LIMIT) -> Any:
+    """Text as every database can store it: no NUL bytes (PostgreSQL refuses them in text, so one
+    would abort a whole page) and no longer than its column (PostgreSQL refuses that too)."""
+    if type(value) is not str:
+        return value
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    return value if len(value) <= limit else value[:limit - 1] + "…"
+
+
+def dialect_insert(session: Session, table: Table) -> Any:
+    """An INSERT that knows ON CONFLICT for the session's database (SQLite or PostgreSQL)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database dialect {name!r}; use SQLite or PostgreSQL")
+
+
+def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]],
+                *, skip_conflicts: bool = False) -> None:
+    """INSERT many rows straight through the driver's executemany.
+
+    The hot path of ingest and classify: SQLAlchemy's per-row parameter processing costs
+    more than the database work here. Datetimes must be aware; they are stored as SQLAlchemy
+    itself stores them (naive UTC, as ISO text on SQLite) so that queries read them back.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    sqlite_db = connection.dialect.name == "sqlite"
+    mark = "?" if sqlite_db else "%s"
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+           + (" ON CONFLICT DO NOTHING" if skip_conflicts else ""))
+    times = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, models.UTCDateTime)]
+    to_db = _sqlite_time if sqlite_db else _pg_time
+    if times:
+        converted = []
+        for row in rows:
+            values = list(row)
+            for i in times:
+                if values[i] is not None:
+                    values[i] = to_db(values[i])
+            converted.append(tuple(values))
+        rows = converted  # type: ignore[assignment]
+    connection.exec_driver_sql(sql, rows)
+
+
+def _sqlite_time(value: datetime) -> str:
+    # SQLAlchemy's SQLite format, "%Y-%m-%d %H:%M:%S.%f", built with the much faster isoformat
+    # ("… 10:00:00+00:00" less its offset; isoformat leaves out a zero microsecond).
+    if value.tzinfo is not timezone.utc:
+        value = value.astimezone(timezone.utc)
+    text = value.isoformat(" ")[:-6]
+    return text if value.microsecond else text + ".000000"
+
+
+def _pg_time(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def clean_record(item: ParsedTicket) -> ParsedTicket:
+    """A parsed ticket whose every text fits every database (see `clean`); the same object when
+    nothing needed cleaning, which is nearly always."""
+    t = item.ticket
+    ticket_changes = {}
+    for name, limit in _TICKET_LIMITS:
+        value = getattr(t, name)
+        cleaned = clean(value, limit)
+        if cleaned is not value:
+            ticket_changes[name] = cleaned
+    labels = tuple(clean(label, 200) for label in t.labels)
+    if labels != t.labels:
+        ticket_changes["labels"] = labels
+    events = [_clean_event(e) for e in item.events]
+    changed_events = any(a is not b for a, b in zip(events, item.events))
+    accounts = [_clean_account(a) for a in item.accounts]
+    changed_accounts = any(a is not b for a, b in zip(accounts, item.accounts))
+    if not (ticket_changes or changed_events or changed_accounts):
+        return item
+    return ParsedTicket(replace(t, **ticket_changes) if ticket_changes else t, accounts, events, item.links,
+                        item.incomplete)
+
+
+_TICKET_LIMITS = (("source", 200), ("external_id", 200), ("key", 200), ("project", 200), ("type_name", 200),
+                  ("title", TEXT_LIMIT), ("status", 200), ("url", TEXT_LIMIT), ("reporter", 200), ("assignee", 200),
+                  ("priority", 100), ("site", 300), ("resolution", 200))
+
+
+def _clean_event(e: Event) -> Event:
+    values = (clean(e.external_id, 200), clean(e.actor, 200), clean(e.field, 200), clean(e.from_value), clean(e.to_value))
+    if all(a is b for a, b in zip(values, (e.external_id, e.actor, e.field, e.from_value, e.to_value))):
+        return e
+    external_id, actor, field, from_value, to_value = values
+    return Event(external_id, e.kind, e.at, actor, field, from_value, to_value)
+
+
+def _clean_account(a: Account) -> Account:
+    values = (clean(a.external_id, 200), clean(a.display_name, 300), clean(a.email, 300))
+    if all(x is y for x, y in zip(values, (a.external_id, a.display_name, a.email))):
+        return a
+    return Account(a.tracker, *values)
