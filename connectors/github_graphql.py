@@ -18,10 +18,10 @@ from typing import Any, Iterator, NamedTuple
 
 from connectors.errors import FatalError, RetriableError
 from connectors.github_http import GitHubHTTP, NotFound, Refused
-from connectors.github_parse import (
-    comments_from_graphql, deployment_from_graphql, is_pull_request, pull_from_graphql, reviews_from_graphql,
-    statuses_from_graphql,
+from connectors.github_graphql_shapes import (
+    comments_from_graphql, deployment_from_graphql, pull_from_graphql, reviews_from_graphql, statuses_from_graphql,
 )
+from connectors.github_parse import is_pull_request
 
 log = logging.getLogger(__name__)
 

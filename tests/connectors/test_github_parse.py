@@ -7,10 +7,13 @@ from typing import Any
 import pytest
 
 from connectors.errors import SkippableError
+from connectors.github_graphql_shapes import (
+    comments_from_graphql, deployment_from_graphql, pull_from_graphql, reviews_from_graphql, statuses_from_graphql,
+    user_from_graphql,
+)
 from connectors.github_parse import (
-    EVENT_FIELDS, activity_key, comments_from_graphql, deployment_from_graphql, links_of, login_from_noreply,
-    parse_issue, parse_repository_activity, pull_from_graphql, reviews_from_graphql, slim, status_event_id,
-    statuses_from_graphql, user_from_graphql,
+    EVENT_FIELDS, activity_key, links_of, login_from_noreply, parse_issue, parse_repository_activity, slim,
+    status_event_id,
 )
 from connectors.records import Account, Event
 from tests.connectors.github_fakes import REPO, event, issue, load, user
