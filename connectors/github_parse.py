@@ -27,6 +27,8 @@ ACTIVITY_SUFFIX = "@deployments"
 #: head_ref_force_pushed, …) say nothing about who is responsible for what.
 EVENT_TYPES = frozenset({"labeled", "unlabeled", "assigned", "unassigned", "closed", "reopened", "merged", "renamed"})
 REVIEW_STATES = frozenset({"APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"})  # PENDING is a draft
+# Older answers and exports spell "changes requested" the other way round; webhooks use lower case.
+_REVIEW_STATE_ALIASES = {"REQUESTED_CHANGES": "CHANGES_REQUESTED"}
 
 # https://docs.github.com/en/account-and-profile/setting-up-and-managing-your-personal-account-on-github/managing-email-preferences/setting-your-commit-email-address
 # github.com: [ID+]login@users.noreply.github.com; Enterprise Server: ID+login@noreply.<host>.
@@ -225,14 +227,28 @@ def _comment_events(comments: Iterable[Any], accounts: _Accounts) -> list[Event]
     return events
 
 
+def review_state(value: object) -> str | None:
+    """A submitted review's state under today's name (APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED).
+
+    None for PENDING (a draft, no act yet) and for anything undocumented.
+    https://docs.github.com/en/rest/pulls/reviews ,
+    https://docs.github.com/en/webhooks/webhook-events-and-payloads#pull_request_review
+    """
+    if not isinstance(value, str):
+        return None
+    state = value.strip().upper()
+    state = _REVIEW_STATE_ALIASES.get(state, state)
+    return state if state in REVIEW_STATES else None
+
+
 def _review_events(reviews: Iterable[Any], accounts: _Accounts) -> list[Event]:
     events = []
     for position, review in enumerate(reviews):
         if not isinstance(review, dict):
             raise SkippableError(f"review #{position + 1} is not an object")
-        state = review.get("state")
-        if state not in REVIEW_STATES or not review.get("submitted_at"):
-            continue  # a pending review is the reviewer's unpublished draft
+        state = review_state(review.get("state"))
+        if state is None or not review.get("submitted_at"):
+            continue  # a pending review is the reviewer's unpublished draft; an unknown state is not guessed
         review_id = _id(review, "review", position)
         events.append(Event(f"r{review_id}", "review",
                             parse_datetime(review.get("submitted_at"), f"review {review_id} time"),

@@ -533,6 +533,18 @@ def test_parsed_issue_and_pull_request() -> None:
     }
 
 
+def test_parsed_reviews_in_legacy_and_lower_case_states_count() -> None:
+    """An export's lower-case "approved" tests the pull request as "APPROVED" does."""
+    pr = parse_issue(_raw_issue(12, pull_request=True), "acme-github", reviews=[
+        {"id": 30, "user": _user("ola"), "state": "REQUESTED_CHANGES", "submitted_at": "2025-03-03T09:00:00Z"},
+        {"id": 31, "user": _user("eva"), "state": "approved", "submitted_at": "2025-03-04T09:00:00Z"},
+    ])
+
+    assert [(e.external_id, e.to_value) for e in pr.events if e.kind == "review"] == [
+        ("r30", "CHANGES_REQUESTED"), ("r31", "APPROVED")]
+    assert ("test", EVA, "r31", "approves") in rows(attribute(pr.ticket, pr.events, PhaseMap()))
+
+
 def test_parsed_deployments_and_releases() -> None:
     activity = parse_repository_activity(
         {"full_name": "acme/shop", "created_at": "2024-01-01T00:00:00Z", "html_url": "https://github.com/acme/shop"},

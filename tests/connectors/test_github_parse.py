@@ -181,6 +181,24 @@ def test_slim_keeps_identity_label_name_and_issue_number() -> None:
     }
 
 
+def test_every_documented_review_state_old_and_new_reads_as_todays_name() -> None:
+    """Older API answers and exports say REQUESTED_CHANGES; webhooks and some exports use lower case."""
+    states = {1: "APPROVED", 2: "CHANGES_REQUESTED", 3: "COMMENTED", 4: "DISMISSED", 5: "REQUESTED_CHANGES",
+              6: "approved", 7: "changes_requested", 8: "commented", 9: "dismissed", 10: "requested_changes",
+              11: "PENDING", 12: "pending", 13: "SOMETHING_NEW", 14: None}
+    reviews = [{"id": 400 + n, "user": user("c-lind"), "state": state, "submitted_at": f"2024-01-01T00:{n:02d}:00Z",
+                "commit_id": "5e1f0c2"} for n, state in states.items()]
+
+    parsed = parse_issue(issue(1, "2024-01-02T00:00:00Z", pull=True), "acme-github", reviews=reviews)
+
+    assert [(e.external_id, e.to_value) for e in parsed.events if e.kind == "review"] == [
+        ("r401", "APPROVED"), ("r402", "CHANGES_REQUESTED"), ("r403", "COMMENTED"), ("r404", "DISMISSED"),
+        ("r405", "CHANGES_REQUESTED"), ("r406", "APPROVED"), ("r407", "CHANGES_REQUESTED"), ("r408", "COMMENTED"),
+        ("r409", "DISMISSED"), ("r410", "CHANGES_REQUESTED"),
+        # a pending review is the reviewer's unpublished draft; an unknown state is not guessed
+    ]
+
+
 def test_comment_without_id_is_skippable() -> None:
     with pytest.raises(SkippableError, match="comment #2 has no id"):
         parse_issue(issue(1, "2024-01-02T00:00:00Z"), "s", comments=[
