@@ -21,7 +21,7 @@ from connectors.github_http import GitHubHTTP, NotFound, Refused
 from connectors.github_graphql_shapes import (
     comments_from_graphql, deployment_from_graphql, pull_from_graphql, reviews_from_graphql, statuses_from_graphql,
 )
-from connectors.github_parse import is_pull_request
+from connectors.github_pulls import is_pull_request
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Collection, Iterable, Mapping
 
 from connectors.errors import SkippableError
+from connectors.github_pulls import is_pull_request, merge_of
 from connectors.records import Account, Event, ParsedTicket, Ticket, account_ref
 from connectors.times import iso_datetime
 
@@ -113,11 +114,6 @@ def repo_of(raw: Mapping[str, Any]) -> str | None:
         if len(parts) >= 3 and parts[1] and parts[2]:
             return f"{parts[1]}/{parts[2]}"
     return None
-
-
-def is_pull_request(raw: Mapping[str, Any]) -> bool:
-    """Whether an item of the issues listing is a pull request (it then has a `pull_request` object)."""
-    return isinstance(raw.get("pull_request"), dict)
 
 
 def links_of(pull: Mapping[str, Any], repo: str | None = None, jira_projects: Collection[str] | None = None) -> list[str]:
@@ -261,11 +257,12 @@ def parse_issue(
     events: Iterable[Any] = (), reviews: Iterable[Any] = (), pull: Mapping[str, Any] | None = None,
     kind_of: KindOf | None = None, jira_projects: Collection[str] | None = None,
 ) -> ParsedTicket:
-    """One issue or pull request (an item of the issues listing) with its history as a ParsedTicket.
+    """One issue or pull request (an item of the issues listing, or a pulls-API object) with its history.
 
     `comments`, `events` and `reviews` are REST-shaped lists for this ticket; `pull` adds what
-    only the pull request itself knows (`head.ref`, `merged`). Raises SkippableError naming
-    the problem when `raw` is not a usable issue.
+    the issues listing does not say of a pull request (`head.ref`, `merged`; see
+    `connectors.github_pulls`). Raises SkippableError naming the problem when `raw` is not a
+    usable issue.
     """
     if not isinstance(raw, dict):
         raise SkippableError("is not an issue object")
@@ -282,7 +279,7 @@ def parse_issue(
     labels = _labels(raw)
     type_name = _type_name(raw)
     pull_request = is_pull_request(raw)
-    merged = pull_request and bool(raw["pull_request"].get("merged_at") or (pull or {}).get("merged"))
+    merge = merge_of(raw, pull) if pull_request else None
     created = parse_datetime(raw.get("created_at"), "created_at")
     ticket = Ticket(
         source=source,
@@ -292,7 +289,7 @@ def parse_issue(
         type_name=type_name,
         kind="pull_request" if pull_request else (kind_of or _other)(type_name, labels),
         title=raw.get("title") if isinstance(raw.get("title"), str) else "",
-        status="merged" if merged else str(raw.get("state") or ""),
+        status="merged" if merge is not None else str(raw.get("state") or ""),
         created=created,
         updated=parse_datetime(raw.get("updated_at"), "updated_at"),
         resolved=_optional_datetime(raw.get("closed_at"), "closed_at"),

@@ -17,7 +17,7 @@ from connectors.github_http import next_link
 from tests.connectors.github_fakes import (
     API, GRAPHQL, REPO, TOKEN, FakeRepository, Waits, add_quiet_activity, asks, asks_deployments, asks_nodes,
     comment_nodes, connector, deployment_node, deployments_answer, event, graphql_ids, issue, issue_node, link, load,
-    pull_node, repository, review_nodes, status_node,
+    pull_node, pull_object, repository, review_nodes, status_node,
 )
 
 UTC = timezone.utc
@@ -310,6 +310,16 @@ def test_graphql_batches_and_follows_long_connections(http: responses.RequestsMo
         "acme/widgets#3": [("c100", None), ("c101", None)],
     }
     assert pages[0].tickets[0].links == ("PAY-5",)
+
+
+def test_pulls_api_objects_are_asked_for_their_reviews(http: responses.RequestsMock, waits: Waits) -> None:
+    """A pull request read from the pulls API (an export, a webhook) has no `pull_request` key; it is one still."""
+    http.post(GRAPHQL, match=asks(ids=["PR_kwDOAcme21"]),
+              json={"data": {"nodes": [{**pull_node(21, reviews=review_nodes(5)), "id": "PR_kwDOAcme21"}]}})
+
+    found = connector(waits).details.of([pull_object(21, "2024-03-02T10:00:00Z")])
+
+    assert [review["id"] for review in found["PR_kwDOAcme21"].reviews] == ["5"]
 
 
 def test_enterprise_server_without_full_database_id_uses_database_id(http: responses.RequestsMock, waits: Waits) -> None:

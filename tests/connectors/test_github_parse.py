@@ -15,8 +15,9 @@ from connectors.github_parse import (
     EVENT_FIELDS, activity_key, links_of, login_from_noreply, parse_issue, parse_repository_activity, slim,
     status_event_id,
 )
+from connectors.github_pulls import is_pull_request
 from connectors.records import Account, Event
-from tests.connectors.github_fakes import REPO, event, issue, load, user
+from tests.connectors.github_fakes import REPO, event, issue, load, pull_object, user
 
 UTC = timezone.utc
 
@@ -95,6 +96,34 @@ def test_pull_request_is_always_a_pull_request_and_merged() -> None:
         ("e9005", "merge", "github:p-berg", "5e1f0c2a9b7d4e3f8a6c1b0d2e4f6a8c0b1d3e5f"),
         ("e9006", "transition", "github:p-berg", "closed"),
     ]
+
+
+def test_a_pull_request_is_known_in_either_rest_shape() -> None:
+    """The issues listing marks pull requests with `pull_request`; the pulls API's objects carry none."""
+    pulls_api = pull_object(21, "2024-03-02T10:00:00Z")
+    without_branches = {name: value for name, value in pulls_api.items() if name not in ("head", "base")}
+
+    assert [is_pull_request(raw) for raw in (issue(5, "2024-01-05T00:00:00Z", pull=True), pulls_api,
+                                             without_branches, issue(6, "2024-01-05T00:00:00Z"))] == [
+        True, True, True, False]
+
+
+def test_pull_request_from_the_pulls_api_parses_as_a_pull_request() -> None:
+    kind_of = KindOf()
+    merged = pull_object(21, "2024-03-02T10:00:00Z", merged_at="2024-03-02T09:00:00Z", merged_by="c-lind")
+    still_open = pull_object(22, "2024-03-02T10:00:00Z", state="open")
+
+    parsed = parse_issue(merged, "acme-github", kind_of=kind_of)
+    opened = parse_issue(still_open, "acme-github", kind_of=kind_of)
+
+    t = parsed.ticket
+    assert (t.key, t.project, t.type_name, t.kind, t.status) == (
+        "acme/widgets#21", REPO, "Pull request", "pull_request", "merged")
+    assert (t.url, t.resolved) == ("https://github.com/acme/widgets/pull/21", at("2024-03-02T09:00:00Z"))
+    assert parsed.links == ("acme/widgets#3", "PAY-7")  # "Fixes #3" in the body, the Jira key in head.ref
+    # GitHub gives an unmerged pull request a merge_commit_sha too: it says nothing of a merge.
+    assert (opened.ticket.kind, opened.ticket.status) == ("pull_request", "open")
+    assert kind_of.asked == []  # a pull request is one whatever its labels
 
 
 def test_deleted_author_is_no_account_and_unknown_type_is_issue() -> None:
