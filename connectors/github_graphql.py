@@ -32,7 +32,8 @@ _REVIEWS = "pageInfo { hasNextPage endCursor } nodes { DATABASE_ID state submitt
 NODES_QUERY = (
     "query($ids: [ID!]!) { nodes(ids: $ids) { __typename "
     "... on Issue { id comments(first: 100) { " + _COMMENTS + " } } "
-    "... on PullRequest { id headRefName merged comments(first: 100) { " + _COMMENTS + " } "
+    "... on PullRequest { id headRefName merged mergedAt mergedBy { __typename login ... on User { name } } "
+    "comments(first: 100) { " + _COMMENTS + " } "
     "reviews(first: 100) { " + _REVIEWS + " } } } }"
 )
 MORE_COMMENTS_QUERY = (

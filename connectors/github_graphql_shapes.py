@@ -45,8 +45,9 @@ def reviews_from_graphql(nodes: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def pull_from_graphql(node: Mapping[str, Any]) -> dict[str, Any]:
-    """A `PullRequest` node as the REST pull fields the parser reads (`head.ref`, `merged`)."""
-    return {"head": {"ref": node.get("headRefName")}, "merged": bool(node.get("merged"))}
+    """A `PullRequest` node as the REST pull fields the parser reads (`head.ref`, `merged`, `merged_at`, `merged_by`)."""
+    return {"head": {"ref": node.get("headRefName")}, "merged": bool(node.get("merged")),
+            "merged_at": node.get("mergedAt"), "merged_by": user_from_graphql(node.get("mergedBy"))}
 
 
 def deployment_from_graphql(node: Mapping[str, Any]) -> dict[str, Any]:

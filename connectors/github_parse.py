@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Collection, Iterable, Mapping
 
 from connectors.errors import SkippableError
-from connectors.github_pulls import is_pull_request, merge_of
+from connectors.github_pulls import MERGE_EVENT_ID, Merge, is_pull_request, merge_of
 from connectors.records import Account, Event, ParsedTicket, Ticket, account_ref
 from connectors.times import iso_datetime
 
@@ -201,7 +201,7 @@ def _issue_event(raw: Mapping[str, Any], accounts: _Accounts, position: int) -> 
         return Event(event_id, "transition", at, actor, field=field, from_value=values[0], to_value=values[1])
     if kind == "merged":
         commit = raw.get("commit_id") if isinstance(raw.get("commit_id"), str) else None
-        return Event(event_id, "merge", at, actor, from_value="open", to_value=commit or "merged")
+        return Event(MERGE_EVENT_ID, "merge", at, actor, from_value="open", to_value=commit or "merged")
     rename = raw.get("rename") if isinstance(raw.get("rename"), dict) else {}
     return Event(event_id, "field", at, actor, field="title",
                  from_value=_str_or_none(rename.get("from")), to_value=_str_or_none(rename.get("to")))
@@ -221,6 +221,24 @@ def _comment_events(comments: Iterable[Any], accounts: _Accounts) -> list[Event]
                             parse_datetime(comment.get("created_at"), f"comment {comment_id} time"),
                             accounts.user(comment.get("user"))))
     return events
+
+
+def _merge_reported(merge: Merge, raw: Mapping[str, Any], accounts: _Accounts) -> list[Event]:
+    """The merge as the pull request reports it, when no `merged` issue event was read.
+
+    A partial events listing or an export of pull requests alone still says who merged
+    (`merged_by`). When the event is read too, its actor stands (it is the history's own
+    record, with the merge commit); either way it is one act, `MERGE_EVENT_ID`. Nothing is
+    made up when the pull request names nobody (the issues listing's `merged_at` alone, a
+    deleted account): an act without an actor, stored first, would keep a later sighting's
+    merger from ever being credited.
+    """
+    moment = merge.at or raw.get("closed_at")  # a merge closes the pull request at that moment
+    actor = accounts.user(merge.by) if moment else None
+    if actor is None:
+        return []
+    at = parse_datetime(moment, "merged_at")
+    return [Event(MERGE_EVENT_ID, "merge", at, actor, from_value="open", to_value=merge.commit or "merged")]
 
 
 def review_state(value: object) -> str | None:
@@ -305,6 +323,8 @@ def parse_issue(
         event = _issue_event(item, accounts, position)
         if event is not None:
             history.append(event)
+    if merge is not None and not any(event.external_id == MERGE_EVENT_ID for event in history):
+        history += _merge_reported(merge, raw, accounts)
     history += _comment_events(comments, accounts)
     history += _review_events(reviews, accounts)
     # A listing walked while it changes can repeat an item; one act is one event.

@@ -12,6 +12,13 @@ from __future__ import annotations
 
 from typing import Any, Mapping, NamedTuple
 
+#: The external id of a pull request's merge, whoever reports it. A pull request is merged once;
+#: the `merged` issue event and the pull request's own `merged_by` are two sightings of that one
+#: act. Events are stored by (ticket, external id), so with one id whichever sighting a sync or
+#: an import reads first stays the one merge, and the other never adds a second.
+MERGE_EVENT_ID = "merged"
+
+
 class Merge(NamedTuple):
     """A merge as the pull request reports it (times and user in REST shapes, None when not told)."""
 

@@ -114,8 +114,10 @@ def issue_node(number: int, comments: dict[str, Any] | None = None) -> dict[str,
 
 
 def pull_node(number: int, *, branch: str = "main", comments: dict[str, Any] | None = None,
-              reviews: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"__typename": "PullRequest", "id": f"PR_node{number}", "headRefName": branch, "merged": False,
+              reviews: dict[str, Any] | None = None, merged_at: str | None = None,
+              merged_by: str | None = None) -> dict[str, Any]:
+    return {"__typename": "PullRequest", "id": f"PR_node{number}", "headRefName": branch,
+            "merged": merged_at is not None, "mergedAt": merged_at, "mergedBy": author(merged_by) if merged_by else None,
             "comments": comments or comment_nodes(), "reviews": reviews or review_nodes()}
 
 

@@ -322,6 +322,27 @@ def test_pulls_api_objects_are_asked_for_their_reviews(http: responses.RequestsM
     assert [review["id"] for review in found["PR_kwDOAcme21"].reviews] == ["5"]
 
 
+def test_a_merge_the_events_listing_missed_is_credited_to_graphqls_merged_by(
+    http: responses.RequestsMock, waits: Waits,
+) -> None:
+    add_repo(http)
+    add_quiet_activity(http)
+    merged = issue(1, "2024-01-10T10:00:00Z", pull=True)
+    merged["pull_request"]["merged_at"] = "2024-01-10T09:00:00Z"
+    http.get(ISSUES, json=[merged])
+    http.get(EVENTS, json=[])  # the merged event is not (or no longer) in the repository's listing
+    http.post(GRAPHQL, match=[asks_nodes], json={"data": {"nodes": [
+        pull_node(1, reviews=review_nodes(9), merged_at="2024-01-10T09:00:00Z", merged_by="c-lind")]}})
+
+    pages = list(connector(waits).pages(None))
+
+    assert "mergedBy" in json.loads(http.calls[-1].request.body)["query"]
+    ticket = pages[0].tickets[0]
+    assert ticket.ticket.status == "merged"
+    assert [(e.external_id, e.kind, e.actor) for e in ticket.events if e.kind == "merge"] == [
+        ("merged", "merge", "github:c-lind")]
+
+
 def test_enterprise_server_without_full_database_id_uses_database_id(http: responses.RequestsMock, waits: Waits) -> None:
     add_repo(http)
     add_quiet_activity(http)

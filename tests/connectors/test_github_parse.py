@@ -93,8 +93,8 @@ def test_pull_request_is_always_a_pull_request_and_merged() -> None:
         ("c2150001003", "comment", "github:dependabot[bot]", None),  # GraphQL's "dependabot" is REST's login
         ("r1850002001", "review", "github:c-lind", "CHANGES_REQUESTED"),
         ("r1850002002", "review", "github:c-lind", "APPROVED"),  # the pending draft review is no act
-        ("e9005", "merge", "github:p-berg", "5e1f0c2a9b7d4e3f8a6c1b0d2e4f6a8c0b1d3e5f"),
-        ("e9006", "transition", "github:p-berg", "closed"),
+        ("e9006", "transition", "github:p-berg", "closed"),  # the same second as the merge
+        ("merged", "merge", "github:p-berg", "5e1f0c2a9b7d4e3f8a6c1b0d2e4f6a8c0b1d3e5f"),  # one merge, one id
     ]
 
 
@@ -124,6 +124,44 @@ def test_pull_request_from_the_pulls_api_parses_as_a_pull_request() -> None:
     # GitHub gives an unmerged pull request a merge_commit_sha too: it says nothing of a merge.
     assert (opened.ticket.kind, opened.ticket.status) == ("pull_request", "open")
     assert kind_of.asked == []  # a pull request is one whatever its labels
+
+
+MERGED_AT = "2024-03-02T09:00:00Z"
+MERGE_SHA = "9c1f5d7e2b4a6c8e0f1a3b5d7c9e1f3a5b7d9c1e"
+
+
+@pytest.mark.parametrize("events, merger, commit", [
+    pytest.param([], "github:c-lind", MERGE_SHA, id="no-merged-event-read"),
+    pytest.param([event(900, 21, "merged", MERGED_AT, actor="c-lind", commit_id=MERGE_SHA)], "github:c-lind", MERGE_SHA,
+                 id="merged-event-read-too"),
+    pytest.param([event(900, 21, "merged", MERGED_AT, actor="p-berg", commit_id=MERGE_SHA),
+                  event(901, 21, "closed", MERGED_AT, actor="p-berg")], "github:p-berg", MERGE_SHA,
+                 id="event-actor-differs-from-merged-by"),
+])
+def test_merge_reported_by_the_pull_request_is_one_act(events: list, merger: str, commit: str) -> None:
+    """`merged_by` credits the merge when no `merged` event was read; with the event it is still one merge."""
+    raw = pull_object(21, "2024-03-02T10:00:00Z", merged_at=MERGED_AT, merged_by="c-lind")
+
+    parsed = parse_issue(raw, "acme-github", events=events)
+
+    assert [(e.external_id, e.kind, e.actor, e.at, e.to_value) for e in parsed.events if e.kind == "merge"] == [
+        ("merged", "merge", merger, at(MERGED_AT), commit)]
+
+
+def test_issues_listing_merge_is_credited_to_the_merger_graphql_names() -> None:
+    raw = issue(21, "2024-03-02T10:00:00Z", pull=True)
+    raw["pull_request"]["merged_at"] = MERGED_AT
+    node = {"__typename": "PullRequest", "id": "PR_node21", "headRefName": "main", "merged": True,
+            "mergedAt": MERGED_AT, "mergedBy": {"__typename": "User", "login": "c-lind", "name": "Cecilia Lind"}}
+
+    named = parse_issue(raw, "acme-github", pull=pull_from_graphql(node))
+    unnamed = parse_issue(raw, "acme-github")
+
+    assert [(e.external_id, e.actor, e.at, e.to_value) for e in named.events if e.kind == "merge"] == [
+        ("merged", "github:c-lind", at(MERGED_AT), "merged")]
+    assert Account("github", "c-lind", "Cecilia Lind", None) in named.accounts
+    # The listing's merged_at alone names nobody: merged, but no act is made up.
+    assert unnamed.ticket.status == "merged" and [e.kind for e in unnamed.events] == ["created"]
 
 
 def test_deleted_author_is_no_account_and_unknown_type_is_issue() -> None:
@@ -174,7 +212,8 @@ def test_open_pull_request_without_merge_is_open_and_repeated_items_count_once()
 def test_issue_event_mapping(raw_event: dict[str, Any], expected: tuple) -> None:
     parsed = parse_issue(issue(1, "2024-01-02T00:00:00Z"), "acme-github", events=[raw_event])
 
-    found = [(e.kind, e.actor, e.field, e.from_value, e.to_value) for e in parsed.events if e.external_id == "e1"]
+    found = [(e.kind, e.actor, e.field, e.from_value, e.to_value) for e in parsed.events
+             if e.external_id in ("e1", "merged")]  # a pull request's merge is one act: see MERGE_EVENT_ID
     assert found == [expected]
     # The slim form the connector keeps in memory parses to the same events.
     again = parse_issue(issue(1, "2024-01-02T00:00:00Z"), "acme-github", events=[slim(raw_event, EVENT_FIELDS)])
