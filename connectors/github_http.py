@@ -272,8 +272,8 @@ class GitHubHTTP:
         """Raise RetriableError when a GraphQL answer (HTTP 200) says the quota is exhausted.
 
         GitHub answers today with an error of type RATE_LIMIT and code graphql_rate_limit; older
-        answers (and Enterprise Server versions) say RATE_LIMITED. The wait is the Retry-After
-        when given, else until `X-RateLimit-Reset` (within the hour), else a minute.
+        answers say RATE_LIMITED. The wait is the Retry-After when given, else until
+        `X-RateLimit-Reset` (within the hour), else a minute.
         https://docs.github.com/en/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api
         """
         errors = data.get("errors") if isinstance(data, dict) else None
@@ -287,7 +287,7 @@ class GitHubHTTP:
             raise RetriableError(f"{reason}, asked to wait {retry_after:.0f} s", wait=retry_after)
         wait = self._until_reset(headers)
         if wait is None:
-            raise RetriableError(f"{reason}, no reset given", wait=SECONDARY_WAIT)
+            raise RetriableError(f"{reason}, no usable reset time", wait=SECONDARY_WAIT)
         until = datetime.fromtimestamp(self.clock() + wait, timezone.utc).strftime("%H:%M:%S UTC")
         raise RetriableError(f"{reason}, resets at {until}", wait=wait)
 

@@ -145,10 +145,10 @@ OLDER_LIMIT = {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit ex
                  "GraphQL rate limit exhausted (API rate limit exceeded for user ID 1.), asked to wait 40 s",
                  id="older-shape-honours-retry-after"),
     pytest.param(CURRENT_LIMIT, {}, 60.0,
-                 "GraphQL rate limit exhausted (API rate limit exceeded for user ID 1.), no reset given",
+                 "GraphQL rate limit exhausted (API rate limit exceeded for user ID 1.), no usable reset time",
                  id="no-headers-waits-a-minute"),
     pytest.param(CURRENT_LIMIT, quota(0, (NOW + 300) * 1000, "graphql"), 60.0,
-                 "GraphQL rate limit exhausted (API rate limit exceeded for user ID 1.), no reset given",
+                 "GraphQL rate limit exhausted (API rate limit exceeded for user ID 1.), no usable reset time",
                  id="implausible-reset-waits-a-minute"),
 ])
 def test_graphql_rate_limit_in_either_shape_is_waited_out_and_retried(
