@@ -10,7 +10,8 @@ reason, merges, deployments and releases, in the shapes `connectors.github_parse
 - `transition`: open ↔ closed, field `state_reason:<reason>` or `state` when GitHub gave none; the
   first close after the last reopen resolves (or, not planned or duplicate, declines) and every
   reopen of a close is a `reopen` act (`analytics.resolution`);
-- `merge`: the pull request was merged by the actor;
+- `merge`: the pull request was merged by the actor (one act, `github_pulls.MERGE_EVENT_ID`,
+  whether the `merged` issue event or the pull request's `merged_by` reported it);
 - `deploy` on a deployment's pseudo-ticket (`owner/repo@d<id>`, see `github_parse.split_activity`):
   the deployment (`d<id>`, field the environment, to_value the ref) and its statuses (`ds…`,
   from_value `d<id>`, to_value the state);
@@ -135,6 +136,7 @@ def github_acts(ticket: Ticket, ordered: Sequence[Event], out: Sink, settings: R
     verify, accept = settings._verify, settings._accept
     closed_at: int | None = None
     standing: Event | None = None  # the first close since the last reopen
+    merged = False
     first_assign: Event | None = None
     first_response: Event | None = None
     deployments: dict[str, Event] = {}  # external id -> deployment
@@ -155,6 +157,9 @@ def github_acts(ticket: Ticket, ordered: Sequence[Event], out: Sink, settings: R
                 out.add("test", e.actor, e.external_id, e.at, "approves",
                         lambda name, e=e: f"approved PR {key} by {name} on {_day(e.at)}")
         elif kind == "merge":
+            if merged:
+                continue  # a pull request merges once: a second merge event is the same act seen again
+            merged = True
             out.add("resolve", e.actor, e.external_id, e.at, "merges",
                     lambda name, e=e: f"merged PR {key} by {name} on {_day(e.at)}")
         elif kind == "transition":
@@ -263,10 +268,12 @@ def linked_acts(ticket: Ticket, pr: Ticket, events: Iterable[Event], out: Sink) 
         return
     # "fixes" is what links a GitHub issue (closing keywords); a Jira key is only named.
     link = f"which fixes {ticket.key}" if "/" in ticket.key else f"which names {ticket.key}"
+    merged = False
     for e in events:
         if e.kind == "review" and e.to_value == "APPROVED":
             out.add("test", e.actor, linked_event_id(pr.key, e.external_id), e.at, "approves-linked-pr",
                     lambda name, e=e: f"approved PR {pr.key}, {link}, by {name} on {_day(e.at)}")
-        elif e.kind == "merge":
+        elif e.kind == "merge" and not merged:
+            merged = True  # only the first: see github_acts
             out.add("resolve", e.actor, linked_event_id(pr.key, e.external_id), e.at, "merges-linked-pr",
                     lambda name, e=e: f"merged PR {pr.key}, {link}, by {name} on {_day(e.at)}")

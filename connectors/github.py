@@ -242,7 +242,7 @@ class GitHubConnector:
                 self._read_events(name, events.read_at - self.overlap, events)  # changed after the last read
             if events.complete_from is not None:
                 self._events_one_by_one(name, issues, events)
-            extras = self.details.of(issues)
+            extras = self.details.of(issues, name)
             tickets, skipped = [], []
             for raw in issues:
                 number = raw.get("number")

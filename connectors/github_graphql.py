@@ -4,7 +4,8 @@
   branch only per pull request; one `nodes(ids:)` query answers all of a page's pull requests
   and commented issues at once, and also replaces the repository-wide comment listing.
   Comments and reviews keep their REST ids through `fullDatabaseId` (REST's id, beyond 32
-  bits), or `databaseId` on an Enterprise Server too old to know the former.
+  bits), or `databaseId` on an Enterprise Server too old to know the former. Answers are
+  matched to issues by position and number, not by node id (see `GraphQLDetails._paired`).
   https://docs.github.com/en/graphql/reference/queries#nodes
 - Deployments with their statuses: REST lists statuses per deployment; one `repository {
   deployments }` query answers a page of up to 100 deployments, newest first, with their
@@ -18,10 +19,10 @@ from typing import Any, Iterator, NamedTuple
 
 from connectors.errors import FatalError, RetriableError
 from connectors.github_http import GitHubHTTP, NotFound, Refused
-from connectors.github_parse import (
-    comments_from_graphql, deployment_from_graphql, is_pull_request, pull_from_graphql, reviews_from_graphql,
-    statuses_from_graphql,
+from connectors.github_graphql_shapes import (
+    comments_from_graphql, deployment_from_graphql, pull_from_graphql, reviews_from_graphql, statuses_from_graphql,
 )
+from connectors.github_pulls import is_pull_request
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,9 @@ _REVIEWS = "pageInfo { hasNextPage endCursor } nodes { DATABASE_ID state submitt
 # DATABASE_ID becomes fullDatabaseId or databaseId when the query is sent.
 NODES_QUERY = (
     "query($ids: [ID!]!) { nodes(ids: $ids) { __typename "
-    "... on Issue { id comments(first: 100) { " + _COMMENTS + " } } "
-    "... on PullRequest { id headRefName merged comments(first: 100) { " + _COMMENTS + " } "
+    "... on Issue { id number comments(first: 100) { " + _COMMENTS + " } } "
+    "... on PullRequest { id number headRefName merged mergedAt mergedBy { __typename login ... on User { name } } "
+    "comments(first: 100) { " + _COMMENTS + " } "
     "reviews(first: 100) { " + _REVIEWS + " } } } }"
 )
 MORE_COMMENTS_QUERY = (
@@ -80,26 +82,57 @@ class GraphQLDetails:
         self.http, self.source, self.batch = http, source, batch
         self.id_field = "fullDatabaseId"
 
-    def of(self, issues: list[dict[str, Any]]) -> dict[str, Details]:
-        """node_id -> details, for the pull requests and commented issues among `issues`."""
-        wanted = [
-            str(raw["node_id"]) for raw in issues
-            if raw.get("node_id") and (is_pull_request(raw) or (raw.get("comments") or 0) > 0)
-        ]
+    def of(self, issues: list[dict[str, Any]], repo: str) -> dict[str, Details]:
+        """node_id (as the listing gave it) -> details, for the pull requests and commented issues among `issues`."""
+        wanted = [raw for raw in issues
+                  if raw.get("node_id") and (is_pull_request(raw) or (raw.get("comments") or 0) > 0)]
         found: dict[str, Details] = {}
         for first in range(0, len(wanted), self.batch):
-            data = self._query(NODES_QUERY, {"ids": wanted[first:first + self.batch]})
-            for node in data.get("nodes") or []:
-                if not isinstance(node, dict) or not node.get("id"):
-                    continue  # deleted since the listing (NOT_FOUND): the ticket keeps what the listing said
-                node_id = str(node["id"])
+            asked = wanted[first:first + self.batch]
+            data = self._query(NODES_QUERY, {"ids": [str(raw["node_id"]) for raw in asked]})
+            for raw, node in self._paired(asked, data.get("nodes"), repo):
+                node_id = str(node["id"])  # the server's own spelling, for its follow-up pages
                 comments = comments_from_graphql(self._all(node_id, node.get("comments"), MORE_COMMENTS_QUERY, "comments"))
                 if node.get("__typename") == "PullRequest":
                     reviews = reviews_from_graphql(self._all(node_id, node.get("reviews"), MORE_REVIEWS_QUERY, "reviews"))
-                    found[node_id] = Details(comments, reviews, pull_from_graphql(node))
+                    found[str(raw["node_id"])] = Details(comments, reviews, pull_from_graphql(node))
                 else:
-                    found[node_id] = Details(comments, [], None)
+                    found[str(raw["node_id"])] = Details(comments, [], None)
         return found
+
+    def _paired(self, asked: list[dict[str, Any]], nodes: Any, repo: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """Each answered node with the issue it answers; FatalError when one answers none of them.
+
+        The answer's ids are no key: GitHub may answer in the other global-id format than the
+        REST `node_id` asked with (legacy `MDU6SXNzdWUx…` against `I_kwDO…`, switched by the
+        `X-Github-Next-Global-ID` header), and matching by id then dropped every comment and
+        review without a word. `nodes(ids:)` answers in the order asked, null for a node gone
+        since; the issue number, asked for alongside, confirms each pairing. A node that
+        matches nothing asked is refused loudly: filed under a guessed ticket, its acts would
+        count for the wrong work.
+        """
+        nodes = nodes if isinstance(nodes, list) else []
+        by_id = {str(raw["node_id"]): raw for raw in asked}
+        by_number = {raw.get("number"): raw for raw in asked}
+        in_order = len(nodes) == len(asked)
+        pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        taken: set[int] = set()
+        for position, node in enumerate(nodes):
+            if not isinstance(node, dict) or not node.get("id"):
+                continue  # deleted since the listing (NOT_FOUND): the ticket keeps what the listing said
+            number = node.get("number")
+            raw = by_id.get(str(node["id"]))
+            if raw is None:
+                raw = by_number.get(number) if number is not None else asked[position] if in_order else None
+            if raw is None or id(raw) in taken:
+                what = "none of the issues asked for" if raw is None else f"#{raw.get('number')} again"
+                raise FatalError(
+                    f"GitHub source '{self.source}': GraphQL answered for {repo} with node {node['id']}"
+                    f"{f' (#{number})' if number is not None else ''}, which is {what}; stopped rather than "
+                    "count its comments and reviews for the wrong ticket.")
+            taken.add(id(raw))
+            pairs.append((raw, node))
+        return pairs
 
     def deployments(self, repo: str, first: int) -> Iterator[list[Deployed]]:
         """Pages of a repository's deployments, newest first, each with all its statuses; stop reading when done.

@@ -12,6 +12,8 @@ Rate limits (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-
   sends no such headers (GitHub Enterprise with rate limiting off) is never waited for.
 - secondary: 403 or 429 with `Retry-After` (wait that long), with `X-RateLimit-Remaining: 0`
   (wait for the reset), or saying "secondary rate limit" (wait a minute).
+- GraphQL's own quota: exhausted, it answers HTTP 200 with an error (type RATE_LIMIT, code
+  graphql_rate_limit; RATE_LIMITED in older answers), waited out like the secondary limit.
 Conditional requests (https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#use-conditional-requests-if-appropriate):
 an answered `If-None-Match` (304) costs no quota, so first pages of listings are asked with
 the ETag of their last answer, kept in `etags` (url -> (etag, body, next link)).
@@ -100,6 +102,13 @@ def server_time(headers: dict[str, str]) -> datetime | None:
     except (TypeError, ValueError, IndexError):
         return None
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _graphql_rate_limit(error: Any) -> bool:
+    """Whether one GraphQL error says the rate limit is exhausted, in today's shape or the older one."""
+    if not isinstance(error, dict):
+        return False
+    return error.get("type") in ("RATE_LIMIT", "RATE_LIMITED") or error.get("code") == "graphql_rate_limit"
 
 
 class GitHubHTTP:
@@ -260,11 +269,27 @@ class GitHubHTTP:
         return FatalError(f"{what} was refused (HTTP {status}): {message or 'no message'}")
 
     def _check_graphql_rate_limit(self, data: Any, headers: dict[str, str]) -> None:
-        # GraphQL reports an exhausted quota as HTTP 200 with an error of type RATE_LIMITED.
+        """Raise RetriableError when a GraphQL answer (HTTP 200) says the quota is exhausted.
+
+        GitHub answers today with an error of type RATE_LIMIT and code graphql_rate_limit; older
+        answers say RATE_LIMITED. The wait is the Retry-After when given, else until
+        `X-RateLimit-Reset` (within the hour), else a minute.
+        https://docs.github.com/en/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api
+        """
         errors = data.get("errors") if isinstance(data, dict) else None
-        if isinstance(errors, list) and any(isinstance(e, dict) and e.get("type") == "RATE_LIMITED" for e in errors):
-            wait = self._until_reset(headers)
-            raise RetriableError("GraphQL rate limit exhausted", wait=SECONDARY_WAIT if wait is None else wait)
+        limited = [e for e in errors if _graphql_rate_limit(e)] if isinstance(errors, list) else []
+        if not limited:
+            return
+        message = limited[0].get("message") if isinstance(limited[0].get("message"), str) else ""
+        reason = "GraphQL rate limit exhausted" + (f" ({message.replace(self._token, '***')[:200]})" if message else "")
+        retry_after = parse_retry_after(headers.get("retry-after"))
+        if retry_after is not None:
+            raise RetriableError(f"{reason}, asked to wait {retry_after:.0f} s", wait=retry_after)
+        wait = self._until_reset(headers)
+        if wait is None:
+            raise RetriableError(f"{reason}, no usable reset time", wait=SECONDARY_WAIT)
+        until = datetime.fromtimestamp(self.clock() + wait, timezone.utc).strftime("%H:%M:%S UTC")
+        raise RetriableError(f"{reason}, resets at {until}", wait=wait)
 
     # -- primary rate limit -----------------------------------------------------------------------
 

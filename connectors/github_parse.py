@@ -5,7 +5,8 @@ exports and tests all go through `parse_issue` and `parse_repository_activity`. 
 https://docs.github.com/en/rest/issues/issues#list-repository-issues ,
 https://docs.github.com/en/rest/issues/events , https://docs.github.com/en/rest/pulls/reviews ,
 https://docs.github.com/en/rest/deployments , https://docs.github.com/en/rest/releases .
-GraphQL answers are first turned into the REST shapes (`*_from_graphql`), so one parser serves both.
+GraphQL answers are first turned into the REST shapes (`connectors.github_graphql_shapes`), so one
+parser serves both.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Collection, Iterable, Mapping
 
 from connectors.errors import SkippableError
+from connectors.github_pulls import MERGE_EVENT_ID, Merge, is_pull_request, merge_of
 from connectors.records import Account, Event, ParsedTicket, Ticket, account_ref
 from connectors.times import iso_datetime
 
@@ -26,6 +28,8 @@ ACTIVITY_SUFFIX = "@deployments"
 #: head_ref_force_pushed, …) say nothing about who is responsible for what.
 EVENT_TYPES = frozenset({"labeled", "unlabeled", "assigned", "unassigned", "closed", "reopened", "merged", "renamed"})
 REVIEW_STATES = frozenset({"APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"})  # PENDING is a draft
+# Older answers and exports spell "changes requested" the other way round; webhooks use lower case.
+_REVIEW_STATE_ALIASES = {"REQUESTED_CHANGES": "CHANGES_REQUESTED"}
 
 # https://docs.github.com/en/account-and-profile/setting-up-and-managing-your-personal-account-on-github/managing-email-preferences/setting-your-commit-email-address
 # github.com: [ID+]login@users.noreply.github.com; Enterprise Server: ID+login@noreply.<host>.
@@ -110,11 +114,6 @@ def repo_of(raw: Mapping[str, Any]) -> str | None:
         if len(parts) >= 3 and parts[1] and parts[2]:
             return f"{parts[1]}/{parts[2]}"
     return None
-
-
-def is_pull_request(raw: Mapping[str, Any]) -> bool:
-    """Whether an item of the issues listing is a pull request (it then has a `pull_request` object)."""
-    return isinstance(raw.get("pull_request"), dict)
 
 
 def links_of(pull: Mapping[str, Any], repo: str | None = None, jira_projects: Collection[str] | None = None) -> list[str]:
@@ -202,7 +201,7 @@ def _issue_event(raw: Mapping[str, Any], accounts: _Accounts, position: int) -> 
         return Event(event_id, "transition", at, actor, field=field, from_value=values[0], to_value=values[1])
     if kind == "merged":
         commit = raw.get("commit_id") if isinstance(raw.get("commit_id"), str) else None
-        return Event(event_id, "merge", at, actor, from_value="open", to_value=commit or "merged")
+        return Event(MERGE_EVENT_ID, "merge", at, actor, from_value="open", to_value=commit or "merged")
     rename = raw.get("rename") if isinstance(raw.get("rename"), dict) else {}
     return Event(event_id, "field", at, actor, field="title",
                  from_value=_str_or_none(rename.get("from")), to_value=_str_or_none(rename.get("to")))
@@ -224,14 +223,46 @@ def _comment_events(comments: Iterable[Any], accounts: _Accounts) -> list[Event]
     return events
 
 
+def _merge_reported(merge: Merge, raw: Mapping[str, Any], accounts: _Accounts) -> list[Event]:
+    """The merge as the pull request reports it, when no `merged` issue event was read.
+
+    A partial events listing or an export of pull requests alone still says who merged
+    (`merged_by`). When the event is read too, its actor stands (it is the history's own
+    record, with the merge commit); either way it is one act, `MERGE_EVENT_ID`. Nothing is
+    made up when the pull request names nobody (the issues listing's `merged_at` alone, a
+    deleted account): an act without an actor, stored first, would keep a later sighting's
+    merger from ever being credited.
+    """
+    moment = merge.at or raw.get("closed_at")  # a merge closes the pull request at that moment
+    actor = accounts.user(merge.by) if moment else None
+    if actor is None:
+        return []
+    at = parse_datetime(moment, "merged_at")
+    return [Event(MERGE_EVENT_ID, "merge", at, actor, from_value="open", to_value=merge.commit or "merged")]
+
+
+def review_state(value: object) -> str | None:
+    """A submitted review's state under today's name (APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED).
+
+    None for PENDING (a draft, no act yet) and for anything undocumented.
+    https://docs.github.com/en/rest/pulls/reviews ,
+    https://docs.github.com/en/webhooks/webhook-events-and-payloads#pull_request_review
+    """
+    if not isinstance(value, str):
+        return None
+    state = value.strip().upper()
+    state = _REVIEW_STATE_ALIASES.get(state, state)
+    return state if state in REVIEW_STATES else None
+
+
 def _review_events(reviews: Iterable[Any], accounts: _Accounts) -> list[Event]:
     events = []
     for position, review in enumerate(reviews):
         if not isinstance(review, dict):
             raise SkippableError(f"review #{position + 1} is not an object")
-        state = review.get("state")
-        if state not in REVIEW_STATES or not review.get("submitted_at"):
-            continue  # a pending review is the reviewer's unpublished draft
+        state = review_state(review.get("state"))
+        if state is None or not review.get("submitted_at"):
+            continue  # a pending review is the reviewer's unpublished draft; an unknown state is not guessed
         review_id = _id(review, "review", position)
         events.append(Event(f"r{review_id}", "review",
                             parse_datetime(review.get("submitted_at"), f"review {review_id} time"),
@@ -244,11 +275,12 @@ def parse_issue(
     events: Iterable[Any] = (), reviews: Iterable[Any] = (), pull: Mapping[str, Any] | None = None,
     kind_of: KindOf | None = None, jira_projects: Collection[str] | None = None,
 ) -> ParsedTicket:
-    """One issue or pull request (an item of the issues listing) with its history as a ParsedTicket.
+    """One issue or pull request (an item of the issues listing, or a pulls-API object) with its history.
 
     `comments`, `events` and `reviews` are REST-shaped lists for this ticket; `pull` adds what
-    only the pull request itself knows (`head.ref`, `merged`). Raises SkippableError naming
-    the problem when `raw` is not a usable issue.
+    the issues listing does not say of a pull request (`head.ref`, `merged`; see
+    `connectors.github_pulls`). Raises SkippableError naming the problem when `raw` is not a
+    usable issue.
     """
     if not isinstance(raw, dict):
         raise SkippableError("is not an issue object")
@@ -265,7 +297,7 @@ def parse_issue(
     labels = _labels(raw)
     type_name = _type_name(raw)
     pull_request = is_pull_request(raw)
-    merged = pull_request and bool(raw["pull_request"].get("merged_at") or (pull or {}).get("merged"))
+    merge = merge_of(raw, pull) if pull_request else None
     created = parse_datetime(raw.get("created_at"), "created_at")
     ticket = Ticket(
         source=source,
@@ -275,7 +307,7 @@ def parse_issue(
         type_name=type_name,
         kind="pull_request" if pull_request else (kind_of or _other)(type_name, labels),
         title=raw.get("title") if isinstance(raw.get("title"), str) else "",
-        status="merged" if merged else str(raw.get("state") or ""),
+        status="merged" if merge is not None else str(raw.get("state") or ""),
         created=created,
         updated=parse_datetime(raw.get("updated_at"), "updated_at"),
         resolved=_optional_datetime(raw.get("closed_at"), "closed_at"),
@@ -291,6 +323,8 @@ def parse_issue(
         event = _issue_event(item, accounts, position)
         if event is not None:
             history.append(event)
+    if merge is not None and not any(event.external_id == MERGE_EVENT_ID for event in history):
+        history += _merge_reported(merge, raw, accounts)
     history += _comment_events(comments, accounts)
     history += _review_events(reviews, accounts)
     # A listing walked while it changes can repeat an item; one act is one event.
@@ -409,77 +443,6 @@ def split_activity(activity: ParsedTicket) -> list[ParsedTicket]:
         tickets.append(ParsedTicket(ticket=ticket, accounts=[a for a in activity.accounts if a.ref in actors],
                                     events=events))
     return tickets
-
-
-# -- GraphQL answers in REST shapes -------------------------------------------------------------
-
-def user_from_graphql(actor: object) -> dict[str, Any] | None:
-    """A GraphQL `Actor` as a REST user object; a `Bot`'s login gets REST's "[bot]" suffix back."""
-    if not isinstance(actor, dict) or not isinstance(actor.get("login"), str) or not actor["login"]:
-        return None
-    login = actor["login"]
-    if actor.get("__typename") == "Bot" and not login.endswith("[bot]"):
-        login += "[bot]"  # GraphQL says "dependabot" where REST says "dependabot[bot]"
-    user: dict[str, Any] = {"login": login, "type": actor.get("__typename") or "User"}
-    if isinstance(actor.get("name"), str) and actor["name"]:
-        user["name"] = actor["name"]
-    return user
-
-
-def _database_id(node: Mapping[str, Any]) -> Any:
-    value = node.get("fullDatabaseId")
-    return node.get("databaseId") if value in (None, "") else value
-
-
-def comments_from_graphql(nodes: Iterable[Any]) -> list[dict[str, Any]]:
-    """`IssueComment` nodes as REST comments (id, user, created_at)."""
-    return [
-        {"id": _database_id(node), "user": user_from_graphql(node.get("author")), "created_at": node.get("createdAt")}
-        for node in nodes if isinstance(node, dict)
-    ]
-
-
-def reviews_from_graphql(nodes: Iterable[Any]) -> list[dict[str, Any]]:
-    """`PullRequestReview` nodes as REST reviews (id, user, state, submitted_at)."""
-    return [
-        {"id": _database_id(node), "user": user_from_graphql(node.get("author")), "state": node.get("state"),
-         "submitted_at": node.get("submittedAt")}
-        for node in nodes if isinstance(node, dict)
-    ]
-
-
-def pull_from_graphql(node: Mapping[str, Any]) -> dict[str, Any]:
-    """A `PullRequest` node as the REST pull fields the parser reads (`head.ref`, `merged`)."""
-    return {"head": {"ref": node.get("headRefName")}, "merged": bool(node.get("merged"))}
-
-
-def deployment_from_graphql(node: Mapping[str, Any]) -> dict[str, Any]:
-    """A `Deployment` node as a REST deployment (id, created_at, updated_at, environment, ref, creator).
-
-    `databaseId` is REST's id (the node id stands in should it be null). REST's `ref` is the
-    branch, tag or sha deployed; GraphQL's `ref` is null when the deployment was made from a sha
-    (or its branch is gone since), and the commit then stands in, as REST's sha ref would.
-    https://docs.github.com/en/graphql/reference/objects#deployment
-    """
-    ref = node.get("ref")
-    name = ref.get("name") if isinstance(ref, dict) else None
-    database_id = node.get("databaseId")
-    return {
-        "id": node.get("id") if database_id in (None, "") else database_id, "node_id": node.get("id"),
-        "created_at": node.get("createdAt"), "updated_at": node.get("updatedAt"),
-        "environment": node.get("environment"), "ref": name or node.get("commitOid"),
-        "creator": user_from_graphql(node.get("creator")),
-    }
-
-
-def statuses_from_graphql(nodes: Iterable[Any]) -> list[dict[str, Any]]:
-    """`DeploymentStatus` nodes as REST statuses (created_at, state in REST's lower case, environment, creator)."""
-    return [
-        {"created_at": node.get("createdAt"),
-         "state": node["state"].lower() if isinstance(node.get("state"), str) else None,
-         "environment": node.get("environment"), "creator": user_from_graphql(node.get("creator"))}
-        for node in nodes if isinstance(node, dict)
-    ]
 
 
 #: The fields of each listing that the parser and the connector read; `slim` keeps only these.

@@ -162,6 +162,11 @@ CASES = [
         id="approving-review-tests-merge-resolves-pr",
     ),
     pytest.param(
+        pull(), [created(OLA), merge("e1", 3, ANNA), close("e2", 3, ANNA, None), merge("merged", 3, DAG)],
+        {("resolve", ANNA, "e1", "merges")},
+        id="a-pull-request-merges-once-even-when-two-sightings-name-two-people",
+    ),
+    pytest.param(
         pull(), [created(OLA), review("r1", 1, DAG, "APPROVED"), close("e1", 2, OLA, None)],
         {("test", DAG, "r1", "approves")},
         id="pr-closed-unmerged-resolves-nothing",
@@ -434,6 +439,13 @@ def test_own_act_earlier_than_linked_one_is_kept() -> None:
     assert rows(result) == {("test", DAG, "e1", "verification-label")}
 
 
+def test_a_linked_pull_request_resolves_once_even_with_its_merge_stored_twice() -> None:
+    """A history stored before merges had one id may hold the merge twice (e5, merged), by two names."""
+    linked = [(pull(12), [merge("e5", 4, ANNA), merge("merged", 4, DAG)])]
+    result = attribute_linked(issue("other", reporter=None), [], linked, PhaseMap())
+    assert rows(result) == {("resolve", ANNA, "acme/shop#12:e5", "merges-linked-pr")}
+
+
 def test_linked_jira_ticket_is_named_not_fixed_and_keeps_its_workflow_rules() -> None:
     jira = Ticket("acme-jira", "10012", "PAY-123", "PAY", "Bug", "bug", "t", "Done", START, day(9), reporter="jira:rep",
                   assignee="jira:dag")
@@ -535,15 +547,27 @@ def test_parsed_issue_and_pull_request() -> None:
     assert pr.links == ("acme/shop#7",)
 
     assert rows(attribute(pr.ticket, pr.events, PhaseMap())) == {
-        ("test", EVA, "r31", "approves"), ("resolve", ANNA, "e6", "merges"),
+        ("test", EVA, "r31", "approves"), ("resolve", ANNA, "merged", "merges"),
     }
     assert rows(attribute_linked(bug.ticket, bug.events, [(pr.ticket, pr.events)], PhaseMap())) == {
         ("detect", REP, "created", "reporter-detects"),
         ("investigate", DAG, "e1", "first-assignee-investigates"),
         ("reopen", REP, "e4", "reopens"),
         ("test", EVA, "acme/shop#12:r31", "approves-linked-pr"),  # earlier than her label
-        ("resolve", ANNA, "acme/shop#12:e6", "merges-linked-pr"),  # earlier than her closing
+        ("resolve", ANNA, "acme/shop#12:merged", "merges-linked-pr"),  # earlier than her closing
     }
+
+
+def test_parsed_reviews_in_legacy_and_lower_case_states_count() -> None:
+    """An export's lower-case "approved" tests the pull request as "APPROVED" does."""
+    pr = parse_issue(_raw_issue(12, pull_request=True), "acme-github", reviews=[
+        {"id": 30, "user": _user("ola"), "state": "REQUESTED_CHANGES", "submitted_at": "2025-03-03T09:00:00Z"},
+        {"id": 31, "user": _user("eva"), "state": "approved", "submitted_at": "2025-03-04T09:00:00Z"},
+    ])
+
+    assert [(e.external_id, e.to_value) for e in pr.events if e.kind == "review"] == [
+        ("r30", "CHANGES_REQUESTED"), ("r31", "APPROVED")]
+    assert ("test", EVA, "r31", "approves") in rows(attribute(pr.ticket, pr.events, PhaseMap()))
 
 
 def test_parsed_deployments_and_releases() -> None:

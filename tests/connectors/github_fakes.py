@@ -61,6 +61,34 @@ def issue(
     return item
 
 
+def pull_object(
+    number: int, updated: str, *, merged_by: str | None = None, merged_at: str | None = None, state: str = "closed",
+    branch: str = "feature/PAY-7-timeout", repo: str = REPO, body: str | None = "Fixes #3",
+) -> dict[str, Any]:
+    """A pull request as `GET /repos/{owner}/{repo}/pulls` answers it (no `pull_request` key)."""
+    owner = repo.split("/")[0]
+    merged = merged_by is not None or merged_at is not None
+    return {
+        "url": f"{API}/repos/{repo}/pulls/{number}", "id": 1_800_000_000 + number,
+        "node_id": f"PR_kwDOAcme{number}", "html_url": f"https://github.com/{repo}/pull/{number}",
+        "diff_url": f"https://github.com/{repo}/pull/{number}.diff",
+        "issue_url": f"{API}/repos/{repo}/issues/{number}", "number": number, "state": state, "locked": False,
+        "title": f"Pull request {number}", "user": user("p-berg"), "body": body, "labels": [], "milestone": None,
+        "active_lock_reason": None, "created_at": "2024-01-02T08:00:00Z", "updated_at": updated,
+        "closed_at": merged_at if state == "closed" else None, "merged_at": merged_at,
+        "merge_commit_sha": "9c1f5d7e2b4a6c8e0f1a3b5d7c9e1f3a5b7d9c1e", "assignee": None, "assignees": [],
+        "requested_reviewers": [user("c-lind")], "requested_teams": [],
+        "head": {"label": f"{owner}:{branch}", "ref": branch, "sha": "0a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1e3f5a7b",
+                 "user": user(owner, "Organization"), "repo": {"full_name": repo}},
+        "base": {"label": f"{owner}:main", "ref": "main", "sha": "1b3d5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c5e7b9d",
+                 "user": user(owner, "Organization"), "repo": {"full_name": repo}},
+        "author_association": "MEMBER", "auto_merge": None, "draft": False, "merged": merged,
+        "mergeable": None, "rebaseable": None, "mergeable_state": "unknown",
+        "merged_by": user(merged_by) if merged_by else None, "comments": 0, "review_comments": 0,
+        "maintainer_can_modify": False, "commits": 1, "additions": 3, "deletions": 1, "changed_files": 1,
+    }
+
+
 def event(event_id: int, number: int, kind: str, at: str, actor: str = "p-berg", **extra: Any) -> dict[str, Any]:
     """An item of `GET /repos/{owner}/{repo}/issues/events` (with its embedded issue)."""
     return {"id": event_id, "actor": user(actor), "event": kind, "commit_id": None, "created_at": at,
@@ -86,8 +114,10 @@ def issue_node(number: int, comments: dict[str, Any] | None = None) -> dict[str,
 
 
 def pull_node(number: int, *, branch: str = "main", comments: dict[str, Any] | None = None,
-              reviews: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"__typename": "PullRequest", "id": f"PR_node{number}", "headRefName": branch, "merged": False,
+              reviews: dict[str, Any] | None = None, merged_at: str | None = None,
+              merged_by: str | None = None) -> dict[str, Any]:
+    return {"__typename": "PullRequest", "id": f"PR_node{number}", "headRefName": branch,
+            "merged": merged_at is not None, "mergedAt": merged_at, "mergedBy": author(merged_by) if merged_by else None,
             "comments": comments or comment_nodes(), "reviews": reviews or review_nodes()}
 
 

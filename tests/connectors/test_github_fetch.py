@@ -17,7 +17,7 @@ from connectors.github_http import next_link
 from tests.connectors.github_fakes import (
     API, GRAPHQL, REPO, TOKEN, FakeRepository, Waits, add_quiet_activity, asks, asks_deployments, asks_nodes,
     comment_nodes, connector, deployment_node, deployments_answer, event, graphql_ids, issue, issue_node, link, load,
-    pull_node, repository, review_nodes, status_node,
+    pull_node, pull_object, repository, review_nodes, status_node,
 )
 
 UTC = timezone.utc
@@ -310,6 +310,86 @@ def test_graphql_batches_and_follows_long_connections(http: responses.RequestsMo
         "acme/widgets#3": [("c100", None), ("c101", None)],
     }
     assert pages[0].tickets[0].links == ("PAY-5",)
+
+
+def test_pulls_api_objects_are_asked_for_their_reviews(http: responses.RequestsMock, waits: Waits) -> None:
+    """A pull request read from the pulls API (an export, a webhook) has no `pull_request` key; it is one still."""
+    http.post(GRAPHQL, match=asks(ids=["PR_kwDOAcme21"]),
+              json={"data": {"nodes": [{**pull_node(21, reviews=review_nodes(5)), "id": "PR_kwDOAcme21"}]}})
+
+    found = connector(waits).details.of([pull_object(21, "2024-03-02T10:00:00Z")], REPO)
+
+    assert [review["id"] for review in found["PR_kwDOAcme21"].reviews] == ["5"]
+
+
+def test_a_merge_the_events_listing_missed_is_credited_to_graphqls_merged_by(
+    http: responses.RequestsMock, waits: Waits,
+) -> None:
+    add_repo(http)
+    add_quiet_activity(http)
+    merged = issue(1, "2024-01-10T10:00:00Z", pull=True)
+    merged["pull_request"]["merged_at"] = "2024-01-10T09:00:00Z"
+    http.get(ISSUES, json=[merged])
+    http.get(EVENTS, json=[])  # the merged event is not (or no longer) in the repository's listing
+    http.post(GRAPHQL, match=[asks_nodes], json={"data": {"nodes": [
+        pull_node(1, reviews=review_nodes(9), merged_at="2024-01-10T09:00:00Z", merged_by="c-lind")]}})
+
+    pages = list(connector(waits).pages(None))
+
+    assert "mergedBy" in json.loads(http.calls[-1].request.body)["query"]
+    ticket = pages[0].tickets[0]
+    assert ticket.ticket.status == "merged"
+    assert [(e.external_id, e.kind, e.actor) for e in ticket.events if e.kind == "merge"] == [
+        ("merged", "merge", "github:c-lind")]
+
+
+# Legacy global ids (base64 of "011:PullRequest1", "05:Issue2") and the newer format GitHub may answer with.
+LEGACY = {"pull": "MDExOlB1bGxSZXF1ZXN0MQ==", "issue": "MDU6SXNzdWUy"}
+NEXT = {"pull": "PR_kwDOAcmeWi5ZAAAB", "issue": "I_kwDOAcmeWi5ZAAAC"}
+
+
+@pytest.mark.parametrize("asked, answered, numbered", [
+    pytest.param(LEGACY, NEXT, True, id="legacy-asked-next-answered"),
+    pytest.param(NEXT, LEGACY, True, id="next-asked-legacy-answered"),
+    pytest.param(LEGACY, NEXT, False, id="by-position-alone"),
+])
+def test_graphql_answers_in_the_other_global_id_format_keep_their_comments_and_reviews(
+    http: responses.RequestsMock, waits: Waits, asked: dict[str, str], answered: dict[str, str], numbered: bool,
+) -> None:
+    add_repo(http)
+    add_quiet_activity(http)
+    http.get(ISSUES, json=[{**issue(1, "2024-01-10T10:00:00Z", pull=True), "node_id": asked["pull"]},
+                           {**issue(2, "2024-01-10T10:01:00Z", comments=1), "node_id": asked["issue"]}])
+    http.get(EVENTS, json=[])
+    nodes = [{**pull_node(1, reviews=review_nodes(9)), "id": answered["pull"]},
+             {**issue_node(2, comment_nodes(7)), "id": answered["issue"]}]
+    if numbered:
+        nodes = [{**nodes[0], "number": 1}, {**nodes[1], "number": 2}]
+    http.post(GRAPHQL, match=asks(ids=[asked["pull"], asked["issue"]]), json={"data": {"nodes": nodes}})
+
+    pages = list(connector(waits).pages(None))
+
+    events = {t.ticket.key: [e.external_id for e in t.events] for t in pages[0].tickets}
+    assert events == {"acme/widgets#1": ["created", "r9"], "acme/widgets#2": ["created", "c7"]}
+
+
+@pytest.mark.parametrize("nodes", [
+    pytest.param([{**pull_node(9), "id": "PR_kwDOOther9", "number": 9}, None], id="a-number-not-asked"),
+    pytest.param([{**pull_node(9), "id": "PR_kwDOOther9"}], id="unknown-id-and-no-order-to-go-by"),
+    pytest.param([{**pull_node(1), "id": "PR_kwDOAcme1", "number": 1},
+                  {**pull_node(1), "id": "PR_kwDOAcme1", "number": 1}], id="one-pull-request-answered-twice"),
+])
+def test_a_graphql_answer_matching_nothing_asked_is_fatal(
+    http: responses.RequestsMock, waits: Waits, nodes: list[Any],
+) -> None:
+    add_repo(http)
+    add_quiet_activity(http)
+    http.get(ISSUES, json=[issue(1, "2024-01-10T10:00:00Z", pull=True), issue(2, "2024-01-10T10:01:00Z", pull=True)])
+    http.get(EVENTS, json=[])
+    http.post(GRAPHQL, match=[asks_nodes], json={"data": {"nodes": nodes}})
+
+    with pytest.raises(FatalError, match=r"GitHub source 'acme-github': GraphQL answered for acme/widgets with node"):
+        list(connector(waits).pages(None))
 
 
 def test_enterprise_server_without_full_database_id_uses_database_id(http: responses.RequestsMock, waits: Waits) -> None:

@@ -7,13 +7,17 @@ from typing import Any
 import pytest
 
 from connectors.errors import SkippableError
-from connectors.github_parse import (
-    EVENT_FIELDS, activity_key, comments_from_graphql, deployment_from_graphql, links_of, login_from_noreply,
-    parse_issue, parse_repository_activity, pull_from_graphql, reviews_from_graphql, slim, status_event_id,
-    statuses_from_graphql, user_from_graphql,
+from connectors.github_graphql_shapes import (
+    comments_from_graphql, deployment_from_graphql, pull_from_graphql, reviews_from_graphql, statuses_from_graphql,
+    user_from_graphql,
 )
+from connectors.github_parse import (
+    EVENT_FIELDS, activity_key, links_of, login_from_noreply, parse_issue, parse_repository_activity, slim,
+    status_event_id,
+)
+from connectors.github_pulls import is_pull_request
 from connectors.records import Account, Event
-from tests.connectors.github_fakes import REPO, event, issue, load, user
+from tests.connectors.github_fakes import REPO, event, issue, load, pull_object, user
 
 UTC = timezone.utc
 
@@ -89,9 +93,75 @@ def test_pull_request_is_always_a_pull_request_and_merged() -> None:
         ("c2150001003", "comment", "github:dependabot[bot]", None),  # GraphQL's "dependabot" is REST's login
         ("r1850002001", "review", "github:c-lind", "CHANGES_REQUESTED"),
         ("r1850002002", "review", "github:c-lind", "APPROVED"),  # the pending draft review is no act
-        ("e9005", "merge", "github:p-berg", "5e1f0c2a9b7d4e3f8a6c1b0d2e4f6a8c0b1d3e5f"),
-        ("e9006", "transition", "github:p-berg", "closed"),
+        ("e9006", "transition", "github:p-berg", "closed"),  # the same second as the merge
+        ("merged", "merge", "github:p-berg", "5e1f0c2a9b7d4e3f8a6c1b0d2e4f6a8c0b1d3e5f"),  # one merge, one id
     ]
+
+
+def test_a_pull_request_is_known_in_either_rest_shape() -> None:
+    """The issues listing marks pull requests with `pull_request`; the pulls API's objects carry none."""
+    pulls_api = pull_object(21, "2024-03-02T10:00:00Z")
+    without_branches = {name: value for name, value in pulls_api.items() if name not in ("head", "base")}
+
+    assert [is_pull_request(raw) for raw in (issue(5, "2024-01-05T00:00:00Z", pull=True), pulls_api,
+                                             without_branches, issue(6, "2024-01-05T00:00:00Z"))] == [
+        True, True, True, False]
+
+
+def test_pull_request_from_the_pulls_api_parses_as_a_pull_request() -> None:
+    kind_of = KindOf()
+    merged = pull_object(21, "2024-03-02T10:00:00Z", merged_at="2024-03-02T09:00:00Z", merged_by="c-lind")
+    still_open = pull_object(22, "2024-03-02T10:00:00Z", state="open")
+
+    parsed = parse_issue(merged, "acme-github", kind_of=kind_of)
+    opened = parse_issue(still_open, "acme-github", kind_of=kind_of)
+
+    t = parsed.ticket
+    assert (t.key, t.project, t.type_name, t.kind, t.status) == (
+        "acme/widgets#21", REPO, "Pull request", "pull_request", "merged")
+    assert (t.url, t.resolved) == ("https://github.com/acme/widgets/pull/21", at("2024-03-02T09:00:00Z"))
+    assert parsed.links == ("acme/widgets#3", "PAY-7")  # "Fixes #3" in the body, the Jira key in head.ref
+    # GitHub gives an unmerged pull request a merge_commit_sha too: it says nothing of a merge.
+    assert (opened.ticket.kind, opened.ticket.status) == ("pull_request", "open")
+    assert kind_of.asked == []  # a pull request is one whatever its labels
+
+
+MERGED_AT = "2024-03-02T09:00:00Z"
+MERGE_SHA = "9c1f5d7e2b4a6c8e0f1a3b5d7c9e1f3a5b7d9c1e"
+
+
+@pytest.mark.parametrize("events, merger, commit", [
+    pytest.param([], "github:c-lind", MERGE_SHA, id="no-merged-event-read"),
+    pytest.param([event(900, 21, "merged", MERGED_AT, actor="c-lind", commit_id=MERGE_SHA)], "github:c-lind", MERGE_SHA,
+                 id="merged-event-read-too"),
+    pytest.param([event(900, 21, "merged", MERGED_AT, actor="p-berg", commit_id=MERGE_SHA),
+                  event(901, 21, "closed", MERGED_AT, actor="p-berg")], "github:p-berg", MERGE_SHA,
+                 id="event-actor-differs-from-merged-by"),
+])
+def test_merge_reported_by_the_pull_request_is_one_act(events: list, merger: str, commit: str) -> None:
+    """`merged_by` credits the merge when no `merged` event was read; with the event it is still one merge."""
+    raw = pull_object(21, "2024-03-02T10:00:00Z", merged_at=MERGED_AT, merged_by="c-lind")
+
+    parsed = parse_issue(raw, "acme-github", events=events)
+
+    assert [(e.external_id, e.kind, e.actor, e.at, e.to_value) for e in parsed.events if e.kind == "merge"] == [
+        ("merged", "merge", merger, at(MERGED_AT), commit)]
+
+
+def test_issues_listing_merge_is_credited_to_the_merger_graphql_names() -> None:
+    raw = issue(21, "2024-03-02T10:00:00Z", pull=True)
+    raw["pull_request"]["merged_at"] = MERGED_AT
+    node = {"__typename": "PullRequest", "id": "PR_node21", "headRefName": "main", "merged": True,
+            "mergedAt": MERGED_AT, "mergedBy": {"__typename": "User", "login": "c-lind", "name": "Cecilia Lind"}}
+
+    named = parse_issue(raw, "acme-github", pull=pull_from_graphql(node))
+    unnamed = parse_issue(raw, "acme-github")
+
+    assert [(e.external_id, e.actor, e.at, e.to_value) for e in named.events if e.kind == "merge"] == [
+        ("merged", "github:c-lind", at(MERGED_AT), "merged")]
+    assert Account("github", "c-lind", "Cecilia Lind", None) in named.accounts
+    # The listing's merged_at alone names nobody: merged, but no act is made up.
+    assert unnamed.ticket.status == "merged" and [e.kind for e in unnamed.events] == ["created"]
 
 
 def test_deleted_author_is_no_account_and_unknown_type_is_issue() -> None:
@@ -142,7 +212,8 @@ def test_open_pull_request_without_merge_is_open_and_repeated_items_count_once()
 def test_issue_event_mapping(raw_event: dict[str, Any], expected: tuple) -> None:
     parsed = parse_issue(issue(1, "2024-01-02T00:00:00Z"), "acme-github", events=[raw_event])
 
-    found = [(e.kind, e.actor, e.field, e.from_value, e.to_value) for e in parsed.events if e.external_id == "e1"]
+    found = [(e.kind, e.actor, e.field, e.from_value, e.to_value) for e in parsed.events
+             if e.external_id in ("e1", "merged")]  # a pull request's merge is one act: see MERGE_EVENT_ID
     assert found == [expected]
     # The slim form the connector keeps in memory parses to the same events.
     again = parse_issue(issue(1, "2024-01-02T00:00:00Z"), "acme-github", events=[slim(raw_event, EVENT_FIELDS)])
@@ -176,6 +247,24 @@ def test_slim_keeps_identity_label_name_and_issue_number() -> None:
         "id": 9001, "event": "labeled", "created_at": "2024-05-02T08:01:00Z", "commit_id": None,
         "actor": {"login": "c-lind", "type": "User"}, "label": {"name": "bug"}, "issue": {"number": 12},
     }
+
+
+def test_every_documented_review_state_old_and_new_reads_as_todays_name() -> None:
+    """Older API answers and exports say REQUESTED_CHANGES; webhooks and some exports use lower case."""
+    states = {1: "APPROVED", 2: "CHANGES_REQUESTED", 3: "COMMENTED", 4: "DISMISSED", 5: "REQUESTED_CHANGES",
+              6: "approved", 7: "changes_requested", 8: "commented", 9: "dismissed", 10: "requested_changes",
+              11: "PENDING", 12: "pending", 13: "SOMETHING_NEW", 14: None}
+    reviews = [{"id": 400 + n, "user": user("c-lind"), "state": state, "submitted_at": f"2024-01-01T00:{n:02d}:00Z",
+                "commit_id": "5e1f0c2"} for n, state in states.items()]
+
+    parsed = parse_issue(issue(1, "2024-01-02T00:00:00Z", pull=True), "acme-github", reviews=reviews)
+
+    assert [(e.external_id, e.to_value) for e in parsed.events if e.kind == "review"] == [
+        ("r401", "APPROVED"), ("r402", "CHANGES_REQUESTED"), ("r403", "COMMENTED"), ("r404", "DISMISSED"),
+        ("r405", "CHANGES_REQUESTED"), ("r406", "APPROVED"), ("r407", "CHANGES_REQUESTED"), ("r408", "COMMENTED"),
+        ("r409", "DISMISSED"), ("r410", "CHANGES_REQUESTED"),
+        # a pending review is the reviewer's unpublished draft; an unknown state is not guessed
+    ]
 
 
 def test_comment_without_id_is_skippable() -> None:

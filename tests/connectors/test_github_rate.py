@@ -128,6 +128,50 @@ def test_transient_failures_are_retried_with_backoff(http: responses.RequestsMoc
     assert github.requests_by_endpoint == {REPO_ENDPOINT: 2}
 
 
+CURRENT_LIMIT = {"errors": [{"type": "RATE_LIMIT", "code": "graphql_rate_limit",
+                             "message": "API rate limit exceeded for user ID 1."}]}
+OLDER_LIMIT = {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded for user ID 1."}]}
+
+
+@pytest.mark.parametrize("answer, headers, wait, reason", [
+    pytest.param(CURRENT_LIMIT, quota(0, NOW + 300, "graphql"), 300.0,
+                 "GraphQL rate limit exhausted (API rate limit exceeded for user ID 1.), resets at 12:05:00 UTC",
+                 id="current-shape-waits-for-the-reset"),
+    pytest.param({"errors": [{"code": "graphql_rate_limit", "message": "API rate limit exceeded for user ID 1."}]},
+                 quota(0, NOW + 90, "graphql"), 90.0,
+                 "GraphQL rate limit exhausted (API rate limit exceeded for user ID 1.), resets at 12:01:30 UTC",
+                 id="code-alone-says-it"),
+    pytest.param(OLDER_LIMIT, {"Retry-After": "40"}, 40.0,
+                 "GraphQL rate limit exhausted (API rate limit exceeded for user ID 1.), asked to wait 40 s",
+                 id="older-shape-honours-retry-after"),
+    pytest.param(CURRENT_LIMIT, {}, 60.0,
+                 "GraphQL rate limit exhausted (API rate limit exceeded for user ID 1.), no usable reset time",
+                 id="no-headers-waits-a-minute"),
+    pytest.param(CURRENT_LIMIT, quota(0, (NOW + 300) * 1000, "graphql"), 60.0,
+                 "GraphQL rate limit exhausted (API rate limit exceeded for user ID 1.), no usable reset time",
+                 id="implausible-reset-waits-a-minute"),
+])
+def test_graphql_rate_limit_in_either_shape_is_waited_out_and_retried(
+    http: responses.RequestsMock, waits: Waits, caplog: pytest.LogCaptureFixture, answer: dict, headers: dict,
+    wait: float, reason: str,
+) -> None:
+    """GraphQL answers an exhausted quota with HTTP 200 and an error: RATE_LIMIT (code graphql_rate_limit)
+    today, RATE_LIMITED in older answers. Either is a wait, never a failed sync."""
+    http.get(REPO_URL, json=repository())
+    http.post(GRAPHQL, headers=headers, json=answer, match=asks_deployments())
+    http.post(GRAPHQL, json=deployments_answer(), match=asks_deployments())
+    http.get(f"{REPO_URL}/releases", json=[])
+    http.get(f"{REPO_URL}/issues", json=[])
+
+    with caplog.at_level("INFO", logger="connectors.retry"):
+        pages = list(connector(waits).pages(None))
+
+    assert pages == []
+    assert waits.sleeps == [wait]
+    assert waits.announced == [(wait, reason)]
+    assert f"{reason}, waiting {wait:.0f} s" in caplog.text
+
+
 def test_graphql_rate_limited_answer_waits_until_the_reset(http: responses.RequestsMock, waits: Waits) -> None:
     graphql = f"{API}/graphql"
     limited = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW + 300)), "X-RateLimit-Resource": "graphql"}
@@ -207,6 +251,6 @@ def test_enterprise_server_paths_and_no_rate_limit_headers(http: responses.Reque
     github = connector(waits, base_url="https://ghe.acme.example/api/v3", min_remaining=5000)
     pages = list(github.pages(None))
 
-    assert [e.external_id for e in pages[0].tickets[0].events] == ["created", "r9", "e5"]
+    assert [e.external_id for e in pages[0].tickets[0].events] == ["created", "r9", "merged"]
     assert waits.sleeps == []  # no headers: never a reason to wait, however high the threshold
     assert github.requests == 6

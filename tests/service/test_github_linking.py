@@ -4,10 +4,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from connectors.github_parse import parse_issue
 from connectors.records import Event, ParsedTicket
 from service.models import Attribution, Ticket
+from service.models import Event as StoredEvent
+from tests.connectors.github_fakes import event, issue as listed_issue, pull_object
 from tests.service.builders import at, parsed, ticket
 from tests.service.test_store import ingest
 
@@ -78,3 +81,42 @@ def test_a_link_taken_back_takes_its_acts_along(sessions, config) -> None:
     edited = replace(edited, ticket=replace(edited.ticket, updated=at(40)), links=("acme/shop#8",))
     ingest(sessions, config, [edited])
     assert "test" not in roles_of(sessions, "acme/shop#7")
+
+
+MERGED_AT = "2025-02-01T11:00:00Z"
+
+
+def exported_pull_request(updated: str) -> ParsedTicket:
+    """The pull request as the pulls API (an export) gives it: merged_by, and no issue events."""
+    raw = pull_object(12, updated, merged_at=MERGED_AT, merged_by="partner-2", repo="acme/shop", body=None)
+    return parse_issue(raw, "acme-github")
+
+
+def synced_pull_request(updated: str) -> ParsedTicket:
+    """The same pull request through the issues listing, with a `merged` event whose actor is someone else."""
+    raw = listed_issue(12, updated, pull=True, repo="acme/shop")
+    raw["pull_request"]["merged_at"] = MERGED_AT
+    return parse_issue(raw, "acme-github", events=[event(900, 12, "merged", MERGED_AT, actor="partner-3")])
+
+
+def merges_and_resolvers(sessions) -> tuple[str, int, list[str | None]]:
+    with sessions() as s:
+        kind = s.scalar(select(Ticket.kind).where(Ticket.key == "acme/shop#12"))
+        merges = s.scalar(select(func.count()).select_from(StoredEvent).join(Ticket, Ticket.id == StoredEvent.ticket_id)
+                          .where(Ticket.key == "acme/shop#12", StoredEvent.kind == "merge"))
+        resolvers = s.scalars(select(Attribution.event_external_id).join(Ticket, Ticket.id == Attribution.ticket_id)
+                              .where(Ticket.key == "acme/shop#12", Attribution.role == "resolve")).all()
+    return kind, merges, list(resolvers)
+
+
+@pytest.mark.parametrize("first, then", [
+    pytest.param(exported_pull_request, synced_pull_request, id="export-then-sync"),
+    pytest.param(synced_pull_request, exported_pull_request, id="sync-then-export"),
+])
+def test_a_merge_seen_by_the_pull_request_and_by_its_event_is_one_act(sessions, config, first, then) -> None:
+    """Two sightings of one merge, naming two people, across two ingests: one merge, one resolve."""
+    ingest(sessions, config, [first("2025-02-01T12:00:00Z")])
+    assert merges_and_resolvers(sessions) == ("pull_request", 1, ["merged"])
+
+    ingest(sessions, config, [then("2025-02-02T12:00:00Z")])
+    assert merges_and_resolvers(sessions) == ("pull_request", 1, ["merged"])
