@@ -1,4 +1,4 @@
-"""Ticket sites, resolutions and incomplete histories; aliases of tracker accounts.
+"""Ticket sites, resolutions and incomplete histories; aliases of tracker accounts; one id per merge.
 
 Revision ID: 0003
 Revises: 0002
@@ -39,6 +39,40 @@ def upgrade() -> None:
             tickets.update().where(tickets.c.id == sa.bindparam('b_id')).values(site=sa.bindparam('b_site')),
             [{'b_id': row.id, 'b_site': row.url.rsplit('/browse/', 1)[0][:300]} for row in rows],
         )
+
+
+    _one_merge_id(connection)
+
+
+def _one_merge_id(connection: sa.engine.Connection) -> None:
+    """A pull request's merge is one act with one id, `merged`, whether the `merged` issue event
+    or the pull request's `merged_by` reported it (connectors.github_pulls). Merges stored
+    before under the issue event's id (`e<id>`) take the new one, and so does their evidence."""
+    events = sa.table('events', sa.column('id', sa.Integer), sa.column('ticket_id', sa.Integer),
+                      sa.column('kind', sa.String), sa.column('external_id', sa.String))
+    attributions = sa.table('attributions', sa.column('id', sa.Integer), sa.column('ticket_id', sa.Integer),
+                            sa.column('rule', sa.String), sa.column('event_external_id', sa.String))
+    merges = connection.execute(sa.select(events.c.id, events.c.ticket_id, events.c.external_id)
+                                .where(events.c.kind == 'merge').order_by(events.c.id)).all()
+    renamed: dict[tuple[int, str], str] = {}
+    kept: set[int] = set()
+    for row in merges:
+        if row.external_id == 'merged' or row.ticket_id in kept:
+            kept.add(row.ticket_id)
+            continue
+        kept.add(row.ticket_id)
+        renamed[(row.ticket_id, row.external_id)] = 'merged'
+        connection.execute(events.update().where(events.c.id == row.id).values(external_id='merged'))
+    for row in connection.execute(sa.select(attributions.c.id, attributions.c.ticket_id, attributions.c.rule,
+                                            attributions.c.event_external_id)
+                                  .where(attributions.c.rule.in_(('merges', 'merges-linked-pr')))).all():
+        key, sep, event_id = (row.event_external_id or '').rpartition(':')
+        if row.rule == 'merges' and (row.ticket_id, row.event_external_id) in renamed:
+            connection.execute(attributions.update().where(attributions.c.id == row.id)
+                               .values(event_external_id='merged'))
+        elif row.rule == 'merges-linked-pr' and sep and event_id.startswith('e'):
+            connection.execute(attributions.update().where(attributions.c.id == row.id)
+                               .values(event_external_id=f'{key}:merged'))
 
 
 def downgrade() -> None:
