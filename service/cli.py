@@ -235,13 +235,22 @@ def people(click_ctx: click.Context, unaffiliated: bool) -> None:
         return
     from service.report import people as list_people
 
+    from service.identity import refused_merges
+
     ctx: Context = click_ctx.obj
     with ctx.sessions() as session:
         rows = list_people(session, ctx.config, unaffiliated)
+        refused = refused_merges(session, ctx.config)
     for p in rows:
         org = f"{p.organisation} ({p.side})" if p.organisation else "unaffiliated"
         also = f"  + {', '.join(p.accounts[1:])}" if len(p.accounts) > 1 else ""
         click.echo(f"{p.activity:>8}  {p.account:<40} {(p.name or ''):<28} {org}{also}")
+    if refused:
+        # Apart from the people: these accounts stay separate until someone decides otherwise.
+        click.echo("")
+        click.echo("not merged although they share an email address (`people merge A B` to merge by hand):")
+        for merge in refused:
+            click.echo(f"  {merge.email}: {', '.join(merge.accounts)}: {merge.reason}")
 
 
 @people.command("merge")

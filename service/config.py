@@ -152,7 +152,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
         raise ConfigError(f"{origin}: {exc}") from None
 
     workflow = _table(data, "workflow", origin)
-    _no_unknown(workflow, {"phases"}, origin, "[workflow] ")
+    _no_unknown(workflow, {"phases", "declining_resolutions"}, origin, "[workflow] ")
     phase_overrides = _str_map(_table(workflow, "phases", origin), origin, "[workflow.phases]")
     for status, phase in phase_overrides.items():
         if phase not in PHASES:
@@ -173,8 +173,11 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
         raise ConfigError(f"{origin}: [scorecard] {exc}") from None
     github = _table(data, "github", origin)
     _no_unknown(github, {"verification_labels", "acceptance_labels"}, origin, "[github] ")
+    settings: dict[str, Any] = {k: tuple(_str_list(github, k, origin, "[github]")) for k in github}
+    if "declining_resolutions" in workflow:
+        settings["declining_resolutions"] = tuple(_str_list(workflow, "declining_resolutions", origin, "[workflow]"))
     try:
-        rules = RuleSettings(**{k: tuple(_str_list(github, k, origin, "[github]")) for k in github})
+        rules = RuleSettings(**settings)
     except ValueError as exc:
         raise ConfigError(f"{origin}: [github] {exc}") from None
     return Config(

@@ -145,3 +145,13 @@ def test_missing_explicit_config_file(tmp_path: Path, capsys: pytest.CaptureFixt
         main(["--config", str(tmp_path / "nope.toml"), "report"])
     assert exited.value.code == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_declining_resolutions_come_from_the_workflow_table() -> None:
+    from service.config import ConfigError, parse_config
+
+    config = parse_config({"workflow": {"declining_resolutions": ["Не будет исправлено"]}}, Path("c.toml"))
+    assert config.rules.declines("не будет  исправлено") and not config.rules.declines("Won't Fix")
+    assert parse_config({}, Path("c.toml")).rules.declines("won’t_fix")
+    with pytest.raises(ConfigError, match=r"\[workflow\] key 'declining_resolutions' must be a list of strings"):
+        parse_config({"workflow": {"declining_resolutions": "Won't Fix"}}, Path("c.toml"))

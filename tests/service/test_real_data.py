@@ -292,3 +292,17 @@ def test_nul_bytes_and_long_names_are_stored_cleanly_on_every_database(sessions,
         moved = s.scalar(select(Event.from_value).where(Event.kind == "transition"))
     assert "\x00" not in name and len(name) == 300 and name.startswith("Null ")
     assert (title, moved) == ("Crash on save", "InQA")
+
+
+def test_people_lists_refused_merges_apart_from_the_person_rows(db_url, sessions, config, tmp_path) -> None:
+    issues = [issue(80001 + n, f"SHOP-{n}", reporter=user(name, email="noreply@example.org"))
+              for n, name in enumerate(("partner-1", "client-1"))]
+    import_files(sessions, config, [write(tmp_path, "1.json", {"issues": issues})], "jira-import")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{db_url}"\n', encoding="utf-8")
+
+    out = CliRunner().invoke(cli, ["--config", str(cfg), "people"])
+
+    rows, _, refused = out.output.partition("not merged although they share an email address")
+    assert out.exit_code == 0 and "jira:partner-1" in rows and "+" not in rows
+    assert "noreply@example.org: jira:client-1, jira:partner-1: the address is shared by 2 jira accounts" in refused
