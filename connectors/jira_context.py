@@ -171,10 +171,11 @@ class IssueAccounts:
         return ref
 
     def user(self, user: object) -> str | None:
-        """Record a Jira user object; its account ref, or None (anonymous, deleted, automation)."""
+        """Record a Jira user object the run has learnt (`JiraUsers.learn_all`); its account ref,
+        or None (anonymous, deleted, automation)."""
         if not isinstance(user, dict):
             return None
-        return self.add(self.users.learn(user), user.get("displayName"), user.get("emailAddress"))
+        return self.add(user_id(user), user.get("displayName"), user.get("emailAddress"))
 
     def value(self, value: str | None, display_name: object) -> str | None:
         """The account a changelog value names (an assignee change): resolved through the run's aliases."""

@@ -98,25 +98,21 @@ def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 def clean_record(item: ParsedTicket) -> ParsedTicket:
     """A parsed ticket whose every text fits every database (see `clean`); the same object when
-    nothing needed cleaning, which is nearly always."""
+    nothing needed cleaning, which is nearly always (so the check is one pass, the copy rare)."""
     t = item.ticket
-    ticket_changes = {}
-    for name, limit in _TICKET_LIMITS:
-        value = getattr(t, name)
-        cleaned = clean(value, limit)
-        if cleaned is not value:
-            ticket_changes[name] = cleaned
-    labels = tuple(clean(label, 200) for label in t.labels)
-    if labels != t.labels:
-        ticket_changes["labels"] = labels
-    events = [_clean_event(e) for e in item.events]
-    changed_events = any(a is not b for a, b in zip(events, item.events))
-    accounts = [_clean_account(a) for a in item.accounts]
-    changed_accounts = any(a is not b for a, b in zip(accounts, item.accounts))
-    if not (ticket_changes or changed_events or changed_accounts):
+    if (all(map(_fits_event, item.events)) and all(map(_fits_account, item.accounts))
+            and all(_fits(getattr(t, name), limit) for name, limit in _TICKET_LIMITS)
+            and all(_fits(label, 200) for label in t.labels)):
         return item
-    return ParsedTicket(replace(t, **ticket_changes) if ticket_changes else t, accounts, events, item.links,
-                        item.incomplete)
+    ticket = replace(t, labels=tuple(clean(label, 200) for label in t.labels),
+                     **{name: clean(getattr(t, name), limit) for name, limit in _TICKET_LIMITS})
+    events = [e if _fits_event(e) else Event(clean(e.external_id, 200), e.kind, e.at, clean(e.actor, 200),
+                                             clean(e.field, 200), clean(e.from_value), clean(e.to_value))
+              for e in item.events]
+    accounts = [a if _fits_account(a) else Account(a.tracker, clean(a.external_id, 200), clean(a.display_name, 300),
+                                                   clean(a.email, 300))
+                for a in item.accounts]
+    return ParsedTicket(ticket, accounts, events, item.links, item.incomplete)
 
 
 _TICKET_LIMITS = (("source", 200), ("external_id", 200), ("key", 200), ("project", 200), ("type_name", 200),
@@ -124,16 +120,18 @@ _TICKET_LIMITS = (("source", 200), ("external_id", 200), ("key", 200), ("project
                   ("priority", 100), ("site", 300), ("resolution", 200))
 
 
-def _clean_event(e: Event) -> Event:
-    values = (clean(e.external_id, 200), clean(e.actor, 200), clean(e.field, 200), clean(e.from_value), clean(e.to_value))
-    if all(a is b for a, b in zip(values, (e.external_id, e.actor, e.field, e.from_value, e.to_value))):
-        return e
-    external_id, actor, field, from_value, to_value = values
-    return Event(external_id, e.kind, e.at, actor, field, from_value, to_value)
+def _fits(value: str | None, limit: int) -> bool:
+    return value is None or ("\x00" not in value and len(value) <= limit)
 
 
-def _clean_account(a: Account) -> Account:
-    values = (clean(a.external_id, 200), clean(a.display_name, 300), clean(a.email, 300))
-    if all(x is y for x, y in zip(values, (a.external_id, a.display_name, a.email))):
-        return a
-    return Account(a.tracker, *values)
+def _fits_event(e: Event) -> bool:
+    # One expression rather than a loop: this runs for every event of every ingested ticket.
+    i, a, f, v, w = e.external_id, e.actor, e.field, e.from_value, e.to_value
+    return ("\x00" not in i and len(i) <= 200 and (a is None or ("\x00" not in a and len(a) <= 200))
+            and (f is None or ("\x00" not in f and len(f) <= 200))
+            and (v is None or ("\x00" not in v and len(v) <= TEXT_LIMIT))
+            and (w is None or ("\x00" not in w and len(w) <= TEXT_LIMIT)))
+
+
+def _fits_account(a: Account) -> bool:
+    return _fits(a.external_id, 200) and _fits(a.display_name, 300) and _fits(a.email, 300)
