@@ -123,17 +123,28 @@ def import_group() -> None:
 @click.option("--source", default="jira-import", show_default=True, help="Source name to file the tickets under.")
 @pass_ctx
 def import_jira(ctx: Context, files: tuple[Path, ...], source: str) -> None:
-    """Import Jira search responses or issue objects (FILE...); a bad file is refused, the rest kept."""
+    """Import Jira exports (FILE...): search responses, issues, arrays or JSON Lines of them.
+
+    A file that cannot be read is refused whole, a malformed issue alone; the rest is kept.
+    """
     from service.ingest import import_files
 
     started = time.monotonic()
     with Reporter("import") as reporter:
         result = import_files(ctx.sessions, ctx.config, files, source, reporter)
+    _report_import(result, len(files), started)
+
+
+def _report_import(result: Any, files: int, started: float) -> None:
+    """What every import prints: refused files and notices on stderr, one line each, then the
+    summary; exit status 1 when anything was refused."""
     for name, reason in result.refused:
         click.echo(f"refused {name}: {reason}; nothing from it was stored", err=True)
-    click.echo(f"imported {result.files} of {len(files)} files: {result.tickets} tickets, {result.events} events, "
+    for notice in result.warnings:
+        click.echo(str(notice), err=True)
+    click.echo(f"imported {result.files} of {files} files: {result.tickets} tickets, {result.events} events, "
                f"{result.attributions} attributions in {time.monotonic() - started:.1f} s")
-    if result.refused:
+    if result.failed:
         sys.exit(1)
 
 

@@ -37,15 +37,15 @@ def dialect_insert(session: Session, table: Table) -> Any:
 
 
 def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]],
-                *, skip_conflicts: bool = False) -> None:
-    """INSERT many rows straight through the driver's executemany.
+                *, skip_conflicts: bool = False) -> int:
+    """INSERT many rows straight through the driver's executemany; returns how many were inserted.
 
     The hot path of ingest and classify: SQLAlchemy's per-row parameter processing costs
     more than the database work here. Datetimes must be aware; they are stored as SQLAlchemy
     itself stores them (naive UTC, as ISO text on SQLite) so that queries read them back.
     """
     if not rows:
-        return
+        return 0
     connection = session.connection()
     sqlite_db = connection.dialect.name == "sqlite"
     mark = "?" if sqlite_db else "%s"
@@ -62,7 +62,8 @@ def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: li
                     values[i] = to_db(values[i])
             converted.append(tuple(values))
         rows = converted  # type: ignore[assignment]
-    connection.exec_driver_sql(sql, rows)
+    # Both drivers sum executemany's row counts; rows skipped by ON CONFLICT count 0.
+    return connection.exec_driver_sql(sql, rows).rowcount
 
 
 def _sqlite_time(value: datetime) -> str:
@@ -260,9 +261,9 @@ def store_tickets(
         for ev in item.events
         if (tid, ev.external_id) not in seen
     ]
-    # A concurrent writer (webhook beside a sync) may have stored some meanwhile: skip those.
-    bulk_insert(session, EVENTS, EVENT_COLUMNS, event_rows, skip_conflicts=True)
-    result.events = len(event_rows)
+    # A concurrent writer (webhook beside a sync) may have stored some meanwhile, and one copy
+    # may repeat an event (an export with a history entry twice): skip those, count what landed.
+    result.events = bulk_insert(session, EVENTS, EVENT_COLUMNS, event_rows, skip_conflicts=True)
     result.dropped_links = _store_links(session, id_by_item, [tid for tid, _ in updates])
     result.tickets = len(id_by_item)
     result.stored = id_by_item
