@@ -135,6 +135,22 @@ def import_jira(ctx: Context, files: tuple[Path, ...], source: str) -> None:
     _report_import(result, len(files), started)
 
 
+@import_group.command("github")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--source", default="github-import", show_default=True, help="Source name to file the tickets under.")
+@pass_ctx
+def import_github(ctx: Context, files: tuple[Path, ...], source: str) -> None:
+    """Import GitHub REST exports (FILE...): issues, pull requests, issue and timeline events,
+    comments and reviews, in any files; they are grouped by ticket across all of them.
+    """
+    from service.github_import import import_github_files
+
+    started = time.monotonic()
+    with Reporter("import") as reporter:
+        result = import_github_files(ctx.sessions, ctx.config, files, source, reporter)
+    _report_import(result, len(files), started)
+
+
 def _report_import(result: Any, files: int, started: float) -> None:
     """What every import prints: refused files and notices on stderr, one line each, then the
     summary; exit status 1 when anything was refused."""
