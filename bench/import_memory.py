@@ -49,9 +49,10 @@ def write_zeros(path: Path, megabytes: int) -> None:
         out.write(b"0]")
 
 
-def case_exports(measure: Callable[..., dict[str, Any]], partnerscope: list[str], config: Path,
+def case_exports(measure: Callable[..., dict[str, Any]], partnerscope: list[str], configs: tuple[Path, Path],
                  workdir: Path, megabytes: int, root: Path, results: dict[str, Any]) -> None:
-    """Both cases; the refusal exits 1 by design, so its status is recorded rather than raised."""
+    """Both cases, each on an empty database of its own; the refusal exits 1 by design."""
+    config, empty = configs
     export = workdir / "large-export.json"
     issues = write_large_export(export, megabytes)
     log = workdir / "import-large.log"
@@ -65,7 +66,7 @@ def case_exports(measure: Callable[..., dict[str, Any]], partnerscope: list[str]
     zeros = workdir / "zeros.json"
     write_zeros(zeros, megabytes)
     log = workdir / "import-zeros.log"
-    run = measure(partnerscope + ["--config", str(config), "import", "jira", str(zeros), "--source", "bench-zeros"],
+    run = measure(partnerscope + ["--config", str(empty), "import", "jira", str(zeros), "--source", "bench-zeros"],
                   cwd=root, log=log, expect=(1,))
     run.update(tickets=0, requests=0, file_mb=round(zeros.stat().st_size / MB, 1),
                output=" / ".join(log.read_text().strip().splitlines()[-2:]))

@@ -231,7 +231,8 @@ def case_ingest(args: argparse.Namespace, workdir: Path, results: dict[str, Any]
 def case_exports(args: argparse.Namespace, workdir: Path, results: dict[str, Any]) -> None:
     from bench.import_memory import case_exports as run_case
 
-    run_case(measure, PARTNERSCOPE, write_config(workdir, "exports"), workdir, args.export_mb, ROOT, results)
+    configs = (write_config(workdir, "exports"), write_config(workdir, "exports-refused"))
+    run_case(measure, PARTNERSCOPE, configs, workdir, args.export_mb, ROOT, results)
 
 
 def case_reclassify_and_report(args: argparse.Namespace, workdir: Path, results: dict[str, Any]) -> None:

@@ -123,8 +123,8 @@ class _Utf8Stream:
         else:
             self.gap = len(data) - quote - 1
         if self.gap > MAX_GAP:
-            raise ExportError(f"runs more than {MAX_GAP // (1024 * 1024)} MB without a string (before byte "
-                              f"{self.offset:,}); no tracker export does, so it is not read further")
+            raise ExportError(f"has {MAX_GAP // (1024 * 1024)} MB without a double quote before byte {self.offset:,} "
+                              "(one giant value, or no text at all); no tracker export has, so it is not read further")
         return data
 
 

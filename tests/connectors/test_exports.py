@@ -117,11 +117,15 @@ def test_files_that_are_refused_whole(tmp_path: Path, data: bytes, reason: str) 
         items(write(tmp_path, data))
 
 
-def test_a_run_without_strings_is_refused_before_it_is_held(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("data", [
+    pytest.param(b'{"issues": [' + b"0," * 200_000 + b"0]}", id="numbers"),
+    pytest.param(b'{"issues": [{"key": "SHOP-1", "fields": {"summary": "' + b"A" * 400_000 + b'"}}]}', id="giant-string"),
+])
+def test_a_run_without_a_quote_is_refused_before_it_is_held(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              data: bytes) -> None:
     monkeypatch.setattr("connectors.exports.MAX_GAP", 100_000)
-    path = write(tmp_path, b'{"issues": [' + b"0," * 200_000 + b"0]}")
-    with pytest.raises(ExportError, match="without a string"):
-        items(path)
+    with pytest.raises(ExportError, match="has 0 MB without a double quote before byte"):
+        items(write(tmp_path, data))
 
 
 def test_an_unreadable_path_is_one_sentence(tmp_path: Path) -> None:
