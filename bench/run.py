@@ -231,8 +231,9 @@ def case_ingest(args: argparse.Namespace, workdir: Path, results: dict[str, Any]
 def case_exports(args: argparse.Namespace, workdir: Path, results: dict[str, Any]) -> None:
     from bench.import_memory import case_exports as run_case
 
-    configs = (write_config(workdir, "exports"), write_config(workdir, "exports-refused"))
-    run_case(measure, PARTNERSCOPE, configs, workdir, args.export_mb, ROOT, results)
+    configs = (write_config(workdir, "exports"), write_config(workdir, "exports-refused"),
+               write_config(workdir, "exports-github"))
+    run_case(measure, PARTNERSCOPE, configs, workdir, args.export_mb, args.github_export_tickets, ROOT, results)
 
 
 def case_reclassify_and_report(args: argparse.Namespace, workdir: Path, results: dict[str, Any]) -> None:
@@ -275,7 +276,8 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=10)
     parser.add_argument("--ingest-tickets", type=int, default=20000)
     parser.add_argument("--large-tickets", type=int, default=100000)
-    parser.add_argument("--export-mb", type=int, default=200, help="size of the one-file export (MB)")
+    parser.add_argument("--export-mb", type=int, default=200, help="size of the one-file Jira export (MB)")
+    parser.add_argument("--github-export-tickets", type=int, default=3500, help="tickets of the GitHub export")
     parser.add_argument("--report-runs", type=int, default=40)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
     args = parser.parse_args()

@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -124,8 +123,3 @@ def test_cli_import_github(db_url: str, tmp_path: Path) -> None:
     ok = CliRunner().invoke(cli, ["--config", str(cfg), "import", "github", *map(str, files)])
     assert ok.exit_code == 0 and ok.stdout.startswith("imported 4 of 4 files: 2 tickets")
 
-
-@pytest.fixture(autouse=True)
-def _quiet_progress(monkeypatch):
-    """Progress lines go to the log; these tests read stderr line by line."""
-    monkeypatch.setattr("service.progress.Reporter.progress", lambda self, done, total: None)
