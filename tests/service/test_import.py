@@ -234,3 +234,18 @@ def test_cli_prints_each_notice_on_stderr_and_exits_1_for_a_refused_issue(db_url
     assert out.stdout.startswith("imported 1 of 1 files: 2 tickets, 4 events, ")
     only_cut = CliRunner().invoke(cli, ["--config", str(cfg), "import", "jira", str(write(tmp_path, "cut.json", [cut]))])
     assert only_cut.exit_code == 0 and "was cut to" in only_cut.stderr
+
+
+def test_a_jira_error_response_is_refused_with_jiras_words(sessions, config, tmp_path: Path) -> None:
+    error = write(tmp_path, "error.json", {"errorMessages": ["Field 'projct' does not exist."], "errors": {}})
+    result = import_files(sessions, config, [error], "acme-jira")
+    assert result.refused == [(str(error), "the document is a Jira error response (Field 'projct' does not exist.), "
+                                           "not issues")]
+
+
+def test_notices_of_one_file_are_counted_past_a_hundred(sessions, config, tmp_path: Path) -> None:
+    bad = [{"id": str(n), "key": f"SHOP-{n}", "fields": {"created": "never"}} for n in range(2, 107)]
+    path = write(tmp_path, "many.json", [issue(1), *bad])
+    result = import_files(sessions, config, [path], "acme-jira")
+    assert result.tickets == 1 and len(result.warnings) == 101
+    assert str(result.warnings[-1]) == f"{path}: 5 more items refused" and result.warnings[-1].refused
