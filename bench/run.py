@@ -34,8 +34,8 @@ def free_port() -> int:
 
 
 def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
-            log: Path | None = None) -> dict[str, Any]:
-    """Run `cmd` to completion; its own wall/CPU seconds and peak RSS (MB)."""
+            log: Path | None = None, expect: tuple[int, ...] = (0,)) -> dict[str, Any]:
+    """Run `cmd` to completion; its own wall/CPU seconds and peak RSS (MB). Other exit codes than `expect` raise."""
     out = open(log or os.devnull, "wb")
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
@@ -43,7 +43,7 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | No
     wall = time.perf_counter() - started
     out.close()
     code = os.waitstatus_to_exitcode(status)
-    if code != 0:
+    if code not in expect:
         tail = log.read_text(errors="replace")[-2000:] if log else ""
         raise RuntimeError(f"{' '.join(cmd[:4])}… exited {code}\n{tail}")
     return {"wall_s": round(wall, 3), "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
@@ -228,6 +228,14 @@ def case_ingest(args: argparse.Namespace, workdir: Path, results: dict[str, Any]
     results["ingest_throughput"] = run
 
 
+def case_exports(args: argparse.Namespace, workdir: Path, results: dict[str, Any]) -> None:
+    from bench.import_memory import case_exports as run_case
+
+    configs = (write_config(workdir, "exports"), write_config(workdir, "exports-refused"),
+               write_config(workdir, "exports-github"))
+    run_case(measure, PARTNERSCOPE, configs, workdir, args.export_mb, args.github_export_tickets, ROOT, results)
+
+
 def case_reclassify_and_report(args: argparse.Namespace, workdir: Path, results: dict[str, Any]) -> None:
     config = write_config(workdir, "large")
     build = measure(PARTNERSCOPE + ["--config", str(config), "demo", "--tickets", str(args.large_tickets)],
@@ -250,7 +258,7 @@ def table(results: dict[str, Any]) -> str:
             lines.append(f"| {name} | | | | | | skipped: {r['skipped']} |")
             continue
         notes = []
-        for key in ("requests_ratio", "wall_ratio", "tickets_per_s", "median_ms", "p95_ms"):
+        for key in ("requests_ratio", "wall_ratio", "tickets_per_s", "median_ms", "p95_ms", "file_mb"):
             if key in r:
                 notes.append(f"{key} {r[key]}")
         lines.append(f"| {name} | {r.get('tickets', '')} | {r.get('requests', '')} | {r.get('wall_s', '')} | "
@@ -261,13 +269,15 @@ def table(results: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--perceval", help="path of the perceval executable (in its own venv)")
-    parser.add_argument("--cases", default="jira,github,ingest,large",
-                        help="comma-separated: jira, github, ingest, large")
+    parser.add_argument("--cases", default="jira,github,ingest,exports,large",
+                        help="comma-separated: jira, github, ingest, exports, large")
     parser.add_argument("--github-tickets", type=int, default=2000)
     parser.add_argument("--jira-tickets", type=int, default=2000)
     parser.add_argument("--latency-ms", type=float, default=10)
     parser.add_argument("--ingest-tickets", type=int, default=20000)
     parser.add_argument("--large-tickets", type=int, default=100000)
+    parser.add_argument("--export-mb", type=int, default=200, help="size of the one-file Jira export (MB)")
+    parser.add_argument("--github-export-tickets", type=int, default=3500, help="tickets of the GitHub export")
     parser.add_argument("--report-runs", type=int, default=40)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
     args = parser.parse_args()
@@ -284,6 +294,8 @@ def main() -> None:
             case_github_pair(args, workdir, results)
         if "ingest" in cases:
             case_ingest(args, workdir, results)
+        if "exports" in cases:
+            case_exports(args, workdir, results)
         if "large" in cases:
             case_reclassify_and_report(args, workdir, results)
     document = {

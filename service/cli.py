@@ -128,22 +128,45 @@ def import_group() -> None:
 @click.option("--source", default="jira-import", show_default=True, help="Source name to file the tickets under.")
 @pass_ctx
 def import_jira(ctx: Context, files: tuple[Path, ...], source: str) -> None:
-    """Import Jira search responses or issue objects (FILE...); a bad file is refused, the rest kept."""
+    """Import Jira exports (FILE...): search responses, issues, arrays or JSON Lines of them.
+
+    A file that cannot be read is refused whole, a malformed issue alone; the rest is kept.
+    """
     from service.ingest import import_files
 
     started = time.monotonic()
     with Reporter("import") as reporter:
         result = import_files(ctx.sessions, ctx.config, files, source, reporter)
+    _report_import(ctx, result, len(files), started)
+
+
+@import_group.command("github")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--source", default="github-import", show_default=True, help="Source name to file the tickets under.")
+@pass_ctx
+def import_github(ctx: Context, files: tuple[Path, ...], source: str) -> None:
+    """Import GitHub REST exports (FILE...): issues, pull requests, issue and timeline events,
+    comments and reviews, in any files; they are grouped by ticket across all of them.
+    """
+    from service.github_import import import_github_files
+
+    started = time.monotonic()
+    with Reporter("import") as reporter:
+        result = import_github_files(ctx.sessions, ctx.config, files, source, reporter)
+    _report_import(ctx, result, len(files), started)
+
+
+def _report_import(ctx: Context, result: Any, files: int, started: float) -> None:
+    """What every import prints: refused files and notices on stderr, one line each, then the
+    summary; exit status 1 when anything was refused."""
     for name, reason in result.refused:
         click.echo(f"refused {name}: {reason}; nothing from it was stored", err=True)
-    for name, key, reason in result.refused_tickets:
-        click.echo(f"refused {key} in {name}: {reason}", err=True)
-    for name, key, missing in result.incomplete:
-        click.echo(f"incomplete history: {key} in {name}: {missing}; acts in the missing part are not counted", err=True)
+    for notice in result.warnings:
+        click.echo(str(notice), err=True)
     _data_quality_warnings(ctx)
-    click.echo(f"imported {result.files} of {len(files)} files: {result.tickets} tickets, {result.events} events, "
+    click.echo(f"imported {result.files} of {files} files: {result.tickets} tickets, {result.events} events, "
                f"{result.attributions} attributions in {time.monotonic() - started:.1f} s")
-    if result.refused or result.refused_tickets:
+    if result.failed:
         sys.exit(1)
 
 

@@ -50,15 +50,15 @@ def dialect_insert(session: Session, table: Table) -> Any:
 
 
 def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]],
-                *, skip_conflicts: bool = False) -> None:
-    """INSERT many rows straight through the driver's executemany.
+                *, skip_conflicts: bool = False) -> int:
+    """INSERT many rows straight through the driver's executemany; returns how many were inserted.
 
     The hot path of ingest and classify: SQLAlchemy's per-row parameter processing costs
     more than the database work here. Datetimes must be aware; they are stored as SQLAlchemy
     itself stores them (naive UTC, as ISO text on SQLite) so that queries read them back.
     """
     if not rows:
-        return
+        return 0
     connection = session.connection()
     sqlite_db = connection.dialect.name == "sqlite"
     mark = "?" if sqlite_db else "%s"
@@ -75,7 +75,8 @@ def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: li
                     values[i] = to_db(values[i])
             converted.append(tuple(values))
         rows = converted  # type: ignore[assignment]
-    connection.exec_driver_sql(sql, rows)
+    # Both drivers sum executemany's row counts; rows skipped by ON CONFLICT count 0.
+    return connection.exec_driver_sql(sql, rows).rowcount
 
 
 def _sqlite_time(value: datetime) -> str:

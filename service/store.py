@@ -110,9 +110,9 @@ def store_tickets(
             seen.add((tid, ev.external_id))
             event_rows.append((tid, ev.external_id, ev.kind, ev.at, id_of(ev.actor), ev.field, ev.from_value,
                                ev.to_value))
-    # A concurrent writer (webhook beside a sync) may have stored some meanwhile: skip those.
-    bulk_insert(session, EVENTS, EVENT_COLUMNS, event_rows, skip_conflicts=True)
-    result.events = len(event_rows)
+    # A concurrent writer (webhook beside a sync) may have stored some meanwhile: skip those,
+    # and count what landed.
+    result.events = bulk_insert(session, EVENTS, EVENT_COLUMNS, event_rows, skip_conflicts=True)
     result.dropped_links = _store_links(session, id_by_item, [tid for tid, _ in updates])
     result.tickets = len(id_by_item)
     result.stored = id_by_item

@@ -70,6 +70,11 @@ def write(tmp_path: Path, name: str, content: object) -> Path:
     return path
 
 
+def refused(result) -> list[tuple[str, str | None, str]]:
+    """The tickets an import refused: (file, key, why)."""
+    return [(n.file, n.ticket, n.message) for n in result.warnings if n.refused]
+
+
 def keys_and_sites(sessions) -> set[tuple[str, str, str | None]]:
     with sessions() as s:
         return set(s.execute(select(Ticket.key, Ticket.external_id, Ticket.site)))
@@ -88,7 +93,7 @@ def test_an_issue_of_another_site_with_the_same_id_is_refused_and_the_stored_one
 
     assert keys_and_sites(sessions) == {("SHOP-1", "10001", "https://jira.one.example"),
                                         ("OPS-8", "10002", "https://jira.two.example")}
-    [(name, key, reason)] = result.refused_tickets
+    [(name, key, reason)] = refused(result)
     assert key == "OPS-7" and "SHOP-1" in reason and "--source" in reason and "https://jira.two.example" in reason
     with sessions() as s:
         shop = s.scalar(select(Ticket.id).where(Ticket.key == "SHOP-1"))
@@ -103,7 +108,7 @@ def test_one_host_two_instances_the_same_id_created_at_another_time_is_another_i
     import_files(sessions, config, [first], "jira-import")
     result = import_files(sessions, config, [second], "jira-import")
 
-    assert [key for _, key, _ in result.refused_tickets] == ["SHOP-1"]
+    assert [key for _, key, _ in refused(result)] == ["SHOP-1"]
     with sessions() as s:
         assert s.scalar(select(Ticket.updated)).isoformat().startswith("2025-02-05")
 
@@ -114,7 +119,7 @@ def test_a_moved_issue_keeps_its_id_and_creation_and_is_updated_under_its_new_ke
 
     result = import_files(sessions, config, [write(tmp_path, "b.json", moved)], "jira-import")
 
-    assert result.refused_tickets == [] and result.tickets == 1
+    assert refused(result) == [] and result.tickets == 1
     assert keys_and_sites(sessions) == {("PAY-40", "10001", "https://jira.one.example")}
 
 
@@ -123,7 +128,7 @@ def test_one_key_with_two_ids_is_refused_not_stored_as_two_tickets(sessions, con
 
     result = import_files(sessions, config, [write(tmp_path, "b.json", issue(10009, "SHOP-1"))], "jira-import")
 
-    assert [(key, "10001" in reason and "10009" in reason) for _, key, reason in result.refused_tickets] == [("SHOP-1", True)]
+    assert [(key, "10001" in reason and "10009" in reason) for _, key, reason in refused(result)] == [("SHOP-1", True)]
     assert len(keys_and_sites(sessions)) == 1
 
 
@@ -260,8 +265,8 @@ def test_incomplete_histories_are_flagged_counted_and_cleared_by_a_fuller_copy(d
     out = CliRunner().invoke(cli, ["--config", str(cfg), "import", "jira", str(write(tmp_path, "cut.json", {"issues": [cut, bare]}))])
 
     assert out.exit_code == 0, out.output
-    assert "incomplete history: SHOP-60" in out.output and "changelog 1 of 5 entries" in out.output
-    assert "incomplete history: SHOP-61" in out.output and "without expand=changelog" in out.output
+    assert "SHOP-60: incomplete history: changelog 1 of 5 entries" in out.stderr
+    assert "SHOP-61: incomplete history: no changelog (exported without expand=changelog)" in out.stderr
     report = json.loads(CliRunner().invoke(cli, ["--config", str(cfg), "report", "--format", "json"]).output)
     quality = report["data_quality"]["incomplete_tickets"]
     assert quality["count"] == 2 and quality["acts"] >= 2
@@ -306,3 +311,36 @@ def test_people_lists_refused_merges_apart_from_the_person_rows(db_url, sessions
     rows, _, refused = out.output.partition("not merged although they share an email address")
     assert out.exit_code == 0 and "jira:partner-1" in rows and "+" not in rows
     assert "noreply@example.org: jira:client-1, jira:partner-1: the address is shared by 2 jira accounts" in refused
+
+
+# -- a search page that is one of several -------------------------------------------------------------
+
+def test_a_search_page_that_promises_more_issues_says_so(sessions, config, tmp_path) -> None:
+    v2 = {"expand": "schema,names", "startAt": 0, "maxResults": 2, "total": 250,
+          "issues": [issue(90001, "SHOP-1"), issue(90002, "SHOP-2")]}
+    v3 = {"issues": [issue(90003, "SHOP-3")], "nextPageToken": "CAEaAggD", "isLast": False}
+    last = {"issues": [issue(90004, "SHOP-4")], "isLast": True}
+
+    result = import_files(sessions, config, [write(tmp_path, "v2.json", v2), write(tmp_path, "v3.json", v3),
+                                             write(tmp_path, "last.json", last)], "jira-import")
+
+    said = {Path(n.file).name: n.message for n in result.warnings if not n.refused}
+    assert result.tickets == 4 and set(said) == {"v2.json", "v3.json"}
+    assert said["v2.json"].startswith("holds issues 1–2 of the 250 its search found")
+    assert said["v3.json"].startswith("is one page of a search with more pages")
+
+
+def test_a_localised_rank_field_is_read_from_an_exports_names_and_schema(sessions, config, tmp_path) -> None:
+    rank = {"field": "Rang", "fieldtype": "custom", "from": "", "fromString": "", "to": "", "toString": "Höher eingestuft"}
+    improvement = issue(91001, "SHOP-9", type_name="Improvement", status="Backlog",
+                        histories=[history(7, ANNA, "2025-02-02T09:00:00.000+0000", rank)])
+    export = {"startAt": 0, "maxResults": 1, "total": 1, "issues": [improvement],
+              "names": {"customfield_10019": "Rang", "summary": "Zusammenfassung"},
+              "schema": {"customfield_10019": {"type": "any", "custom": "com.pyxis.greenhopper.jira:gh-lexo-rank",
+                                               "customId": 10019}}}
+
+    import_files(sessions, config, [write(tmp_path, "de.json", export)], "de")
+
+    with sessions() as s:
+        assert set(s.scalars(select(Event.field).where(Event.kind == "field"))) == {"Rank"}
+        assert s.scalar(select(Attribution.rule).where(Attribution.role == "prioritise")) == "prioritises"

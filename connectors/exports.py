@@ -1,0 +1,379 @@
+"""Exported tracker JSON files, read as a stream of items whatever their encoding and layout.
+
+Pure: no database, no Flask. `service.ingest` (Jira) and `service.github_import` read every
+export through `read_export`, then turn its items into neutral records with the trackers'
+own parsers. What this module settles, so that neither import has to:
+
+- Encoding: UTF-8 with or without a byte-order mark, and UTF-16 LE or BE (what Windows tools
+  such as PowerShell's `Out-File` write), recognised by its BOM or, lacking one, by the zero
+  bytes of its first ASCII character (RFC 4627 §3). Anything else is refused in one sentence
+  that says where the first undecodable byte is.
+- Layout: one JSON document — an object holding the items under a container key (Jira's
+  `issues`, GitHub search's `items`), an array of items, an array of pages (arrays), or a
+  single item — or JSON Lines, one document per line, where a malformed line is refused
+  alone and the others are kept.
+- Memory: documents are parsed incrementally by ijson (its C backend, yajl2_c), item by item,
+  so a 200 MB export never sits in memory whole; a run of 16 MB without a string boundary
+  (one giant value, or an array of numbers) is refused as soon as it is seen, before the
+  parser has had to hold it.
+- Values: ijson gives non-integer numbers as Decimal; they become float, as `json.loads`
+  gives them (integers stay exact, however large). Strings longer than `MAX_TEXT`
+  characters are cut with an ellipsis and reported: no tracker writes a field that long
+  (Jira's default text limit is 32,767 characters, GitHub's body limit 65,536), and
+  storing a 200 MB "title" would only slow every page that shows it.
+"""
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, BinaryIO, Iterator
+
+import ijson
+
+from connectors.errors import SkippableError
+
+MAX_TEXT = 65_536  # characters kept of one string value
+MAX_GAP = 16 * 1024 * 1024  # bytes without a string boundary before a file is refused
+LINE_LIMIT = MAX_GAP  # longest line of a JSON Lines file read as one document
+CHUNK = 64 * 1024  # read size; no larger than MAX_TEXT, see _Utf8Stream.read
+PEEK_EVENTS = 1_000_000  # parser events read to find a document's container before giving up
+
+
+class ExportError(SkippableError):
+    """The whole file is refused: unreadable, undecodable, or not one of the accepted layouts."""
+
+
+@dataclass(slots=True)
+class Item:
+    """One item of an export: its value, where it sits (for messages) and the page it belongs to."""
+
+    value: Any
+    where: str  # "item 3", "line 12", "page 2 item 5"
+    page: int  # items of one page (an inner array, one line) share it; 0 for a file of loose items
+    cut: list[str] = field(default_factory=list)  # JSON paths of strings cut to MAX_TEXT
+    error: str | None = None  # a JSON Lines line that is not JSON: refused alone, value is None
+
+
+def read_export(path: Path, containers: tuple[str, ...] = (), pages: dict[int, dict[str, Any]] | None = None,
+                ) -> Iterator[Item]:
+    """The items of one export file, streamed; ExportError when the file has to be refused whole.
+
+    `containers` are the keys under which a top-level object holds its items. The file is
+    opened once to see its layout and once more to stream it. `pages`, when given, receives
+    the plain values (`total`, `startAt`, `isLast`, `nextPageToken`, …) of every object that
+    held items, by the `page` its items carry: what a search page says about the pages it is not.
+    """
+    with _open(path) as stream:
+        lines = _looks_like_json_lines(stream)
+    if lines:
+        with _open(path) as stream:
+            yield from _json_lines(stream, containers, pages)
+        return
+    with _open(path) as stream:
+        prefix, scalars = _layout(stream, containers)
+    if pages is not None and prefix.endswith(".item"):
+        pages[0] = {**scalars, **_tail_scalars(path)}
+    with _open(path) as stream:
+        try:
+            for position, value in enumerate(ijson.items(stream, prefix, buf_size=CHUNK), 1):
+                if prefix.endswith(".item"):  # the elements of a container
+                    yield _item(value, f"{prefix.split('.')[0]}[{position - 1}]", 0)
+                else:
+                    where = "the document" if not prefix else f"page {position}" if isinstance(value, list) \
+                        else f"item {position}"
+                    yield from _flatten(value, where, position, containers, pages)
+        except ijson.JSONError as exc:
+            raise ExportError(_json_error(exc)) from None
+
+
+# -- encoding -----------------------------------------------------------------------------------
+
+class _Utf8Stream:
+    """A file's text as UTF-8 bytes, checked while read, with the 'no string boundary' guard."""
+
+    def __init__(self, raw: BinaryIO, encoding: str, skip: int) -> None:
+        self.raw, self.encoding = raw, encoding
+        raw.seek(skip)
+        self.offset = skip  # bytes of the file read so far, for messages
+        self.decoder = codecs.getincrementaldecoder(encoding)("strict")
+        self.gap = 0  # bytes since the last double quote
+
+    def __enter__(self) -> _Utf8Stream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.raw.close()
+
+    def read(self, size: int = -1) -> bytes:
+        # At most CHUNK bytes a call: a string longer than that then always spans a call, which
+        # is what lets the gap check below see every run without a quote.
+        if size == 0:
+            return b""
+        raw = self.raw.read(CHUNK if size < 0 else min(size, CHUNK))
+        try:
+            text = self.decoder.decode(raw, final=not raw)
+        except UnicodeDecodeError as exc:
+            at = self.offset + max(exc.start, 0)
+            raise ExportError(f"is not {_NAMES[self.encoding]} text (byte {at:,} cannot be decoded); "
+                              "save it as UTF-8 and import it again") from None
+        self.offset += len(raw)
+        data = raw if self.encoding == "utf-8" else text.encode("utf-8")
+        quote = data.rfind(b'"')
+        if quote < 0:
+            self.gap += len(data)
+        else:
+            self.gap = len(data) - quote - 1
+        if self.gap > MAX_GAP:
+            raise ExportError(f"has {MAX_GAP // (1024 * 1024)} MB without a double quote before byte {self.offset:,} "
+                              "(one giant value, or no text at all); no tracker export has, so it is not read further")
+        return data
+
+
+_NAMES = {"utf-8": "UTF-8", "utf-16-le": "UTF-16", "utf-16-be": "UTF-16"}
+
+
+def _open(path: Path) -> _Utf8Stream:
+    try:
+        raw = path.open("rb")
+    except OSError as exc:
+        raise ExportError(f"cannot be read: {exc.strerror or exc}") from None
+    head = raw.read(4)
+    if not head:
+        raw.close()
+        raise ExportError("is empty")
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raw.close()
+        raise ExportError("is UTF-32 text; save it as UTF-8 and import it again")
+    if head.startswith(codecs.BOM_UTF8):
+        return _Utf8Stream(raw, "utf-8", 3)
+    if head.startswith(codecs.BOM_UTF16_LE):
+        return _Utf8Stream(raw, "utf-16-le", 2)
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return _Utf8Stream(raw, "utf-16-be", 2)
+    # No BOM: JSON begins with an ASCII character, so UTF-16 shows as a zero byte beside it.
+    if len(head) >= 2 and head[0] == 0 and head[1] != 0:
+        return _Utf8Stream(raw, "utf-16-be", 0)
+    if len(head) >= 2 and head[0] != 0 and head[1] == 0:
+        return _Utf8Stream(raw, "utf-16-le", 0)
+    return _Utf8Stream(raw, "utf-8", 0)
+
+
+# -- layout -------------------------------------------------------------------------------------
+
+_NONBLANK = re.compile(rb"[^ \t\r\n]")
+
+
+def _looks_like_json_lines(stream: _Utf8Stream) -> bool:
+    """Whether the first line is a whole object or array and another such line follows it.
+
+    A pretty-printed document never closes its first line; a compact one has no second line.
+    Reads no further than the second line's first character (nor past LINE_LIMIT).
+    """
+    buf = bytearray()
+    start = newline = following = None
+    while following is None and len(buf) <= LINE_LIMIT:
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            break
+        searched = len(buf)
+        buf += chunk
+        if start is None:
+            found = _NONBLANK.search(buf, searched)
+            start = found.start() if found else None
+        if start is not None and newline is None:
+            end = buf.find(b"\n", max(start, searched))
+            newline = end if end >= 0 else None
+        if newline is not None:
+            found = _NONBLANK.search(buf, max(newline, searched))
+            following = found.start() if found else None
+    if start is None:
+        raise ExportError("holds nothing but white space")
+    if newline is None or following is None:
+        return False
+    first = bytes(buf[start:newline]).rstrip()
+    closed = first[:1] == b"{" and first[-1:] == b"}" or first[:1] == b"[" and first[-1:] == b"]"
+    return closed and buf[following:following + 1] in (b"{", b"[")
+
+
+def _lines(stream: _Utf8Stream) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line) of a stream; None for a line longer than LINE_LIMIT (skipped, not kept)."""
+    number, parts, size = 1, [], 0
+    while True:
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            if size:
+                yield number, None if size > LINE_LIMIT else b"".join(parts)
+            return
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            piece = chunk[start:] if end < 0 else chunk[start:end]
+            size += len(piece)
+            if size <= LINE_LIMIT:
+                parts.append(piece)
+            else:
+                parts = []  # too long: keep counting, drop the bytes
+            if end < 0:
+                break
+            yield number, None if size > LINE_LIMIT else b"".join(parts)
+            number, parts, size, start = number + 1, [], 0, end + 1
+
+
+def _json_lines(stream: _Utf8Stream, containers: tuple[str, ...],
+                pages: dict[int, dict[str, Any]] | None = None) -> Iterator[Item]:
+    for number, line in _lines(stream):
+        if line is None:
+            yield Item(None, f"line {number}", number, error=f"is longer than {LINE_LIMIT // (1024 * 1024)} MB")
+            continue
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError as exc:  # not UnicodeDecodeError: the stream has checked the text
+            yield Item(None, f"line {number}", number, error=f"is not valid JSON ({exc})")
+            continue
+        yield from _flatten(value, f"line {number}", number, containers, pages)
+
+
+def _layout(stream: _Utf8Stream, containers: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+    """The ijson prefix of a document's items: `item` (an array), `issues.item` (a container), `` (one object);
+    and the plain top-level values seen before a container (a search page's `total`, `startAt`)."""
+    events = ijson.parse(stream, buf_size=CHUNK)
+    scalars: dict[str, Any] = {}
+    try:
+        _, event, _ = next(events)
+        if event == "start_array":
+            return "item", scalars
+        if event != "start_map":
+            raise ExportError(f"is a single JSON {event}, not tracker items")
+        depth, key, name = 1, None, None
+        for count, (_, event, value) in enumerate(events):
+            if key is not None and event == "start_array":
+                return f"{key}.item", scalars
+            if name is not None and event in _SCALARS:
+                scalars[name] = float(value) if isinstance(value, Decimal) else value
+            key = value if depth == 1 and event == "map_key" and value in containers else None
+            name = value if depth == 1 and event == "map_key" else None
+            depth += event in ("start_map", "start_array")
+            depth -= event in ("end_map", "end_array")
+            if depth == 0:
+                return "", scalars
+            if count > PEEK_EVENTS:
+                break
+    except StopIteration:
+        raise ExportError("ends before its JSON does (a cut-off file?)") from None
+    except ijson.JSONError as exc:
+        raise ExportError(_json_error(exc)) from None
+    wanted = " or ".join(f"'{key}'" for key in containers) or "items"
+    raise ExportError(f"is one JSON object too large to be a single item, and holds no {wanted} array")
+
+
+_SCALARS = ("string", "number", "boolean", "null")
+TAIL = 4096
+
+
+def _tail_scalars(path: Path) -> dict[str, Any]:
+    """The plain values after a document's items array (`…], "nextPageToken": "x", "isLast": false}`),
+    read from the file's last bytes; {} when they are not plain values or the tail is not that shape."""
+    with _open(path) as stream:
+        encoding = stream.encoding
+        size = stream.raw.seek(0, 2)
+        start = max(0, size - TAIL)
+        stream.raw.seek(start - (start % 2 if encoding != "utf-8" else 0))
+        tail = stream.raw.read().decode(encoding, errors="ignore")
+    rest = tail[tail.rfind("]") + 1:].strip().lstrip(",")
+    try:
+        found = json.loads("{" + rest) if rest.endswith("}") else {}
+    except ValueError:
+        return {}
+    return {k: v for k, v in found.items() if not isinstance(v, (dict, list))} if isinstance(found, dict) else {}
+
+
+def document_maps(path: Path, keys: tuple[str, ...], look: int = 1024 * 1024) -> dict[str, Any]:
+    """Top-level objects of a document by key (a Jira search's `names` and `schema`, from
+    `expand=names,schema`), for the few exports whose first or last `look` bytes name one of
+    them: only those pay for one more pass over the file (at the C parser's speed)."""
+    with _open(path) as stream:
+        encoding = stream.encoding
+        size = stream.raw.seek(0, 2)
+        stream.raw.seek(0)
+        head = stream.raw.read(look)
+        start = max(0, size - look)
+        stream.raw.seek(start - (start % 2 if encoding != "utf-8" else 0))
+        tail = stream.raw.read()
+    wanted = [key for key in keys if any(f'"{key}"'.encode(encoding) in part for part in (head, tail))]
+    found: dict[str, Any] = {}
+    for key in wanted:
+        with _open(path) as stream:
+            try:
+                found[key] = next(ijson.items(stream, key, buf_size=CHUNK), None)
+            except ijson.JSONError:
+                return {}
+    return found
+
+
+def _json_error(exc: Exception) -> str:
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if "premature EOF" in text or "Incomplete JSON content" in text:
+        return "ends before its JSON does (a cut-off file?)"
+    if "trailing garbage" in text or "Additional data" in text:
+        return "holds more than one JSON document (JSON Lines need one document per line)"
+    return f"is not valid JSON ({text})"
+
+
+def _flatten(value: Any, where: str, page: int, containers: tuple[str, ...],
+             pages: dict[int, dict[str, Any]] | None = None) -> Iterator[Item]:
+    """A document's items: a page's elements, a container's elements, or the value itself (page 0)."""
+    elements = value if isinstance(value, list) else None
+    name = "item"
+    if isinstance(value, dict):
+        name = next((key for key in containers if isinstance(value.get(key), list)), "")
+        elements = value[name] if name else None
+        if name and pages is not None:
+            pages[page] = {k: float(v) if isinstance(v, Decimal) else v for k, v in value.items()
+                           if not isinstance(v, (dict, list))}
+    if elements is None:
+        yield _item(value, where, 0)
+        return
+    for index, element in enumerate(elements):
+        yield _item(element, f"{where} {name} {index + 1}" if name == "item" else f"{where} {name}[{index}]", page)
+
+
+def _item(value: Any, where: str, page: int) -> Item:
+    if _needs_cleaning(value):
+        cut: list[str] = []
+        return Item(_clean(value, "", cut), where, page, cut)
+    return Item(value, where, page)
+
+
+# -- values -------------------------------------------------------------------------------------
+
+def _needs_cleaning(value: Any) -> bool:
+    """Whether a value holds a Decimal or an over-long string (most hold neither: checked fast)."""
+    kind = type(value)
+    if kind is dict:
+        return any(_needs_cleaning(v) for v in value.values())
+    if kind is list:
+        return any(_needs_cleaning(v) for v in value)
+    if kind is str:
+        return len(value) > MAX_TEXT
+    return kind is Decimal
+
+
+def _clean(value: Any, path: str, cut: list[str]) -> Any:
+    """Decimals as floats, strings over MAX_TEXT cut with an ellipsis (their paths noted in `cut`)."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _clean(v, f"{path}.{k}" if path else k, cut) for k, v in value.items()}
+    if kind is list:
+        return [_clean(v, f"{path}[{i}]", cut) for i, v in enumerate(value)]
+    if kind is str and len(value) > MAX_TEXT:
+        cut.append(f"{path or 'value'} ({len(value):,} characters)")
+        return value[:MAX_TEXT - 1] + "…"
+    if kind is Decimal:
+        return float(value)
+    return value
