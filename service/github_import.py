@@ -90,7 +90,11 @@ def import_github_files(
             files |= its
         try:
             with transaction(factory) as session:
-                add_page(result, store_and_attribute(session, [p for p, _ in pending], directory, classifier, config))
+                page = store_and_attribute(session, [p for p, _ in pending], directory, classifier, config)
+            add_page(result, page)
+            names = {p.ticket.key: ", ".join(export.file_names(its)) for p, its in pending}
+            for key, reason in page.refused:  # another issue's identity under this source
+                result.warnings.append(Notice(names.get(key, ""), key, f"refused: {reason}", True))
         except SQLAlchemyError as exc:
             failed |= files
             keys = [p.ticket.key for p, _ in pending]
