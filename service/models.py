@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -88,6 +88,11 @@ class Ticket(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_tickets_source_external_id"),
         Index("ix_tickets_project", "project"),
+        # Data quality on every report: the few incomplete and the closed tickets, without a scan.
+        Index("ix_tickets_incomplete", "id", sqlite_where=text("incomplete IS NOT NULL"),
+              postgresql_where=text("incomplete IS NOT NULL")),
+        Index("ix_tickets_closed", "id", sqlite_where=text("phase IN ('done', 'deployed')"),
+              postgresql_where=text("phase IN ('done', 'deployed')")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -140,6 +145,9 @@ class Attribution(Base):
         UniqueConstraint("ticket_id", "role", "person_id", name="uq_attributions_ticket_role_person"),
         Index("ix_attributions_role_side", "role", "side"),
         Index("ix_attributions_at", "at"),
+        # The acts no organisation covers, by person, for every report's data quality.
+        Index("ix_attributions_unknown_person", "person_id", sqlite_where=text("side = 'unknown'"),
+              postgresql_where=text("side = 'unknown'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

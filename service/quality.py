@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select, text
 from sqlalchemy.orm import Session
 
 from analytics.resolution import CLOSED_PHASES
@@ -17,9 +17,14 @@ from service.classify import ATTRIBUTIONS
 from service.config import Config
 from service.directory import Directory
 from service.identity import refused_merges
-from service.sql import EVENTS, TICKETS
+from service.sql import ACCOUNTS, TICKETS
 
 LISTED = 50  # items listed per kind; the count says how many there are in all
+# Written as the partial indexes' own conditions (models): a bound parameter would keep the
+# database from using them.
+CLOSED = text("tickets.phase IN ('done', 'deployed')")
+UNKNOWN = text("attributions.side = 'unknown'")
+assert {"done", "deployed"} == CLOSED_PHASES
 
 
 def data_quality(session: Session, config: Config, project: str | None = None,
@@ -28,12 +33,14 @@ def data_quality(session: Session, config: Config, project: str | None = None,
     t, a = TICKETS.c, ATTRIBUTIONS.c
     scope = [t.project == project] if project else []
     incomplete = [t.incomplete.is_not(None), *scope]
-    rows = session.execute(select(t.key, t.incomplete).where(*incomplete).order_by(t.key).limit(LISTED)).all()
+    # Listed in id order: the partial indexes (see models) answer that without a scan.
+    rows = session.execute(select(t.key, t.incomplete).where(*incomplete).order_by(t.id).limit(LISTED)).all()
     acts = session.scalar(select(func.count()).select_from(ATTRIBUTIONS).join(TICKETS, t.id == a.ticket_id)
                           .where(*incomplete, *(acts_where or [])))
-    credited = select(a.ticket_id).where(a.role.in_(("resolve", "decline")))
-    closed = [t.phase.in_(sorted(CLOSED_PHASES)), t.id.not_in(credited), *scope]
-    uncredited = session.execute(select(t.key, t.status).where(*closed).order_by(t.key).limit(LISTED)).all()
+    credited = exists().where(a.ticket_id == t.id, a.role.in_(("resolve", "decline")))
+    closed = [CLOSED, ~credited, *scope]
+    # One pass over the closed tickets for list and count alike: on a healthy database it finds few.
+    uncredited = session.execute(select(t.key, t.status).where(*closed).order_by(t.id)).all()
     return {
         "incomplete_tickets": {
             "count": session.scalar(select(func.count()).select_from(TICKETS).where(*incomplete)) or 0,
@@ -41,66 +48,73 @@ def data_quality(session: Session, config: Config, project: str | None = None,
             "tickets": [{"key": key, "missing": missing} for key, missing in rows],
         },
         "closed_without_resolver": {
-            "count": session.scalar(select(func.count()).select_from(TICKETS).where(*closed)) or 0,
-            "tickets": [{"key": key, "status": status} for key, status in uncredited],
+            "count": len(uncredited),
+            "tickets": [{"key": key, "status": status} for key, status in uncredited[:LISTED]],
         },
         "refused_merges": [{"email": r.email, "accounts": list(r.accounts), "reason": r.reason}
                            for r in refused_merges(session, config)],
-        "unmapped_accounts": unmapped_accounts(session, config),
+        "unmapped_accounts": unmapped_accounts(session, project, acts_where),
         "idle_configured_accounts": idle_configured_accounts(session, config),
     }
 
 
-def unmapped_accounts(session: Session, config: Config) -> dict[str, Any]:
-    """Acting people no organisation rule covers, most active first."""
-    from service.report import people
-
-    rows = people(session, config, unaffiliated_only=True)
+def unmapped_accounts(session: Session, project: str | None = None,
+                      acts_where: list[Any] | None = None) -> dict[str, Any]:
+    """The people whose acts no organisation rule covers (side `unknown`), most acts first."""
+    t, a = TICKETS.c, ATTRIBUTIONS.c
+    query = select(a.person_id, func.count().label("n")).where(UNKNOWN, *(acts_where or []))
+    if project:
+        query = query.join(TICKETS, t.id == a.ticket_id).where(t.project == project)
+    rows = session.execute(query.group_by(a.person_id).order_by(func.count().desc(), a.person_id)).all()
+    listed = {row.person_id for row in rows[:LISTED]}
+    names: dict[int, tuple[str, str | None]] = {}
+    for person, tracker, external_id, name in session.execute(
+            select(ACCOUNTS.c.person_id, ACCOUNTS.c.tracker, ACCOUNTS.c.external_id, ACCOUNTS.c.display_name)
+            .where(ACCOUNTS.c.person_id.in_(listed)).order_by(ACCOUNTS.c.id)):
+        names.setdefault(person, (f"{tracker}:{external_id}", name))
     return {
         "count": len(rows),
-        "acts": sum(p.activity for p in rows),
-        "accounts": [{"account": p.account, "name": p.name, "activity": p.activity} for p in rows[:LISTED]],
+        "acts": sum(row.n for row in rows),
+        "accounts": [{"account": names.get(row.person_id, ("?", None))[0], "name": names.get(row.person_id, ("?", None))[1],
+                      "acts": row.n} for row in rows[:LISTED]],
     }
 
 
-def _activity(session: Session) -> dict[int, int]:
-    e = EVENTS.c
-    return dict(session.execute(select(e.actor_id, func.count()).where(e.actor_id.is_not(None)).group_by(e.actor_id)).all())
-
-
 def idle_configured_accounts(session: Session, config: Config) -> list[dict[str, Any]]:
-    """Configured accounts that never act while an account of the same name does.
+    """Configured accounts that no payload ever named, while an account of the same name acts.
 
     A site that names users by a legacy user name in some payloads and by account id in others
     leaves configuration naming a twin that never acts: every act then counts as unknown.
-    Aliases learnt from payloads already unify the two; what remains is listed here.
+    Aliases learnt from payloads already unify the two (and configuration may use any id of an
+    account); what remains is listed here. Only accounts never seen are checked, so a report
+    pays for this only when configuration names an account the trackers never did.
     """
     configured = {ref for o in config.organisations for ref in o.accounts}
     configured |= {e.account for e in config.enrollments if "@" not in e.account}
     configured |= {ref for p in config.people for ref in p.accounts}
-    if not configured:
-        return []
     directory = Directory(session)
-    activity = _activity(session)
-    by_name: dict[str, list[tuple[str, str | None, int]]] = {}
+    unseen = [ref for ref in sorted(configured) if directory.canonical(ref) not in directory.by_ref
+              and not any(ref.casefold() == known.casefold() for known in directory.aliases)]
+    if not unseen:
+        return []
+    by_name: dict[str, list[Any]] = {}
     for known in directory.by_id.values():
-        acts = activity.get(known.id, 0)
-        if acts:
-            for name in {known.display_name, known.ref.partition(":")[2]} - {None}:
-                by_name.setdefault(name.casefold(), []).append((known.ref, known.display_name, acts))
+        for name in {known.display_name, known.ref.partition(":")[2]} - {None}:
+            by_name.setdefault(name.casefold(), []).append(known)
+    candidates = {ref: [k for k in by_name.get(ref.partition(":")[2].casefold(), ())
+                        if k.ref.startswith(ref.partition(":")[0] + ":")] for ref in unseen}
+    ids = sorted({k.id for twins in candidates.values() for k in twins})
+    acts: dict[int, int] = {}
+    a = ATTRIBUTIONS.c
+    for start in range(0, len(ids), 500):
+        acts.update(session.execute(select(a.account_id, func.count()).where(a.account_id.in_(ids[start:start + 500]))
+                                    .group_by(a.account_id)).all())
     idle = []
-    for ref in sorted(configured):
-        canonical = directory.canonical(ref)
-        known = directory.by_ref.get(canonical)
-        if known is not None and activity.get(known.id, 0):
-            continue
-        tracker, _, external_id = ref.partition(":")
-        names = {external_id.casefold()} | ({known.display_name.casefold()} if known and known.display_name else set())
-        twins = [twin for name in names for twin in by_name.get(name, ()) if twin[0] != canonical
-                 and twin[0].startswith(tracker + ":")]
-        if twins:
-            twin, name, acts = max(twins, key=lambda x: x[2])
-            idle.append({"account": ref, "twin": twin, "twin_name": name, "twin_activity": acts})
+    for ref, twins in candidates.items():
+        acting = [k for k in twins if acts.get(k.id)]
+        if acting:
+            twin = max(acting, key=lambda k: acts[k.id])
+            idle.append({"account": ref, "twin": twin.ref, "twin_name": twin.display_name, "twin_acts": acts[twin.id]})
     return idle
 
 
@@ -119,10 +133,10 @@ def quality_lines(quality: dict[str, Any]) -> list[str]:
         lines.append(f"not merged by email {merge['email']}: {', '.join(merge['accounts'])}: {merge['reason']}")
     unmapped = quality["unmapped_accounts"]
     if unmapped["count"]:
-        lines.append(f"{unmapped['count']} acting accounts belong to no organisation ({unmapped['acts']} acts); "
-                     "see `partnerscope people --unaffiliated`")
+        lines.append(f"{unmapped['count']} people belong to no organisation; their {unmapped['acts']} acts count "
+                     "as unknown (see `partnerscope people --unaffiliated`)")
     for idle in quality["idle_configured_accounts"]:
         lines.append(f"configured account {idle['account']} never acts, while {idle['twin']} "
-                     f"({idle['twin_name'] or 'no name'}) of the same name acted {idle['twin_activity']} times; "
+                     f"({idle['twin_name'] or 'no name'}) of the same name has {idle['twin_acts']} acts; "
                      "configure that account instead")
     return lines

@@ -120,7 +120,8 @@ def test_cli_import_github(db_url: str, tmp_path: Path) -> None:
     assert out.stderr.splitlines() == [
         f"refused {broken}: ends before its JSON does (a cut-off file?); nothing from it was stored",
         # The test configuration affiliates nobody on GitHub: the import says so.
-        "data quality: 2 acting accounts belong to no organisation (6 acts); see `partnerscope people --unaffiliated`",
+        "data quality: 2 people belong to no organisation; their 6 acts count as unknown "
+        "(see `partnerscope people --unaffiliated`)",
     ]
     assert out.stdout.startswith("imported 4 of 5 files: 2 tickets, 6 events, ")
     ok = CliRunner().invoke(cli, ["--config", str(cfg), "import", "github", *map(str, files)])

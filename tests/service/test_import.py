@@ -231,7 +231,8 @@ def test_cli_prints_each_notice_on_stderr_and_exits_1_for_a_refused_issue(db_url
         f"{path}: SHOP-2: refused: updated 'yesterday' is not an ISO 8601 time",
         f"{path}: SHOP-3: fields.summary ({MAX_TEXT + 5:,} characters) was cut to {MAX_TEXT:,} characters",
         # This configuration names no organisation: every acting account is unaffiliated, and said so.
-        "data quality: 2 acting accounts belong to no organisation (4 acts); see `partnerscope people --unaffiliated`",
+        "data quality: 2 people belong to no organisation; their 6 acts count as unknown "
+        "(see `partnerscope people --unaffiliated`)",
     ]
     assert out.stdout.startswith("imported 1 of 1 files: 2 tickets, 4 events, ")
     only_cut = CliRunner().invoke(cli, ["--config", str(cfg), "import", "jira", str(write(tmp_path, "cut.json", [cut]))])

@@ -205,7 +205,7 @@ def test_a_configured_account_that_never_acts_beside_a_same_named_twin_is_report
 
     with sessions() as s:
         idle = responsibility_report(s, config)["data_quality"]["idle_configured_accounts"]
-    assert idle == [{"account": "jira:cleo.b", "twin": "jira:5b10ac8d", "twin_name": "cleo.b", "twin_activity": 1}]
+    assert idle == [{"account": "jira:cleo.b", "twin": "jira:5b10ac8d", "twin_name": "cleo.b", "twin_acts": 1}]
 
 
 # -- 2. placeholder emails ------------------------------------------------------------------------------

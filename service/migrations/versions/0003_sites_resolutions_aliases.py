@@ -21,6 +21,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('site', sa.String(length=300), nullable=True))
         batch_op.add_column(sa.Column('resolution', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('incomplete', sa.Text(), nullable=True))
+    for name, table, where in (
+        ('ix_tickets_incomplete', 'tickets', "incomplete IS NOT NULL"),
+        ('ix_tickets_closed', 'tickets', "phase IN ('done', 'deployed')"),
+        ('ix_attributions_unknown_person', 'attributions', "side = 'unknown'"),
+    ):
+        column = 'person_id' if table == 'attributions' else 'id'
+        op.create_index(name, table, [column], unique=False, sqlite_where=sa.text(where),
+                        postgresql_where=sa.text(where))
     op.create_table('account_aliases',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('tracker', sa.String(length=20), nullable=False),
@@ -77,6 +85,9 @@ def _one_merge_id(connection: sa.engine.Connection) -> None:
 
 def downgrade() -> None:
     op.drop_table('account_aliases')
+    for name, table in (('ix_attributions_unknown_person', 'attributions'), ('ix_tickets_closed', 'tickets'),
+                        ('ix_tickets_incomplete', 'tickets')):
+        op.drop_index(name, table_name=table)
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_column('incomplete')
         batch_op.drop_column('resolution')
