@@ -18,6 +18,7 @@ from service.config import Config, ConfigError, load_config
 from service.identity import IdentityError
 from service.db import ensure_schema, make_engine, session_factory, transaction, upgrade
 from service.progress import Reporter
+from service.terminal import fit, pad, printable, widest
 
 log = logging.getLogger("partnerscope")
 
@@ -130,7 +131,7 @@ def import_jira(ctx: Context, files: tuple[Path, ...], source: str) -> None:
     with Reporter("import") as reporter:
         result = import_files(ctx.sessions, ctx.config, files, source, reporter)
     for name, reason in result.refused:
-        click.echo(f"refused {name}: {reason}; nothing from it was stored", err=True)
+        click.echo(f"refused {printable(name)}: {printable(reason)}; nothing from it was stored", err=True)
     click.echo(f"imported {result.files} of {len(files)} files: {result.tickets} tickets, {result.events} events, "
                f"{result.attributions} attributions in {time.monotonic() - started:.1f} s")
     if result.refused:
@@ -195,10 +196,16 @@ def statuses(ctx: Context, unmapped: bool) -> None:
 
     with ctx.sessions() as session:
         rows = list_statuses(session, ctx.config, unmapped)
+    status_width = widest((row.status for row in rows), floor=30)  # never cut: it is what you map
     for row in rows:
-        click.echo(f"{row.uses:>8}  {row.status:<30} {row.phase or 'UNMAPPED'}")
+        click.echo(f"{row.uses:>8}  {pad(row.status, status_width)} {row.phase or 'UNMAPPED'}")
     if unmapped and rows:
         click.echo(f"{len(rows)} unmapped statuses: map them under [workflow.phases] in the configuration.", err=True)
+
+
+# Terminal cells per `people` column: account ids are never cut below the widest of a
+# usual size (a Jira Cloud id with its prefix is 48), names are cut with an ellipsis.
+ACCOUNT_COLUMN, ACCOUNT_COLUMN_MAX, NAME_COLUMN = 40, 60, 28
 
 
 @cli.group(invoke_without_command=True)
@@ -213,10 +220,12 @@ def people(click_ctx: click.Context, unaffiliated: bool) -> None:
     ctx: Context = click_ctx.obj
     with ctx.sessions() as session:
         rows = list_people(session, ctx.config, unaffiliated)
+    account_width = widest((p.account for p in rows), floor=ACCOUNT_COLUMN, ceiling=ACCOUNT_COLUMN_MAX)
     for p in rows:
         org = f"{p.organisation} ({p.side})" if p.organisation else "unaffiliated"
         also = f"  + {', '.join(p.accounts[1:])}" if len(p.accounts) > 1 else ""
-        click.echo(f"{p.activity:>8}  {p.account:<40} {(p.name or ''):<28} {org}{also}")
+        click.echo(f"{p.activity:>8}  {fit(p.account, account_width)} {fit(p.name or '', NAME_COLUMN)} "
+                   f"{printable(org)}{printable(also)}")
 
 
 @people.command("merge")
@@ -245,7 +254,7 @@ def _regroup(ctx: Context, action: str, a: str, b: str) -> None:
     with transaction(ctx.sessions) as session:
         record(session, action, a, b)
         tickets = regroup(session, ctx.config, Classifier(ctx.config, Directory(session)))
-    click.echo(f"{action}d {a} and {b}; attributed {tickets} tickets again")
+    click.echo(f"{action}d {printable(a)} and {printable(b)}; attributed {tickets} tickets again")
 
 
 @cli.command()
@@ -339,7 +348,7 @@ def main(argv: list[str] | None = None) -> None:
 def _fail(debug: bool, message: str, status: int) -> None:
     if debug:
         raise
-    click.echo(f"partnerscope: {message}", err=True)
+    click.echo(f"partnerscope: {printable(message)}", err=True)
     sys.exit(status)
 
 
