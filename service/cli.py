@@ -18,6 +18,7 @@ from service.config import Config, ConfigError, load_config
 from service.identity import IdentityError
 from service.db import ensure_schema, make_engine, session_factory, transaction, upgrade
 from service.progress import Reporter
+from service.report import FilterError
 from service.terminal import fit, pad, printable, widest
 
 log = logging.getLogger("partnerscope")
@@ -257,8 +258,12 @@ def _regroup(ctx: Context, action: str, a: str, b: str) -> None:
     click.echo(f"{action}d {printable(a)} and {printable(b)}; attributed {tickets} tickets again")
 
 
+DEMO_MAX_TICKETS = 1_000_000  # the benchmark builds 100,000; far more would only exhaust memory
+
+
 @cli.command()
-@click.option("--tickets", default=2000, show_default=True, help="How many demo tickets to generate.")
+@click.option("--tickets", default=2000, show_default=True, type=click.IntRange(1, DEMO_MAX_TICKETS),
+              help="How many demo tickets to generate.")
 @pass_ctx
 def demo(ctx: Context, tickets: int) -> None:
     """Generate the demo scenario (Acme and its partner Nordlys) into the database."""
@@ -277,7 +282,7 @@ def run_demo(ctx: Context, tickets: int = 2000) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @pass_ctx
 def serve(ctx: Context, host: str, port: int) -> None:
     """Serve the dashboard and API."""
@@ -286,7 +291,7 @@ def serve(ctx: Context, host: str, port: int) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @pass_ctx
 def run(ctx: Context, host: str, port: int) -> None:
     """The main job: sync the configured trackers (or build the demo), then serve."""
@@ -306,13 +311,24 @@ def run(ctx: Context, host: str, port: int) -> None:
 
 
 def _serve(ctx: Context, host: str, port: int) -> None:
-    from waitress import serve as waitress_serve
+    from waitress.server import create_server
 
     from service.app import create_app
 
-    app = create_app(ctx.config, engine=ctx.engine if ctx._sessions else None)
-    click.echo(f"serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    waitress_serve(app, host=host, port=port, threads=8)
+    ctx.sessions  # opens the engine here, so that the command disposes of it however it ends
+    app = create_app(ctx.config, engine=ctx.engine)
+    channels: dict[Any, Any] = {}  # waitress registers its sockets here: ours to close if it fails
+    try:
+        server = create_server(app, map=channels, host=host, port=port, threads=8)
+    except ValueError:  # waitress could not resolve the host name
+        raise click.BadParameter(f"{printable(host)} is not a host name or address of this machine.",
+                                 param_hint="'--host'") from None
+    except OSError as exc:  # a port in use, or an address that is not this machine's
+        for channel in list(channels.values()):
+            channel.close()
+        raise click.ClickException(f"cannot serve on {printable(host)} port {port}: {exc.strerror or exc}.") from None
+    click.echo(f"serving on http://{printable(host)}:{port}/ (Ctrl+C to stop)")
+    server.run()
 
 
 def _safe_url(url: str) -> str:
@@ -330,9 +346,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except ConfigError as exc:
-        _fail(debug, str(exc), 2)
-    except IdentityError as exc:
+    except (ConfigError, IdentityError, FilterError) as exc:
         _fail(debug, str(exc), 2)
     except FatalError as exc:
         _fail(debug, str(exc), 1)
@@ -343,6 +357,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted; everything committed so far is kept", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug, not a mistake of the user's: still one sentence, traceback on --debug
+        _fail(debug, f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'}; "
+                     "run again with --debug for the traceback.", 1)
 
 
 def _fail(debug: bool, message: str, status: int) -> None:

@@ -15,6 +15,13 @@ from analytics.scorecard import build_report
 from service.classify import ATTRIBUTIONS, Classifier
 from service.config import Config
 from service.store import ACCOUNTS, EVENTS, TICKETS, Directory
+from service.terminal import is_unsafe
+
+PROJECT_MAX = 200  # the length of tickets.project
+
+
+class FilterError(ValueError):
+    """Report filters that no act could match or no database could take; the message is one sentence."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,16 @@ class Filters:
     since: date | None = None
     until: date | None = None
 
+    def __post_init__(self) -> None:
+        # PostgreSQL refuses NUL and lone surrogates in a parameter; no project key holds any
+        # control character, so refuse them all here rather than fail in the database.
+        if self.project is not None and (len(self.project) > PROJECT_MAX or any(map(is_unsafe, self.project))):
+            raise FilterError(f"'project' must be a project key of at most {PROJECT_MAX} characters "
+                              "without control characters.")
+        if self.since and self.until and self.since > self.until:
+            raise FilterError(f"'since' ({self.since.isoformat()}) is after 'until' ({self.until.isoformat()}), "
+                              "so no act can match.")
+
 
 def role_counts(session: Session, filters: Filters = Filters()) -> dict[str, dict[str, int]]:
     """Attributions by role and side, counted once per ticket, role and person."""
@@ -34,7 +51,7 @@ def role_counts(session: Session, filters: Filters = Filters()) -> dict[str, dic
         query = query.join(TICKETS, TICKETS.c.id == a.ticket_id).where(TICKETS.c.project == filters.project)
     if filters.since:
         query = query.where(a.at >= _start_of(filters.since))
-    if filters.until:
+    if filters.until and filters.until < date.max:  # the last day there is has no day after it
         query = query.where(a.at < _start_of(filters.until + timedelta(days=1)))
     counts: dict[str, dict[str, int]] = {role: {"partner": 0, "client": 0, "unknown": 0} for role in ROLES}
     for role, side, n in session.execute(query):

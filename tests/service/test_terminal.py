@@ -84,6 +84,8 @@ def one_ticket_by(number: int, account: Account, status: str = "Done") -> object
 
 @pytest.mark.parametrize("raw, shown", [p for p in HOSTILE if p.id != "lone-surrogate"])  # no database stores one
 def test_people_and_statuses_show_tracker_text_escaped(sessions, config, db_url, tmp_path, raw, shown) -> None:
+    if "\x00" in raw and db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL text cannot hold NUL, so no NUL reaches the CLI from it")
     ingest(sessions, config, [
         one_ticket_by(1, Account("jira", f"id{raw}", f"Eve{raw}")),
         one_ticket_by(2, Account("jira", "client-1", "Cleo Client"), status=f"Done{raw}"),
