@@ -12,6 +12,7 @@ from analytics.affiliation import Affiliator, Enrollment, Organisation
 from analytics.attribution import RuleSettings
 from analytics.phases import PHASES, KindMap, PhaseMap
 from analytics.scorecard import Thresholds
+from connectors.jql import jql_problem
 
 DEFAULT_DATABASE_URL = "sqlite:///partnerscope.db"
 CONFIG_ENV = "PARTNERSCOPE_CONFIG"
@@ -265,9 +266,11 @@ def _source(raw: Any, index: int, origin: str) -> SourceConfig:
     email = raw.get("email")
     if deployment == "cloud" and not email:
         raise ConfigError(f"{origin}: {where} key 'email' is missing; Jira Cloud authenticates with the account's email and an API token.")
+    jql = _str(raw, "jql", origin, f"{where} ", default="")
+    if problem := jql_problem(jql):
+        raise ConfigError(f"{origin}: {where} key 'jql' {problem}.")
     return SourceConfig(
-        name=name, kind=kind, url=url, deployment=deployment,
-        jql=_str(raw, "jql", origin, f"{where} ", default=""),
+        name=name, kind=kind, url=url, deployment=deployment, jql=jql,
         email=str(email) if email else None, token_env=token_env, start=start, origin=origin,
     )
 

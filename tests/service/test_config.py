@@ -145,3 +145,19 @@ def test_missing_explicit_config_file(tmp_path: Path, capsys: pytest.CaptureFixt
         main(["--config", str(tmp_path / "nope.toml"), "report"])
     assert exited.value.code == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("jql, expected", [
+    pytest.param("project = SHOP) OR (project = PAY", "key 'jql' has a ')' at character 15 that closes no '('", id="unbalanced"),
+    pytest.param("(project = SHOP", "key 'jql' has 1 '(' that is never closed", id="unclosed"),
+    pytest.param("project = SHOP ORDER BY created DESC", "key 'jql' has an ORDER BY of its own", id="order-by"),
+])
+def test_jql_that_would_escape_the_sync_bound_is_refused_at_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], jql: str, expected: str,
+) -> None:
+    path = write(tmp_path, GOOD.replace('jql = "project in (SHOP, PAY)"', f'jql = "{jql}"'))
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(path), "report"])
+    err = capsys.readouterr().err.strip()
+    assert exited.value.code == 2 and len(err.splitlines()) == 1
+    assert err.startswith(f"partnerscope: {path}: [[sources]] 'acme-jira' {expected}"), err
