@@ -13,6 +13,7 @@ from analytics.attribution import RuleSettings
 from analytics.phases import PHASES, KindMap, PhaseMap
 from analytics.scorecard import Thresholds
 from connectors.jql import jql_problem
+from service.config_values import token_env_problem
 
 DEFAULT_DATABASE_URL = "sqlite:///partnerscope.db"
 CONFIG_ENV = "PARTNERSCOPE_CONFIG"
@@ -46,6 +47,8 @@ class SourceConfig:
         where = f"{self.origin}: [[sources]] '{self.name}'"
         if not self.token_env:
             raise ConfigError(f"{where}: key 'token_env' is missing; name the environment variable that holds the token.")
+        if problem := token_env_problem(self.token_env):
+            raise ConfigError(f"{where}: key 'token_env' {problem}.")
         value = environ.get(self.token_env, "")
         if not value:
             raise ConfigError(f"{where}: key 'token_env' names {self.token_env}, which is not set in the environment.")
@@ -256,6 +259,8 @@ def _source(raw: Any, index: int, origin: str) -> SourceConfig:
         raise ConfigError(f"{origin}: {where} key 'kind' is '{kind}'; use one of {', '.join(SOURCE_KINDS)}.")
     _no_unknown(raw, _SOURCE_KEYS[kind], origin, f"{where} ")
     token_env = _str(raw, "token_env", origin, f"{where} ")
+    if problem := token_env_problem(token_env):
+        raise ConfigError(f"{origin}: {where} key 'token_env' {problem}.")
     start = _date(raw, "start", origin, where)
     if kind == "github":
         return _github_source(raw, name, where, origin, token_env, start)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from service.cli import main
-from service.config import ConfigError, load_config
+from service.config import ConfigError, SourceConfig, load_config
 
 GOOD = """
 [database]
@@ -161,3 +161,53 @@ def test_jql_that_would_escape_the_sync_bound_is_refused_at_load(
     err = capsys.readouterr().err.strip()
     assert exited.value.code == 2 and len(err.splitlines()) == 1
     assert err.startswith(f"partnerscope: {path}: [[sources]] 'acme-jira' {expected}"), err
+
+# Values a user may paste into token_env by mistake: never repeated in any message.
+SECRETS = [
+    pytest.param("ATATT3xFfGF0T4nKq9Zr8LmW2YpQ7sV1dE5hJ6kN0oP=3C1A2B4D", id="atlassian-api-token"),
+    pytest.param("ghp_R2d2C3po4Bb8Yoda9Luke7Leia6Han5Solo", id="github-classic-token"),
+    pytest.param("github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", id="github-fine-grained-token"),
+    pytest.param("NjM0MTk2ODU3OTc5OkR4Yk1vZ3VlZ0pmS0FhZXp2", id="jira-server-pat-base64"),
+    pytest.param("3f2a9c0d8b7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a", id="forty-hex-starting-with-a-digit"),
+    pytest.param("f2a9c0d8b7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a1", id="forty-hex-starting-with-a-letter"),
+    pytest.param("s3cr3t p4ss/w0rd+=", id="spaces-and-symbols"),
+    pytest.param("A_" + "B" * 80, id="longer-than-any-variable-name"),
+]
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_token_pasted_into_token_env_is_refused_and_never_echoed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], secret: str,
+) -> None:
+    path = write(tmp_path, GOOD.replace("PARTNERSCOPE_TEST_TOKEN", secret))
+    for command in ("sync", "report"):
+        with pytest.raises(SystemExit) as exited:
+            main(["--config", str(path), command])
+        assert exited.value.code == 2
+        err = capsys.readouterr().err
+        assert secret not in err and secret[:12] not in err
+        assert f"{path}: [[sources]] 'acme-jira' key 'token_env' must hold the NAME of an environment variable" in err
+        assert "looks like a secret" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_token_of_a_source_built_by_hand_never_echoes_token_env(secret: str) -> None:
+    source = SourceConfig(name="s", kind="jira", url="https://x.example", token_env=secret)
+    with pytest.raises(ConfigError) as caught:
+        source.token({})
+    assert secret not in str(caught.value) and "looks like a secret" in str(caught.value)
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param("JIRA_API_TOKEN", id="upper"),
+    pytest.param("jira_token", id="lower"),
+    pytest.param("_PRIVATE", id="leading-underscore"),
+    pytest.param("GITHUB_TOKEN_2", id="digit"),
+    pytest.param("PARTNERSCOPE_ACME_JIRA_CLOUD_TOKEN", id="long-with-underscores"),
+])
+def test_ordinary_variable_names_are_accepted_and_named(name: str) -> None:
+    source = SourceConfig(name="s", kind="jira", url="https://x.example", token_env=name)
+    with pytest.raises(ConfigError) as caught:
+        source.token({})
+    assert f"key 'token_env' names {name}, which is not set" in str(caught.value)
+
