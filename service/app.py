@@ -9,10 +9,12 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from service.config import Config
 from service.db import ensure_schema, make_engine, session_factory
-from service.report import Filters, people, responsibility_report
+from service.report import FilterError, Filters, people, responsibility_report
 
 pages = Blueprint("pages", __name__)
 api = Blueprint("api", __name__, url_prefix="/api")
+FILTER_ARGS = ("project", "since", "until")
+FORMATS = ("json", "csv")
 
 
 def create_app(config: Config, *, engine: Any = None) -> Flask:
@@ -41,9 +43,18 @@ def _filters() -> Filters:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise BadRequest(f"'{name}' must be a date like 2025-01-31, not {value!r}.") from None
+            shown = f", not {value!r}" if len(value) <= 40 else ""
+            raise BadRequest(f"'{name}' must be a date like 2025-01-31{shown}.") from None
 
-    return Filters(project=request.args.get("project") or None, since=day("since"), until=day("until"))
+    try:
+        return Filters(project=request.args.get("project") or None, since=day("since"), until=day("until"))
+    except FilterError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def _filter_args() -> dict[str, str]:
+    """The filters of this request, for links that keep them (and nothing else the URL carried)."""
+    return {k: v for k, v in request.args.items() if k in FILTER_ARGS and v}
 
 
 @pages.get("/")
@@ -54,7 +65,7 @@ def index() -> str:
         report = responsibility_report(session, config, filters)
         unaffiliated = people(session, config, unaffiliated_only=True)[:10]
     return render_template("report.html", report=report, filters=filters, unaffiliated=unaffiliated,
-                           demo=config.is_demo)
+                           demo=config.is_demo, filter_args=_filter_args())
 
 
 @api.get("/report")
@@ -62,10 +73,13 @@ def report_json() -> Response:
     from service.report import report_csv
 
     config, sessions = _state()
+    fmt = request.args.get("format") or "json"
+    if fmt not in FORMATS:
+        raise BadRequest(f"'format' must be {' or '.join(FORMATS)}.")
     filters = _filters()
     with sessions() as session:
         report = responsibility_report(session, config, filters)
-    if request.args.get("format") == "csv":
+    if fmt == "csv":
         return Response(report_csv(report), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=partnerscope-report.csv"})
     return jsonify(report)

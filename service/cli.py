@@ -18,6 +18,8 @@ from service.config import Config, ConfigError, load_config
 from service.identity import IdentityError
 from service.db import ensure_schema, make_engine, session_factory, transaction, upgrade
 from service.progress import Reporter
+from service.report import FilterError
+from service.terminal import fit, pad, printable, widest
 
 log = logging.getLogger("partnerscope")
 
@@ -107,9 +109,9 @@ def run_sync(ctx: Context, names: tuple[str, ...] = ()) -> None:
         with Reporter(f"sync {source.name}") as reporter:
             result = sync_source(ctx.sessions, config, source, reporter)
         for key, reason in result.refused:
-            click.echo(f"{source.name}: refused {key}: {reason}", err=True)
+            click.echo(printable(f"{source.name}: refused {key}: {reason}"), err=True)
         for key, missing in result.incomplete:
-            click.echo(f"{source.name}: incomplete history: {key}: {missing}", err=True)
+            click.echo(printable(f"{source.name}: incomplete history: {key}: {missing}"), err=True)
         click.echo(
             f"{source.name}: {result.tickets} tickets, {result.events} events, "
             f"{result.attributions} attributions, {result.requests} requests "
@@ -160,9 +162,9 @@ def _report_import(ctx: Context, result: Any, files: int, started: float) -> Non
     """What every import prints: refused files and notices on stderr, one line each, then the
     summary; exit status 1 when anything was refused."""
     for name, reason in result.refused:
-        click.echo(f"refused {name}: {reason}; nothing from it was stored", err=True)
+        click.echo(f"refused {printable(name)}: {printable(reason)}; nothing from it was stored", err=True)
     for notice in result.warnings:
-        click.echo(str(notice), err=True)
+        click.echo(printable(str(notice)), err=True)
     _data_quality_warnings(ctx)
     click.echo(f"imported {result.files} of {files} files: {result.tickets} tickets, {result.events} events, "
                f"{result.attributions} attributions in {time.monotonic() - started:.1f} s")
@@ -175,9 +177,9 @@ def _data_quality_warnings(ctx: Context) -> None:
     from service.quality import data_quality, quality_lines
 
     with ctx.sessions() as session:
-        for line in quality_lines(data_quality(session, ctx.config)):
-            if not line.startswith(tuple("0123456789")) or "incomplete history" not in line:
-                click.echo(f"data quality: {line}", err=True)
+        # Incomplete tickets were named one by one already, by the import or sync that met them.
+        for line in quality_lines(data_quality(session, ctx.config), skip=("incomplete_tickets",)):
+            click.echo(printable(f"data quality: {line}"), err=True)
 
 
 @cli.command()
@@ -230,7 +232,7 @@ def _report_table(data: dict[str, Any]) -> str:
         lines.append(f"{name:<18} {c['partner']:>7} {c['client']:>7} {c['unknown']:>7}")
     quality = quality_lines(data["data_quality"])
     if quality:
-        lines += ["", "data quality:"] + [f"  {line}" for line in quality]
+        lines += ["", "data quality:"] + [printable(f"  {line}") for line in quality]
     return "\n".join(lines)
 
 
@@ -243,10 +245,16 @@ def statuses(ctx: Context, unmapped: bool) -> None:
 
     with ctx.sessions() as session:
         rows = list_statuses(session, ctx.config, unmapped)
+    status_width = widest((row.status for row in rows), floor=30)  # never cut: it is what you map
     for row in rows:
-        click.echo(f"{row.uses:>8}  {row.status:<30} {row.phase or 'UNMAPPED'}")
+        click.echo(f"{row.uses:>8}  {pad(row.status, status_width)} {row.phase or 'UNMAPPED'}")
     if unmapped and rows:
         click.echo(f"{len(rows)} unmapped statuses: map them under [workflow.phases] in the configuration.", err=True)
+
+
+# Terminal cells per `people` column: account ids are never cut below the widest of a
+# usual size (a Jira Cloud id with its prefix is 48), names are cut with an ellipsis.
+ACCOUNT_COLUMN, ACCOUNT_COLUMN_MAX, NAME_COLUMN = 40, 60, 28
 
 
 @cli.group(invoke_without_command=True)
@@ -264,16 +272,18 @@ def people(click_ctx: click.Context, unaffiliated: bool) -> None:
     with ctx.sessions() as session:
         rows = list_people(session, ctx.config, unaffiliated)
         refused = refused_merges(session, ctx.config)
+    account_width = widest((p.account for p in rows), floor=ACCOUNT_COLUMN, ceiling=ACCOUNT_COLUMN_MAX)
     for p in rows:
         org = f"{p.organisation} ({p.side})" if p.organisation else "unaffiliated"
         also = f"  + {', '.join(p.accounts[1:])}" if len(p.accounts) > 1 else ""
-        click.echo(f"{p.activity:>8}  {p.account:<40} {(p.name or ''):<28} {org}{also}")
+        click.echo(f"{p.activity:>8}  {fit(p.account, account_width)} {fit(p.name or '', NAME_COLUMN)} "
+                   f"{printable(org)}{printable(also)}")
     if refused:
         # Apart from the people: these accounts stay separate until someone decides otherwise.
         click.echo("")
         click.echo("not merged although they share an email address (`people merge A B` to merge by hand):")
         for merge in refused:
-            click.echo(f"  {merge.email}: {', '.join(merge.accounts)}: {merge.reason}")
+            click.echo(printable(f"  {merge.email}: {', '.join(merge.accounts)}: {merge.reason}"))
 
 
 @people.command("merge")
@@ -302,11 +312,15 @@ def _regroup(ctx: Context, action: str, a: str, b: str) -> None:
     with transaction(ctx.sessions) as session:
         record(session, action, a, b)
         tickets = regroup(session, ctx.config, Classifier(ctx.config, Directory(session)))
-    click.echo(f"{action}d {a} and {b}; attributed {tickets} tickets again")
+    click.echo(f"{action}d {printable(a)} and {printable(b)}; attributed {tickets} tickets again")
+
+
+DEMO_MAX_TICKETS = 1_000_000  # the benchmark builds 100,000; far more would only exhaust memory
 
 
 @cli.command()
-@click.option("--tickets", default=2000, show_default=True, help="How many demo tickets to generate.")
+@click.option("--tickets", default=2000, show_default=True, type=click.IntRange(1, DEMO_MAX_TICKETS),
+              help="How many demo tickets to generate.")
 @pass_ctx
 def demo(ctx: Context, tickets: int) -> None:
     """Generate the demo scenario (Acme and its partner Nordlys) into the database."""
@@ -325,7 +339,7 @@ def run_demo(ctx: Context, tickets: int = 2000) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @pass_ctx
 def serve(ctx: Context, host: str, port: int) -> None:
     """Serve the dashboard and API."""
@@ -334,7 +348,7 @@ def serve(ctx: Context, host: str, port: int) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @pass_ctx
 def run(ctx: Context, host: str, port: int) -> None:
     """The main job: sync the configured trackers (or build the demo), then serve."""
@@ -354,13 +368,24 @@ def run(ctx: Context, host: str, port: int) -> None:
 
 
 def _serve(ctx: Context, host: str, port: int) -> None:
-    from waitress import serve as waitress_serve
+    from waitress.server import create_server
 
     from service.app import create_app
 
-    app = create_app(ctx.config, engine=ctx.engine if ctx._sessions else None)
-    click.echo(f"serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    waitress_serve(app, host=host, port=port, threads=8)
+    ctx.sessions  # opens the engine here, so that the command disposes of it however it ends
+    app = create_app(ctx.config, engine=ctx.engine)
+    channels: dict[Any, Any] = {}  # waitress registers its sockets here: ours to close if it fails
+    try:
+        server = create_server(app, map=channels, host=host, port=port, threads=8)
+    except ValueError:  # waitress could not resolve the host name
+        raise click.BadParameter(f"{printable(host)} is not a host name or address of this machine.",
+                                 param_hint="'--host'") from None
+    except OSError as exc:  # a port in use, or an address that is not this machine's
+        for channel in list(channels.values()):
+            channel.close()
+        raise click.ClickException(f"cannot serve on {printable(host)} port {port}: {exc.strerror or exc}.") from None
+    click.echo(f"serving on http://{printable(host)}:{port}/ (Ctrl+C to stop)")
+    server.run()
 
 
 def _safe_url(url: str) -> str:
@@ -378,9 +403,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except ConfigError as exc:
-        _fail(debug, str(exc), 2)
-    except IdentityError as exc:
+    except (ConfigError, IdentityError, FilterError) as exc:
         _fail(debug, str(exc), 2)
     except FatalError as exc:
         _fail(debug, str(exc), 1)
@@ -391,12 +414,15 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted; everything committed so far is kept", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug, not a mistake of the user's: still one sentence, traceback on --debug
+        _fail(debug, f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'}; "
+                     "run again with --debug for the traceback.", 1)
 
 
 def _fail(debug: bool, message: str, status: int) -> None:
     if debug:
         raise
-    click.echo(f"partnerscope: {message}", err=True)
+    click.echo(f"partnerscope: {printable(message)}", err=True)
     sys.exit(status)
 
 

@@ -12,6 +12,9 @@ from analytics.affiliation import Affiliator, Enrollment, Organisation
 from analytics.attribution import RuleSettings
 from analytics.phases import PHASES, KindMap, PhaseMap
 from analytics.scorecard import Thresholds
+from connectors.jql import jql_problem
+from service.config_values import (database_url_problem, has_control, http_url_problem, is_account,
+                                   is_github_name, is_github_repo, start_problem, token_env_problem)
 
 DEFAULT_DATABASE_URL = "sqlite:///partnerscope.db"
 CONFIG_ENV = "PARTNERSCOPE_CONFIG"
@@ -45,6 +48,8 @@ class SourceConfig:
         where = f"{self.origin}: [[sources]] '{self.name}'"
         if not self.token_env:
             raise ConfigError(f"{where}: key 'token_env' is missing; name the environment variable that holds the token.")
+        if problem := token_env_problem(self.token_env):
+            raise ConfigError(f"{where}: key 'token_env' {problem}.")
         value = environ.get(self.token_env, "")
         if not value:
             raise ConfigError(f"{where}: key 'token_env' names {self.token_env}, which is not set in the environment.")
@@ -134,11 +139,17 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
     database = _table(data, "database", origin)
     _no_unknown(database, {"url"}, origin, "[database] ")
     url = _str(database, "url", origin, "[database] ", default=DEFAULT_DATABASE_URL)
+    if problem := database_url_problem(url):
+        raise ConfigError(f"{origin}: [database] key 'url' {problem}.")
 
     raw_organisations = _array(data, "organisations", origin)
     organisations = tuple(_organisation(o, i, origin) for i, o in enumerate(raw_organisations, 1))
     github_orgs = {o.name: tuple(_str_list(raw, "github_orgs", origin, f"[[organisations]] '{o.name}'"))
                    for o, raw in zip(organisations, raw_organisations) if raw.get("github_orgs")}
+    for org_name, logins in github_orgs.items():
+        if not all(map(is_github_name, logins)):
+            raise ConfigError(f"{origin}: [[organisations]] '{org_name}' key 'github_orgs' must list GitHub "
+                              "organisation logins (letters, digits, - _ .).")
     people = tuple(_person(p, i, origin) for i, p in enumerate(_array(data, "people", origin), 1))
     enrollments = tuple(_enrollment(e, i, origin) for i, e in enumerate(_array(data, "enrollments", origin), 1))
     sources = tuple(_source(s, i, origin) for i, s in enumerate(_array(data, "sources", origin), 1))
@@ -159,6 +170,10 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
             raise ConfigError(
                 f"{origin}: [workflow.phases] \"{status}\" = \"{phase}\": unknown phase; use one of {', '.join(PHASES)}."
             )
+    try:
+        phase_map = PhaseMap(phase_overrides)
+    except ValueError as exc:
+        raise ConfigError(f"{origin}: [workflow.phases] {exc}") from None
     kinds = _str_map(_table(data, "kinds", origin), origin, "[kinds]")
     try:
         kind_map = KindMap(kinds)
@@ -188,7 +203,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
         sources=sources,
         people=people,
         github_orgs=github_orgs,
-        phases=PhaseMap(phase_overrides),
+        phases=phase_map,
         kinds=kind_map,
         thresholds=thresholds,
         rules=rules,
@@ -208,7 +223,7 @@ def _organisation(raw: Any, index: int, origin: str) -> Organisation:
     domains = _str_list(raw, "domains", origin, where)
     accounts = _str_list(raw, "accounts", origin, where)
     for ref in accounts:
-        if ":" not in ref:
+        if not is_account(ref):
             raise ConfigError(f"{origin}: {where} key 'accounts' has '{ref}'; write accounts as 'jira:ID' or 'github:LOGIN'.")
     return Organisation(name=name, side=side, domains=tuple(d.lower() for d in domains), accounts=tuple(accounts))
 
@@ -218,8 +233,11 @@ def _enrollment(raw: Any, index: int, origin: str) -> Enrollment:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{origin}: {where} must be a table.")
     _no_unknown(raw, {"account", "organisation", "from", "until"}, origin, f"{where} ")
+    account = _str(raw, "account", origin, f"{where} ")
+    if not (is_account(account) or ("@" in account and ":" not in account)):
+        raise ConfigError(f"{origin}: {where} key 'account' has '{account}'; write 'jira:ID', 'github:LOGIN' or an email address.")
     return Enrollment(
-        account=_str(raw, "account", origin, f"{where} "),
+        account=account,
         organisation=_str(raw, "organisation", origin, f"{where} "),
         start=_date(raw, "from", origin, where),
         until=_date(raw, "until", origin, where),
@@ -234,10 +252,10 @@ def _person(raw: Any, index: int, origin: str) -> PersonConfig:
     name = _str(raw, "name", origin, f"{where} ")
     accounts = _str_list(raw, "accounts", origin, f"[[people]] '{name}'")
     for ref in accounts:
-        if ":" not in ref:
+        if not is_account(ref):
             raise ConfigError(f"{origin}: [[people]] '{name}' key 'accounts' has '{ref}'; write accounts as 'jira:ID' or 'github:LOGIN'.")
-    if len(accounts) < 2:
-        raise ConfigError(f"{origin}: [[people]] '{name}' key 'accounts' must name at least two accounts to merge.")
+    if len(set(accounts)) < 2:
+        raise ConfigError(f"{origin}: [[people]] '{name}' key 'accounts' must name at least two different accounts to merge.")
     return PersonConfig(name, tuple(accounts))
 
 
@@ -258,20 +276,26 @@ def _source(raw: Any, index: int, origin: str) -> SourceConfig:
         raise ConfigError(f"{origin}: {where} key 'kind' is '{kind}'; use one of {', '.join(SOURCE_KINDS)}.")
     _no_unknown(raw, _SOURCE_KEYS[kind], origin, f"{where} ")
     token_env = _str(raw, "token_env", origin, f"{where} ")
+    if problem := token_env_problem(token_env):
+        raise ConfigError(f"{origin}: {where} key 'token_env' {problem}.")
     start = _date(raw, "start", origin, where)
+    if start is not None and (problem := start_problem(start, date.today())):
+        raise ConfigError(f"{origin}: {where} key 'start' {problem}.")
     if kind == "github":
         return _github_source(raw, name, where, origin, token_env, start)
     url = _url(raw, "url", origin, where)
     deployment = _str(raw, "deployment", origin, f"{where} ", default="cloud")
     if deployment not in DEPLOYMENTS:
         raise ConfigError(f"{origin}: {where} key 'deployment' is '{deployment}'; use 'cloud' or 'server'.")
-    email = raw.get("email")
+    email = _str(raw, "email", origin, f"{where} ") if "email" in raw else None
     if deployment == "cloud" and not email:
         raise ConfigError(f"{origin}: {where} key 'email' is missing; Jira Cloud authenticates with the account's email and an API token.")
+    jql = _str(raw, "jql", origin, f"{where} ", default="", allow="\t\n\r")
+    if problem := jql_problem(jql):
+        raise ConfigError(f"{origin}: {where} key 'jql' {problem}.")
     return SourceConfig(
-        name=name, kind=kind, url=url, deployment=deployment,
-        jql=_str(raw, "jql", origin, f"{where} ", default=""),
-        email=str(email) if email else None, token_env=token_env, start=start, origin=origin,
+        name=name, kind=kind, url=url, deployment=deployment, jql=jql,
+        email=email, token_env=token_env, start=start, origin=origin,
     )
 
 
@@ -279,11 +303,11 @@ def _github_source(raw: Mapping[str, Any], name: str, where: str, origin: str, t
                    start: date | None) -> SourceConfig:
     repos = _str_list(raw, "repos", origin, where)
     for repo in repos:
-        if repo.count("/") != 1 or repo.startswith("/") or repo.endswith("/"):
+        if not is_github_repo(repo):
             raise ConfigError(f"{origin}: {where} key 'repos' has '{repo}'; write repositories as 'owner/name'.")
     org = raw.get("org")
-    if org is not None and (not isinstance(org, str) or not org.strip()):
-        raise ConfigError(f"{origin}: {where} key 'org' must be a non-empty string.")
+    if org is not None and (not isinstance(org, str) or not is_github_name(org.strip())):
+        raise ConfigError(f"{origin}: {where} key 'org' must be a GitHub organisation login (letters, digits, - _ .).")
     if bool(repos) == bool(org):
         raise ConfigError(f"{origin}: {where} needs exactly one of 'repos' (a list of 'owner/name') or 'org'.")
     base_url = _url(raw, "base_url", origin, where) if "base_url" in raw else None
@@ -296,8 +320,8 @@ def _github_source(raw: Mapping[str, Any], name: str, where: str, origin: str, t
 
 def _url(raw: Mapping[str, Any], key: str, origin: str, where: str) -> str:
     url = _str(raw, key, origin, f"{where} ").rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"{origin}: {where} key '{key}' is '{url}'; it must start with https:// (or http://).")
+    if problem := http_url_problem(url):
+        raise ConfigError(f"{origin}: {where} key '{key}' {problem}.")
     return url
 
 
@@ -321,19 +345,23 @@ def _array(data: Mapping[str, Any], key: str, origin: str) -> list[Any]:
     return value
 
 
-def _str(table: Mapping[str, Any], key: str, origin: str, where: str, default: str | None = None) -> str:
+def _str(table: Mapping[str, Any], key: str, origin: str, where: str, default: str | None = None,
+         allow: str = "") -> str:
     value = table.get(key, default)
     if value is None:
         raise ConfigError(f"{origin}: {where}key '{key}' is missing.")
     if not isinstance(value, str) or (not value.strip() and default is None):
         raise ConfigError(f"{origin}: {where}key '{key}' must be a non-empty string.")
+    if has_control(value.strip(), allow):  # names and ids are printed on terminals and in one-line errors
+        raise ConfigError(f"{origin}: {where}key '{key}' must not contain control characters.")
     return value.strip()
 
 
 def _str_list(table: Mapping[str, Any], key: str, origin: str, where: str) -> list[str]:
     value = table.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(f"{origin}: {where} key '{key}' must be a list of strings.")
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() and not has_control(v.strip())
+                                              for v in value):
+        raise ConfigError(f"{origin}: {where} key '{key}' must be a list of strings without control characters.")
     return [v.strip() for v in value]
 
 

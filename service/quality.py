@@ -118,11 +118,12 @@ def idle_configured_accounts(session: Session, config: Config) -> list[dict[str,
     return idle
 
 
-def quality_lines(quality: dict[str, Any]) -> list[str]:
-    """The data-quality section as warning lines, for `import`, `sync` and the table report."""
+def quality_lines(quality: dict[str, Any], skip: tuple[str, ...] = ()) -> list[str]:
+    """The data-quality section as warning lines, for `import`, `sync` and the table report;
+    `skip` leaves out sections by their JSON key."""
     lines = []
     incomplete = quality["incomplete_tickets"]
-    if incomplete["count"]:
+    if incomplete["count"] and "incomplete_tickets" not in skip:
         lines.append(f"{incomplete['count']} tickets have an incomplete history; {incomplete['acts']} acts rest on them")
     closed = quality["closed_without_resolver"]
     if closed["count"]:

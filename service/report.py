@@ -16,6 +16,13 @@ from service.classify import ATTRIBUTIONS, Classifier
 from service.config import Config
 from service.directory import Directory
 from service.sql import ACCOUNTS, EVENTS, TICKETS
+from service.terminal import is_unsafe
+
+PROJECT_MAX = 200  # the length of tickets.project
+
+
+class FilterError(ValueError):
+    """Report filters that no act could match or no database could take; the message is one sentence."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,16 @@ class Filters:
     since: date | None = None
     until: date | None = None
 
+    def __post_init__(self) -> None:
+        # PostgreSQL refuses NUL and lone surrogates in a parameter; no project key holds any
+        # control character, so refuse them all here rather than fail in the database.
+        if self.project is not None and (len(self.project) > PROJECT_MAX or any(map(is_unsafe, self.project))):
+            raise FilterError(f"'project' must be a project key of at most {PROJECT_MAX} characters "
+                              "without control characters.")
+        if self.since and self.until and self.since > self.until:
+            raise FilterError(f"'since' ({self.since.isoformat()}) is after 'until' ({self.until.isoformat()}), "
+                              "so no act can match.")
+
 
 def act_filters(filters: Filters) -> list[Any]:
     """The date filters as conditions on attributions (the day of the act, inclusive)."""
@@ -33,7 +50,7 @@ def act_filters(filters: Filters) -> list[Any]:
     where = []
     if filters.since:
         where.append(a.at >= _start_of(filters.since))
-    if filters.until:
+    if filters.until and filters.until < date.max:  # the last day there is has no day after it
         where.append(a.at < _start_of(filters.until + timedelta(days=1)))
     return where
 

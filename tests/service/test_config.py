@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from service.cli import main
-from service.config import ConfigError, load_config
+from service.config import ConfigError, SourceConfig, load_config
 
 GOOD = """
 [database]
@@ -155,3 +155,181 @@ def test_declining_resolutions_come_from_the_workflow_table() -> None:
     assert parse_config({}, Path("c.toml")).rules.declines("won’t_fix")
     with pytest.raises(ConfigError, match=r"\[workflow\] key 'declining_resolutions' must be a list of strings"):
         parse_config({"workflow": {"declining_resolutions": "Won't Fix"}}, Path("c.toml"))
+
+
+@pytest.mark.parametrize("jql, expected", [
+    pytest.param("project = SHOP) OR (project = PAY", "key 'jql' has a ')' at character 15 that closes no '('", id="unbalanced"),
+    pytest.param("(project = SHOP", "key 'jql' has 1 '(' that is never closed", id="unclosed"),
+    pytest.param("project = SHOP ORDER BY created DESC", "key 'jql' has an ORDER BY of its own", id="order-by"),
+])
+def test_jql_that_would_escape_the_sync_bound_is_refused_at_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], jql: str, expected: str,
+) -> None:
+    path = write(tmp_path, GOOD.replace('jql = "project in (SHOP, PAY)"', f'jql = "{jql}"'))
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(path), "report"])
+    err = capsys.readouterr().err.strip()
+    assert exited.value.code == 2 and len(err.splitlines()) == 1
+    assert err.startswith(f"partnerscope: {path}: [[sources]] 'acme-jira' {expected}"), err
+
+# Values a user may paste into token_env by mistake: never repeated in any message.
+SECRETS = [
+    pytest.param("ATATT3xFfGF0T4nKq9Zr8LmW2YpQ7sV1dE5hJ6kN0oP=3C1A2B4D", id="atlassian-api-token"),
+    pytest.param("ghp_R2d2C3po4Bb8Yoda9Luke7Leia6Han5Solo", id="github-classic-token"),
+    pytest.param("github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", id="github-fine-grained-token"),
+    pytest.param("NjM0MTk2ODU3OTc5OkR4Yk1vZ3VlZ0pmS0FhZXp2", id="jira-server-pat-base64"),
+    pytest.param("3f2a9c0d8b7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a", id="forty-hex-starting-with-a-digit"),
+    pytest.param("f2a9c0d8b7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a1", id="forty-hex-starting-with-a-letter"),
+    pytest.param("s3cr3t p4ss/w0rd+=", id="spaces-and-symbols"),
+    pytest.param("A_" + "B" * 80, id="longer-than-any-variable-name"),
+]
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_token_pasted_into_token_env_is_refused_and_never_echoed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], secret: str,
+) -> None:
+    path = write(tmp_path, GOOD.replace("PARTNERSCOPE_TEST_TOKEN", secret))
+    for command in ("sync", "report"):
+        with pytest.raises(SystemExit) as exited:
+            main(["--config", str(path), command])
+        assert exited.value.code == 2
+        err = capsys.readouterr().err
+        assert secret not in err and secret[:12] not in err
+        assert f"{path}: [[sources]] 'acme-jira' key 'token_env' must hold the NAME of an environment variable" in err
+        assert "looks like a secret" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_token_of_a_source_built_by_hand_never_echoes_token_env(secret: str) -> None:
+    source = SourceConfig(name="s", kind="jira", url="https://x.example", token_env=secret)
+    with pytest.raises(ConfigError) as caught:
+        source.token({})
+    assert secret not in str(caught.value) and "looks like a secret" in str(caught.value)
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param("JIRA_API_TOKEN", id="upper"),
+    pytest.param("jira_token", id="lower"),
+    pytest.param("_PRIVATE", id="leading-underscore"),
+    pytest.param("GITHUB_TOKEN_2", id="digit"),
+    pytest.param("PARTNERSCOPE_ACME_JIRA_CLOUD_TOKEN", id="long-with-underscores"),
+])
+def test_ordinary_variable_names_are_accepted_and_named(name: str) -> None:
+    source = SourceConfig(name="s", kind="jira", url="https://x.example", token_env=name)
+    with pytest.raises(ConfigError) as caught:
+        source.token({})
+    assert f"key 'token_env' names {name}, which is not set" in str(caught.value)
+
+
+# Absurd values, each one sentence naming the file and the key; none may echo a password.
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        pytest.param('url = "sqlite:///x.db"', 'url = ""', "[database] key 'url' is not a database URL", id="database-url-empty"),
+        pytest.param('url = "sqlite:///x.db"', 'url = "nonsense"', "[database] key 'url' is not a database URL", id="database-url-nonsense"),
+        pytest.param('url = "sqlite:///x.db"', 'url = "mysql://u:hunter2@db/x"', "driver 'mysql', which Partnerscope does not support",
+                     id="database-unsupported-driver"),
+        pytest.param('url = "sqlite:///x.db"', 'url = "postgresql://u:hunter2@db:99999/x"', "[database] key 'url' has port 99999",
+                     id="database-port-out-of-range"),
+        pytest.param('url = "https://acme.atlassian.net/"', 'url = "https://bot:hunter2@acme.atlassian.net"',
+                     "key 'url' must not carry a user name or password", id="source-url-with-credentials"),
+        pytest.param('url = "https://acme.atlassian.net/"', 'url = "ftp://bot:hunter2@acme.atlassian.net"',
+                     "key 'url' must not carry a user name or password", id="source-url-other-scheme-with-credentials"),
+        pytest.param('url = "https://acme.atlassian.net/"', 'url = "https://[::1"', "key 'url' is not a valid URL", id="source-url-broken-ipv6"),
+        pytest.param('url = "https://acme.atlassian.net/"', 'url = "https://acme.example:99999"', "key 'url' is not a valid URL",
+                     id="source-url-port-out-of-range"),
+        pytest.param('url = "https://acme.atlassian.net/"', 'url = "https://acme example"', "key 'url' must be a URL without spaces",
+                     id="source-url-with-space"),
+        pytest.param('url = "https://acme.atlassian.net/"', 'url = "https://"', "key 'url' must be an https:// (or http://) URL with a host",
+                     id="source-url-without-host"),
+        pytest.param('url = "https://acme.atlassian.net/"', 'url = "https://acme.example/?jql=x"', "key 'url' must not carry a query",
+                     id="source-url-with-query"),
+        pytest.param('email = "sync-bot@acme.example"', "email = 5", "key 'email' must be a non-empty string", id="email-number"),
+        pytest.param('email = "sync-bot@acme.example"', "email = true", "key 'email' must be a non-empty string", id="email-boolean"),
+        pytest.param("start = 2024-01-01", "start = 0001-01-01", "key 'start' is 0001-01-01; use a date from 1970-01-01 up to today",
+                     id="start-year-one"),
+        pytest.param("start = 2024-01-01", "start = 9999-12-31", "key 'start' is 9999-12-31; use a date from 1970-01-01 up to today",
+                     id="start-last-day"),
+        pytest.param("start = 2024-01-01", "start = 10:30:00", "key 'start' is datetime.time(10, 30)", id="start-time-of-day"),
+        pytest.param("min_samples = 5", "min_samples = -1", "[scorecard] min_samples must be at least 1", id="min-samples-negative"),
+        pytest.param("min_samples = 5", "min_samples = 2.5", "[scorecard] min_samples must be a whole number", id="min-samples-fraction"),
+        pytest.param("win_win_at = 0.8", "win_win_at = nan", "win_win_at nan", id="threshold-nan"),
+        pytest.param("win_win_at = 0.8", "win_win_at = inf", "win_win_at inf", id="threshold-inf"),
+        pytest.param("win_lose_at = 0.2", "win_lose_at = -inf", "win_lose_at -inf", id="threshold-minus-inf"),
+        pytest.param("win_win_at = 0.8", 'win_win_at = "0.8"', "win_win_at must be a number", id="threshold-string"),
+        pytest.param('"Klar for test" = "test"', '"" = "test"', "[workflow.phases] the status name '' is empty", id="phase-empty-status"),
+        pytest.param('name = "Acme"', 'name = "Ac\\u001b[2Jme"', "key 'name' must not contain control characters", id="name-escape"),
+        pytest.param('name = "Acme"', 'name = "Ac\\u202eme"', "key 'name' must not contain control characters", id="name-bidi-override"),
+        pytest.param('accounts = ["jira:abc"]', 'accounts = ["jira:"]', "key 'accounts' has 'jira:'", id="account-without-id"),
+        pytest.param('accounts = ["jira:abc"]', 'accounts = ["gitlab:abc"]', "key 'accounts' has 'gitlab:abc'", id="account-unknown-tracker"),
+        pytest.param('account = "jira:712020:aa11"', 'account = "nobody"', "key 'account' has 'nobody'", id="enrollment-account-neither"),
+        pytest.param('domains = ["acme.example"]', 'domains = [""]', "key 'domains' must be a list of strings", id="domain-empty"),
+    ],
+)
+def test_absurd_values_are_one_sentence_naming_file_and_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, expected: str,
+) -> None:
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new, 1))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ") and expected in message, message
+    assert "hunter2" not in message and "\n" not in message
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(path), "report"])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and err.startswith("partnerscope: ") and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err and "hunter2" not in err
+
+
+@pytest.mark.parametrize("old, new", [
+    pytest.param('name = "Acme"', 'name = "株式会社アクメ 🚀"', id="unicode-organisation"),
+    pytest.param('name = "acme-jira"', 'name = "jira-ÆØÅ-日本"', id="unicode-source"),
+    pytest.param('jql = "project in (SHOP, PAY)"', 'jql = """\nproject in (SHOP, PAY)\n  AND summary ~ "a ) b"\n"""',
+                 id="multi-line-jql-with-quoted-paren"),
+    pytest.param("min_samples = 5", "min_samples = 9223372036854775807", id="huge-min-samples"),
+    pytest.param("from = 2025-01-01", "from = 0001-01-01", id="enrollment-from-year-one"),
+    pytest.param("until = 2025-06-30", "until = 9999-12-31", id="enrollment-until-last-day"),
+])
+def test_unusual_but_meaningful_values_are_accepted(tmp_path: Path, old: str, new: str) -> None:
+    assert old in GOOD
+    load_config(write(tmp_path, GOOD.replace(old, new, 1)), environ={})
+
+
+GITHUB = GOOD + """
+[[sources]]
+name = "nordlys-github"
+kind = "github"
+repos = ["nordlys-dev/shop"]
+token_env = "GITHUB_TOKEN"
+
+[[people]]
+name = "Ola"
+accounts = ["jira:aa11", "github:olan"]
+"""
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    pytest.param('repos = ["nordlys-dev/shop"]', 'repos = ["nordlys-dev/.."]', "key 'repos' has 'nordlys-dev/..'", id="repo-dot-dot"),
+    pytest.param('repos = ["nordlys-dev/shop"]', 'repos = ["nordlys dev/shop"]', "key 'repos' has 'nordlys dev/shop'", id="repo-space"),
+    pytest.param('repos = ["nordlys-dev/shop"]', 'repos = ["nordlys-dev/shop?per_page=1"]', "key 'repos' has", id="repo-query"),
+    pytest.param('repos = ["nordlys-dev/shop"]', 'org = "nordlys/dev"', "key 'org' must be a GitHub organisation login", id="org-slash"),
+    pytest.param('repos = ["nordlys-dev/shop"]', 'repos = ["a/b"]\nbase_url = "https://bot:hunter2@ghe.example/api/v3"',
+                 "key 'base_url' must not carry a user name or password", id="base-url-with-credentials"),
+    pytest.param('side = "partner"', 'side = "partner"\ngithub_orgs = ["nordlys dev"]', "key 'github_orgs' must list GitHub",
+                 id="github-orgs-space"),
+    pytest.param('accounts = ["jira:aa11", "github:olan"]', 'accounts = ["jira:aa11", "jira:aa11"]',
+                 "must name at least two different accounts", id="person-same-account-twice"),
+    pytest.param('token_env = "GITHUB_TOKEN"', 'token_env = "ghp_R2d2C3po4Bb8Yoda9Luke7Leia6Han5Solo"',
+                 "key 'token_env' must hold the NAME", id="github-token-in-token-env"),
+])
+def test_absurd_github_values_are_one_sentence(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    assert old in GITHUB
+    path = write(tmp_path, GITHUB.replace(old, new, 1))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ") and expected in message, message
+    assert "hunter2" not in message and "R2d2C3po" not in message
