@@ -5,8 +5,9 @@ last reopen (on GitHub: the first close after the last reopen, or a merge). Whoe
 resolved the ticket, unless its resolution declines the work (Won't Fix, Duplicate, GitHub's
 "not planned", …): then it is a `decline`, which is not counted as resolving anything. A
 missing or unknown resolution counts as a fix, because trackers leave it out more often than
-they record a decline. Earlier closes keep their events, and every reopen is an act of its
-own (`reopen`), since a client reopening partner-resolved work is quality-assurance evidence.
+they record a decline. Earlier closes keep their events, and every reopen of a close is an act
+of its own (`reopen`): a client reopening partner-resolved work is quality-assurance evidence,
+though only against the side whose close it reopens, so no area counts it on its own.
 
 Why not the first close: real sites move tickets to Resolved and back in board migrations
 and bulk edits; "first close" credits the migrating admin with most resolutions, while the

@@ -18,9 +18,10 @@ AREAS: dict[str, tuple[str, ...]] = {
     # Detection is quality-assurance evidence: a partner that finds the defects before the
     # client does is running the testing, while defects the client detects escaped the
     # partner's testing (the win-lose pattern where the client runs system and acceptance tests).
-    # A reopen is the same evidence after a close: a client reopening resolved work tested it.
-    # `decline` belongs to no area: declining work resolves nothing (analytics.resolution).
-    "quality_assurance": ("detect", "test", "accept", "reopen"),
+    # `decline` and `reopen` belong to no area: declining work resolves nothing, and a reopen is
+    # QA evidence only when it reopens the other side's resolved work (a migration's admin
+    # reopening their own bulk close is none), which needs the closer's side beside it.
+    "quality_assurance": ("detect", "test", "accept"),
     "issue_management": ("investigate", "resolve"),
     "improvements": ("improve", "prioritise"),
     "deployment": ("deploy",),
