@@ -161,6 +161,8 @@ class JiraConnector:
         # What the run knows beyond one issue (user ids, the rank field); the service passes one
         # loaded with what earlier runs learnt, and stores what this one learns.
         self.context = context or JiraContext()
+        if not self.context.users.deployment_known:  # this source's deployment says which ids changelogs hold
+            self.context.users.cloud, self.context.users.deployment_known = deployment == "cloud", True
         self._fields_read = False
         self._token = token  # only to scrub it from quoted server messages
         self._zone: tzinfo | None | object = _UNSET  # the account's time zone, asked once per run

@@ -5,22 +5,29 @@ A Jira user object can carry up to three ids, and payloads disagree on which one
 
 - Server/Data Center: user objects have `name` and `key`; changelog assignee values hold the
   *key*, which differs from the name for users created since Jira 8.3 (`JIRAUSER10101` for
-  `k.olsen`) and for renamed users (the key keeps the old name).
+  `k.olsen`) and for renamed users (the key keeps the old name, which may be given to someone
+  else later). Keys and names are two namespaces: a key is only ever read as a key.
 - Cloud in its transition years (2015–2019): user objects have `accountId` *and* the legacy
   `name`/`key`, while changelog items (assignee, reporter) still carry only the legacy name.
 
 The canonical id of a user is `accountId` when there is one, else `name` (what configuration
-names: `jira:<accountId>` on Cloud, `jira:<username>` on Server). Every other id of the same
-user object is an alias. An issue's changelog may name a user who appears as a user object
-only in *another* issue, so the aliases are learnt across the whole run and kept in the
-database by the service (`JiraUsers(known)` starts from them); a value that no user object
-explains stays as it is, and the service folds it into its user once the pairing is learnt.
+names: `jira:<accountId>` on Cloud, `jira:<username>` on Server); a user object's own
+canonical id is never read as anything else. An issue's changelog may name a user who appears
+as a user object only in *another* issue, so what is learnt is kept across the whole run and
+in the database (`JiraUsers(stored)` starts from it). A Server key no user object explains
+becomes a stand-in `key:<key>` when it cannot be a name (a generated `JIRAUSER…` key, or the
+name of a user whose key is another); a key from before Jira 8.3 is its user's original name,
+and is read as that. A Cloud legacy name stays as it is. The service folds a stand-in into its
+user once a user object pairs them (`service.aliases`).
 
-An alias that two different users claim (a legacy name reused after a rename) is ambiguous:
-it is no longer resolved at all, and listed in `conflicts`, rather than guessed.
+A legacy name that two accounts claim (reused after a rename) is ambiguous: it is no longer
+resolved, and the conflict is stored and reported rather than guessed; so is a Server key that
+was read as a name which then turned out to belong to a user with another key. A Server key
+naming two names is one user renamed (keys never change hands), so it is no conflict.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any, Iterable, Mapping
@@ -63,25 +70,48 @@ def ids_of(user: dict[str, Any]) -> list[str]:
     return found
 
 
-class JiraUsers:
-    """The ids of Jira users learnt so far in one run, and those it started from.
+#: Kinds of stored ids (`service.models.AccountAlias.kind`).
+KEY, NAME, SELF, CONFLICT = "key", "name", "self", "conflict"
+STAND_IN = "key:"  # prefix of the stand-in id of a Server key no user object explains
+_GENERATED_KEY = re.compile(r"JIRAUSER\d+")  # the keys Jira Server 8.3+ gives new users
 
-    `aliases` maps a non-canonical id to its user's canonical id. `known` holds every id a user
-    object accounted for (canonical or not), so a sync asks the server only about ids it has
-    never seen explained (once per id). `new` is what this run learnt that the database does
-    not hold yet (id → canonical id; an id that is its own user's canonical id maps to itself),
-    stored by the service with the page that taught it.
+
+class JiraUsers:
+    """The user ids learnt so far in one run, and those it started from.
+
+    `keys`: Server key -> canonical name. `names`: Cloud legacy name (or key) -> accountId.
+    `own`: ids some user object used as its canonical id (never folded into another).
+    `conflicts`: legacy names two accounts claim. `new` holds what this run learnt that the
+    database does not hold yet, as (kind, id) -> canonical id, stored with the page that taught it.
+    `cloud` is set once a user object with an `accountId` is seen (or by the sync, which knows).
     """
 
-    def __init__(self, known: Mapping[str, str] | None = None, accounts: Iterable[str] = ()) -> None:
-        """`known`: the stored aliases (id -> canonical id); `accounts`: the ids of stored accounts."""
-        known = dict(known or {})
-        self.aliases: dict[str, str] = {alias: canonical for alias, canonical in known.items() if alias != canonical}
-        self.known: set[str] = set(known) | set(accounts)
+    def __init__(self, stored: Iterable[tuple[str, str, str]] = (), cloud: bool | None = None) -> None:
+        """`stored`: (kind, id, canonical id) rows that earlier runs learnt."""
+        self.keys: dict[str, str] = {}
+        self.names: dict[str, str] = {}
+        self.own: set[str] = set()
         self.conflicts: set[str] = set()
-        self.new: dict[str, str] = {}
-        self._stored = known
-        self._reported: set[str] = set()
+        self.account_ids: set[str] = set()  # accountIds user objects carried (never a Server key)
+        self.named_otherwise: set[str] = set()  # Server names whose user's key is another id
+        self.read_as_names: set[str] = set()  # unexplained Server keys read as the user of that name
+        self.cloud = cloud
+        self.deployment_known = cloud is not None  # a sync knows; an import infers it from user objects
+        for kind, alias, canonical in stored:
+            self._apply(kind, alias, canonical)
+        self.new: dict[tuple[str, str], str] = {}
+        self._new_conflicts: set[str] = set()
+
+    def _apply(self, kind: str, alias: str, canonical: str) -> None:
+        if kind == KEY:
+            self.keys.setdefault(alias, canonical)
+        elif kind == NAME:
+            self.names[alias] = canonical
+        elif kind == SELF:
+            self.own.add(alias)
+        elif kind == CONFLICT:
+            self.conflicts.add(alias)
+            self.names.pop(alias, None)
 
     def learn(self, user: object) -> str | None:
         """Note every id of one user object; returns its canonical id (None for no usable user)."""
@@ -89,55 +119,101 @@ class JiraUsers:
         if canonical is None:
             return None
         assert isinstance(user, dict)
-        self.known.add(canonical)
-        for other in ids_of(user):
-            self._pair(other, canonical)
+        self._note(SELF, canonical, canonical)
+        if user.get("accountId"):
+            self.account_ids.add(canonical)
+            if not self.deployment_known:
+                self.cloud = True  # Cloud names every user by accountId since 2019; a site never turns back
+            for other in ids_of(user):
+                if other != canonical:
+                    self._name(other, canonical)
+        elif "accountId" not in user:
+            key = user.get("key")
+            if isinstance(key, str) and key:
+                self._note(KEY, key, canonical)
+                if key != canonical:
+                    self.named_otherwise.add(canonical)
+                    if canonical in self.read_as_names and canonical not in self.conflicts:
+                        # An earlier value was read as this name, yet this user's key is another:
+                        # those acts may belong to whoever holds the key. Say so rather than guess.
+                        self.conflicts.add(canonical)
+                        self._new_conflicts.add(canonical)
+                if self.cloud is None and not self.deployment_known:
+                    self.cloud = False
         return canonical
 
-    def _pair(self, other: str, canonical: str) -> None:
-        if other in self.conflicts:
+    def _note(self, kind: str, alias: str, canonical: str) -> None:
+        if kind == SELF:
+            if alias not in self.own:
+                self.own.add(alias)
+                self.new[(SELF, alias)] = alias
+        elif alias not in self.keys:  # KEY: a key is one user's for good, whatever their name now
+            self.keys[alias] = canonical
+            self.new[(KEY, alias)] = canonical
+
+    def _name(self, alias: str, canonical: str) -> None:
+        if alias in self.conflicts:
             return
-        held = self.new.get(other, self._stored.get(other))
+        held = self.names.get(alias)
         if held is None:
-            self.new[other] = canonical
-            self.known.add(other)
-            if other != canonical:
-                self.aliases[other] = canonical
+            self.names[alias] = canonical
+            self.new[(NAME, alias)] = canonical
         elif held != canonical:
-            # Two users claim one id (a name reused after a rename): crediting either could be wrong.
-            self.aliases.pop(other, None)
-            self.new.pop(other, None)
-            self.conflicts.add(other)
+            # Two accounts claim one legacy name (reused after a rename): either could be wrong.
+            del self.names[alias]
+            self.new.pop((NAME, alias), None)
+            self.conflicts.add(alias)
+            self._new_conflicts.add(alias)
 
     def learn_all(self, users: Iterable[object]) -> None:
         for user in users:
             self.learn(user)
 
     def resolve(self, value: str | None) -> str | None:
-        """The canonical id for an id found in a changelog value; the value itself when unknown."""
+        """The account id a changelog value (an assignee change) names.
+
+        On Server the value is a key: its user's name, else a stand-in `key:<key>`. On Cloud it is
+        an accountId, or a legacy name: the accountId a user object paired it with, else itself.
+        """
         if not value:
             return value
-        return self.aliases.get(value, value)
+        if self.cloud is not False:  # Cloud, or nothing seen yet that says Server: taken as given
+            return self.names.get(value, value)
+        found = self.keys.get(value)
+        if found is not None:
+            return found
+        if value in self.account_ids:
+            return value
+        if _GENERATED_KEY.fullmatch(value) or value in self.named_otherwise:
+            return STAND_IN + value  # a generated key, or the name of a user whose key is another
+        # A key from before Jira 8.3 is its user's original name: most likely that user.
+        self.read_as_names.add(value)
+        return value
 
-    def remember(self, value: str) -> None:
-        """An id the tracker could not explain (a deleted user): keep it as it is, and never ask again."""
-        if value not in self.known:
-            self.known.add(value)
-            self.new.setdefault(value, value)
+    def remember(self, key: str) -> None:
+        """A Server key the tracker could not explain (a deleted user): kept as its stand-in, and
+        never asked about again."""
+        if key not in self.keys:
+            self.keys[key] = STAND_IN + key
+            self.new[(KEY, key)] = STAND_IN + key
 
-    def knows(self, value: str) -> bool:
-        """Whether some user object (in this run or stored before) accounted for `value`."""
-        return value in self.known or value in self.conflicts
+    def knows(self, key: str) -> bool:
+        """Whether some user object (in this run or stored before) explained a Server key."""
+        return key in self.keys or key in self.account_ids
+
+    @property
+    def pending(self) -> bool:
+        """Whether anything learnt is not stored yet."""
+        return bool(self.new or self._new_conflicts)
 
     def take_conflicts(self) -> set[str]:
-        """The ids found ambiguous since the last call (the service forgets any stored pairing)."""
-        new, self._reported = self.conflicts - self._reported, set(self.conflicts)
+        """The legacy names found ambiguous since the last call, to store as such."""
+        new, self._new_conflicts = self._new_conflicts, set()
         return new
 
-    def take_new(self) -> dict[str, str]:
+    def take_new(self) -> dict[tuple[str, str], str]:
         """What was learnt since the last call (to store with the page); forgets it."""
         new, self.new = self.new, {}
-        self._stored.update(new)
         return new
 
 

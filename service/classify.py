@@ -153,7 +153,7 @@ class Classifier:
         else:
             found = attribute(ticket, events, self.config.phases, describe=self._describe, settings=settings)
         for a in found:
-            known = self.directory.by_ref.get(self.directory.canonical(a.actor)) or self._learn(session, a.actor)
+            known = self.directory.by_ref.get(a.actor) or self._learn(session, a.actor)
             if (a.role, known.person_id) in seen:
                 continue  # two accounts of one person: one attribution
             seen.add((a.role, known.person_id))
@@ -224,7 +224,6 @@ class Classifier:
 
     def _learn(self, session: Session, ref: str) -> KnownAccount:
         """An account named only inside an event value (an assignee change): store it now."""
-        ref = self.directory.canonical(ref)
         tracker, _, external_id = ref.partition(":")
         self.directory.ensure(session, [AccountRecord(tracker, external_id)])
         return self.directory.by_ref[ref]

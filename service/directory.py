@@ -7,7 +7,7 @@ from typing import Iterable
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from connectors.jira_context import JiraContext, JiraUsers
+from connectors.jira_context import KEY, NAME, STAND_IN, JiraContext, JiraUsers
 from connectors.records import Account as AccountRecord
 from service.sql import ACCOUNTS, ALIASES, PEOPLE, clean, dialect_insert
 
@@ -42,16 +42,19 @@ class Directory:
             self._remember(KnownAccount(row.id, row.person_id, f"{row.tracker}:{row.external_id}",
                                         row.display_name, row.email))
         self._aliases_by_ref: dict[str, list[str]] | None = None
+        # Only for what configuration names: a user's other ids (key, legacy name) -> its account.
         self.aliases = {
             f"{tracker}:{alias}": f"{tracker}:{external_id}"
             for tracker, alias, external_id in session.execute(
-                select(ALIASES.c.tracker, ALIASES.c.alias, ALIASES.c.external_id))
-            if alias != external_id
+                select(ALIASES.c.tracker, ALIASES.c.alias, ALIASES.c.external_id)
+                .where(ALIASES.c.kind.in_((KEY, NAME))))
+            if alias != external_id and not external_id.startswith(STAND_IN)
         }
 
     def canonical(self, ref: str) -> str:
-        """The ref an account is stored under: a known alias (a Server user key) names its user."""
-        return self.aliases.get(ref, ref)
+        """The account a ref from configuration names: an account's own ref, or one of its other ids
+        (a Server user key, a Cloud legacy name). Tracker payloads are resolved by their parsers."""
+        return ref if ref in self.by_ref else self.aliases.get(ref, ref)
 
     def aliases_of(self, ref: str) -> list[str]:
         """The other refs of an account (what configuration may name it by)."""
@@ -85,7 +88,7 @@ class Directory:
         return self._siblings.get(person_id, [])
 
     def id_of(self, ref: str | None) -> int | None:
-        known = self.by_ref.get(self.aliases.get(ref, ref)) if ref else None
+        known = self.by_ref.get(ref) if ref else None
         return known.id if known else None
 
     def ensure(self, session: Session, accounts: Iterable[AccountRecord]) -> int:
@@ -93,7 +96,7 @@ class Directory:
         Returns how many accounts are new or have a new email: people may need regrouping."""
         incoming: dict[str, AccountRecord] = {}
         for account in accounts:
-            account = _clean_account(account, self.canonical(account.ref))
+            account = _clean_account(account, account.ref)
             seen = incoming.get(account.ref)
             incoming[account.ref] = _richer(seen, account) if seen else account
         new = [a for ref, a in incoming.items() if ref not in self.by_ref]
@@ -149,12 +152,12 @@ def _richer(a: AccountRecord, b: AccountRecord) -> AccountRecord:
 
 
 
-def stored_aliases(session: Session, tracker: str) -> dict[str, str]:
-    """Every stored id of `tracker` accounts -> its canonical id, for a run's connector context."""
-    return dict(session.execute(select(ALIASES.c.alias, ALIASES.c.external_id).where(ALIASES.c.tracker == tracker)).all())
+def stored_aliases(session: Session, tracker: str) -> list[tuple[str, str, str]]:
+    """Every stored (kind, id, canonical id) of `tracker` users, for a run's connector context."""
+    return [tuple(row) for row in session.execute(
+        select(ALIASES.c.kind, ALIASES.c.alias, ALIASES.c.external_id).where(ALIASES.c.tracker == tracker))]
 
 
-def jira_context(session: Session, directory: Directory) -> JiraContext:
-    """A Jira run's context, starting from every user id earlier runs learnt or stored."""
-    accounts = [known.ref.partition(":")[2] for known in directory.by_id.values() if known.ref.startswith("jira:")]
-    return JiraContext(JiraUsers(stored_aliases(session, "jira"), accounts))
+def jira_context(session: Session, directory: Directory, cloud: bool | None = None) -> JiraContext:
+    """A Jira run's context, starting from every user id earlier runs learnt (`cloud` when known)."""
+    return JiraContext(JiraUsers(stored_aliases(session, "jira"), cloud))

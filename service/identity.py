@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from connectors.github_parse import login_from_noreply
 from service.config import Config
-from service.models import Account, Attribution, IdentityAction, Person
+from connectors.jira_context import KEY, NAME
+from service.models import Account, AccountAlias, Attribution, IdentityAction, Person
 from service.directory import Directory
 
 if TYPE_CHECKING:
@@ -61,25 +62,36 @@ def _rows(session: Session) -> list[_Row]:
     ]
 
 
-def _configured_organisations(config: Config) -> dict[str, set[str]]:
+def _stored_ref(session: Session, rows: list[_Row]) -> Callable[[str], str]:
+    """Configuration may name an account by any of its ids (a Server key, a Cloud legacy name):
+    the ref of the account each configured ref means."""
+    own = {r.ref for r in rows}
+    aliases = {f"{tracker}:{alias}": f"{tracker}:{external_id}" for tracker, alias, external_id in session.execute(
+        select(AccountAlias.tracker, AccountAlias.alias, AccountAlias.external_id)
+        .where(AccountAlias.kind.in_((KEY, NAME))))}
+    return lambda ref: ref if ref in own else aliases.get(ref, ref)
+
+
+def _configured_organisations(config: Config, stored: Callable[[str], str]) -> dict[str, set[str]]:
     """Account ref (case-folded) -> the organisations configuration assigns it to, at any time."""
     assigned: dict[str, set[str]] = {}
     for organisation in config.organisations:
         for ref in organisation.accounts:
-            assigned.setdefault(ref.strip().casefold(), set()).add(organisation.name)
+            assigned.setdefault(stored(ref.strip()).casefold(), set()).add(organisation.name)
     for enrollment in config.enrollments:
         if "@" not in enrollment.account:
-            assigned.setdefault(enrollment.account.strip().casefold(), set()).add(enrollment.organisation)
+            assigned.setdefault(stored(enrollment.account.strip()).casefold(), set()).add(enrollment.organisation)
     return assigned
 
 
-def email_merges(rows: list[_Row], config: Config) -> tuple[list[list[str]], list[RefusedMerge]]:
+def email_merges(rows: list[_Row], config: Config,
+                 stored: Callable[[str], str] = lambda ref: ref) -> tuple[list[list[str]], list[RefusedMerge]]:
     """The groups of accounts equal email addresses make one person, and the merges refused."""
     by_email: dict[str, list[str]] = {}
     for r in rows:
         if r.email:
             by_email.setdefault(r.email, []).append(r.ref)
-    assigned = _configured_organisations(config)
+    assigned = _configured_organisations(config, stored)
     groups, refused = [], []
     for email, refs in by_email.items():
         if len(refs) < 2:
@@ -108,13 +120,15 @@ def refused_merges(session: Session, config: Config) -> list[RefusedMerge]:
     """Merges by email that were refused, unless `people merge` made them anyway."""
     manual = {frozenset((a.account_a, a.account_b))
               for a in session.scalars(select(IdentityAction).where(IdentityAction.action == "merge"))}
-    _, refused = email_merges(_rows(session), config)
+    rows = _rows(session)
+    _, refused = email_merges(rows, config, _stored_ref(session, rows))
     return [r for r in refused if not any(pair <= set(r.accounts) for pair in manual)]
 
 
 def recompute_people(session: Session, config: Config, directory: Directory | None = None) -> set[int]:
     """Regroup accounts into people; returns the people that gained or lost an account."""
     rows = _rows(session)
+    stored = _stored_ref(session, rows)
     group: dict[str, set[str]] = {r.ref: {r.ref} for r in rows}
 
     def join(a: str, b: str) -> None:
@@ -123,7 +137,7 @@ def recompute_people(session: Session, config: Config, directory: Directory | No
             for ref in merged:
                 group[ref] = merged
 
-    merged, _ = email_merges(rows, config)
+    merged, _ = email_merges(rows, config, stored)
     for refs in merged:
         for ref in refs[1:]:
             join(refs[0], ref)
@@ -133,10 +147,11 @@ def recompute_people(session: Session, config: Config, directory: Directory | No
             join(f"github:{login}", r.ref)
     names: dict[str, str] = {}
     for person in config.people:
-        known = [ref for ref in person.accounts if ref in group]  # some may not have acted yet
+        accounts = [stored(ref) for ref in person.accounts]
+        known = [ref for ref in accounts if ref in group]  # some may not have acted yet
         for ref in known:
             join(known[0], ref)
-        for ref in person.accounts:
+        for ref in accounts:
             names[ref] = person.name
     for action in session.scalars(select(IdentityAction).order_by(IdentityAction.id)):
         if action.action == "merge":

@@ -65,18 +65,21 @@ class Account(Base):
 
 
 class AccountAlias(Base):
-    """Another id of a tracker account: a Jira Server user key, a Cloud user's legacy name.
+    """An id of a tracker user besides, or as, its account's canonical id (`connectors.jira_context`).
 
-    `alias` maps to the account's canonical `external_id` (an alias that is its own account's id
-    records only that a user object confirmed it). Learnt by imports and syncs
-    (`connectors.jira_context`), so a changelog value names the account whatever issue taught it.
+    `kind` says which namespace `alias` lives in: `key` (a Jira Server user key -> the user's
+    name, or its stand-in when no user object explained it), `name` (a Jira Cloud legacy user
+    name -> the accountId), `self` (an id a user object used as its own; never folded into
+    another), `conflict` (a legacy name two accounts claim; `external_id` is empty). Learnt by
+    imports and syncs, so a changelog value names its user whatever issue taught the pairing.
     """
 
     __tablename__ = "account_aliases"
-    __table_args__ = (UniqueConstraint("tracker", "alias", name="uq_account_aliases_tracker_alias"),)
+    __table_args__ = (UniqueConstraint("tracker", "kind", "alias", name="uq_account_aliases_tracker_kind_alias"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tracker: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(10))
     alias: Mapped[str] = mapped_column(String(200))
     external_id: Mapped[str] = mapped_column(String(200))
 

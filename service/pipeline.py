@@ -35,8 +35,9 @@ def store_and_attribute(session: Session, parsed: list[ParsedTicket], directory:
     stored = store_tickets(session, parsed, directory, config.phases.phase)
     in_page = set(stored.ticket_ids)  # attributed below in any case
     folded: list[int] = []
-    if context is not None and (context.users.new or context.users.conflicts):
-        folded = learn_aliases(session, directory, "jira", context.users.take_new(), context.users.take_conflicts())
+    if context is not None and context.users.pending:
+        users = context.users
+        folded = learn_aliases(session, directory, "jira", users.take_new(), users.take_conflicts(), users.own)
     if stored.new_accounts or folded:
         # A new account may be a known person's (same email, [[people]], an earlier merge):
         # then tickets attributed to the old grouping are attributed again.

@@ -16,7 +16,9 @@ from analytics.resolution import CLOSED_PHASES
 from service.classify import ATTRIBUTIONS
 from service.config import Config
 from service.directory import Directory
+from connectors.jira_context import CONFLICT
 from service.identity import refused_merges
+from service.models import AccountAlias
 from service.sql import ACCOUNTS, TICKETS
 
 LISTED = 50  # items listed per kind; the count says how many there are in all
@@ -55,6 +57,7 @@ def data_quality(session: Session, config: Config, project: str | None = None,
                            for r in refused_merges(session, config)],
         "unmapped_accounts": unmapped_accounts(session, project, acts_where),
         "idle_configured_accounts": idle_configured_accounts(session, config),
+        "ambiguous_user_ids": sorted(session.scalars(select(AccountAlias.alias).where(AccountAlias.kind == CONFLICT))),
     }
 
 
@@ -136,6 +139,11 @@ def quality_lines(quality: dict[str, Any], skip: tuple[str, ...] = ()) -> list[s
     if unmapped["count"]:
         lines.append(f"{unmapped['count']} people belong to no organisation; their {unmapped['acts']} acts count "
                      "as unknown (see `partnerscope people --unaffiliated`)")
+    ambiguous = quality.get("ambiguous_user_ids") or []
+    if ambiguous:
+        lines.append(f"{len(ambiguous)} Jira user ids may name more than one user (a name reused after a rename); "
+                     f"the assignments they name may be credited to the wrong one: {', '.join(ambiguous[:10])}"
+                     f"{', …' if len(ambiguous) > 10 else ''}")
     for idle in quality["idle_configured_accounts"]:
         lines.append(f"configured account {idle['account']} never acts, while {idle['twin']} "
                      f"({idle['twin_name'] or 'no name'}) of the same name has {idle['twin_acts']} acts; "

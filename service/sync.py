@@ -103,7 +103,7 @@ def sync_source(
     with factory() as session:
         bookmark = read_bookmark(session, source.name)
         directory = Directory(session)
-        context = jira_context(session, directory) if source.kind == "jira" else None
+        context = jira_context(session, directory, source.deployment == "cloud") if source.kind == "jira" else None
     connector = connector or make_connector(source, config, reporter, context)
     context = getattr(connector, "context", None) if source.kind == "jira" else None
     if source.kind == "github" and config.github_orgs:

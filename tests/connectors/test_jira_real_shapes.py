@@ -64,9 +64,9 @@ def test_a_server_user_key_is_resolved_with_a_user_seen_in_another_issue() -> No
     again = parse_issue(first, "de", context=context)
 
     assign = [e for e in before.events if e.kind == "assign"]
-    assert assign[0].to_value == "jira:JIRAUSER10101"  # not learnt yet: kept as it is, for the service to fold
+    assert assign[0].to_value == "jira:key:JIRAUSER10101"  # not learnt yet: a stand-in, for the service to fold
     assert [e.to_value for e in again.events if e.kind == "assign"] == ["jira:k.olsen"]
-    assert context.users.new["JIRAUSER10101"] == "k.olsen"
+    assert context.users.new[("key", "JIRAUSER10101")] == "k.olsen"
     assert "jira:JIRAUSER10101" not in {a.ref for a in again.accounts}
 
 
@@ -84,22 +84,34 @@ def test_cloud_legacy_names_in_changelogs_name_the_account_id() -> None:
     assert parsed.ticket.reporter == f"jira:{ola['accountId']}"
 
 
-def test_two_users_claiming_one_legacy_name_leave_it_unresolved() -> None:
+def test_two_accounts_claiming_one_legacy_name_leave_it_unresolved() -> None:
     users = JiraUsers()
     users.learn(transition_user("sam", "557058:aaa", "Sam One"))
     users.learn(transition_user("sam", "557058:bbb", "Sam Two"))
 
     assert users.resolve("sam") == "sam"
-    assert "sam" in users.conflicts and "sam" not in users.new
+    assert users.take_conflicts() == {"sam"} and ("name", "sam") not in users.new
+    assert JiraUsers([("conflict", "sam", "")], cloud=True).resolve("sam") == "sam"  # stays so in later runs
 
 
-def test_aliases_stored_before_are_used_and_not_learnt_again() -> None:
-    users = JiraUsers({"JIRAUSER10101": "k.olsen", "k.olsen": "k.olsen"})
+def test_ids_stored_before_are_used_and_not_learnt_again() -> None:
+    users = JiraUsers([("key", "JIRAUSER10101", "k.olsen"), ("self", "k.olsen", "k.olsen")], cloud=False)
     users.learn(KARI)
 
     assert users.resolve("JIRAUSER10101") == "k.olsen"
     assert users.take_new() == {}
     assert users.knows("JIRAUSER10101") and not users.knows("JIRAUSER99999")
+
+
+def test_a_renamed_users_key_keeps_naming_them_not_the_new_holder_of_their_old_name() -> None:
+    # Server: A renamed jsmith -> john.smith keeps the key jsmith; B is given the name jsmith later.
+    users = JiraUsers()
+    users.learn({"name": "john.smith", "key": "jsmith", "displayName": "John Smith"})
+    users.learn({"name": "jsmith", "key": "JIRAUSER10200", "displayName": "Jane Smith"})
+
+    assert users.resolve("jsmith") == "john.smith"  # an assignee value is a key: A
+    assert users.resolve("JIRAUSER10200") == "jsmith"  # B
+    assert users.resolve("JIRAUSER77777") == "key:JIRAUSER77777"  # unexplained: a stand-in, never a name
 
 
 def test_a_blanked_account_id_is_read_from_the_users_self_link() -> None:

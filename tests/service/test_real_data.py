@@ -145,12 +145,12 @@ def test_a_server_key_learnt_in_a_later_file_folds_the_phantom_account(sessions,
     only_kari = issue(20002, "KASSE-2", reporter=KARI, type_name="Task")
 
     import_files(sessions, config, [write(tmp_path, "1.json", assigned)], "de")
-    with sessions() as s:  # before the pairing is known, the key stands for a user of its own
-        assert "JIRAUSER10101" in set(s.scalars(select(Account.external_id)))
+    with sessions() as s:  # before the pairing is known, the key has a stand-in of its own
+        assert "key:JIRAUSER10101" in set(s.scalars(select(Account.external_id)))
     import_files(sessions, config, [write(tmp_path, "2.json", only_kari)], "de")
 
     with sessions() as s:
-        assert "JIRAUSER10101" not in set(s.scalars(select(Account.external_id)))
+        assert "key:JIRAUSER10101" not in set(s.scalars(select(Account.external_id)))
         investigators = s.execute(select(Account.external_id).join(Attribution, Attribution.account_id == Account.id)
                                   .where(Attribution.role == "investigate")).scalars().all()
         values = set(s.scalars(select(Event.to_value).where(Event.kind == "assign")))
@@ -344,3 +344,62 @@ def test_a_localised_rank_field_is_read_from_an_exports_names_and_schema(session
     with sessions() as s:
         assert set(s.scalars(select(Event.field).where(Event.kind == "field"))) == {"Rank"}
         assert s.scalar(select(Attribution.rule).where(Attribution.role == "prioritise")) == "prioritises"
+
+
+# -- renamed users, and configuration naming an account by another id -----------------------------------
+
+def test_a_renamed_users_key_is_not_taken_for_the_new_holder_of_their_old_name(db_url, sessions, tmp_path) -> None:
+    # Server: A was renamed jsmith -> john.smith and keeps the key jsmith; B was then given the name jsmith.
+    a = user("john.smith", key="jsmith", email="john@nordlys.example")
+    b = user("jsmith", key="JIRAUSER10200", email="jane@acme.example")
+    config = parse_config({"database": {"url": db_url},
+                           "organisations": [{"name": "Acme", "side": "client", "domains": ["acme.example"]},
+                                             {"name": "Nordlys", "side": "partner", "domains": ["nordlys.example"]}]},
+                          Path("c.toml"))
+    files = [write(tmp_path, "a.json", issue(11001, "A-1", reporter=a, type_name="Task")),
+             write(tmp_path, "b.json", issue(11002, "A-2", reporter=b)),
+             write(tmp_path, "c.json", issue(11003, "A-3", reporter=b, status="In Progress", histories=[
+                 history(90, b, "2025-02-02T09:00:00.000+0000", assignee(None, "jsmith", "John Smith")),
+                 history(91, b, "2025-02-03T09:00:00.000+0000", status("Triage", "In Progress"))]))]
+
+    import_files(sessions, config, files, "server")
+
+    with sessions() as s:
+        accounts = dict(s.execute(select(Account.external_id, Account.email)).all())
+        acts = set(s.execute(select(Ticket.key, Attribution.role, Account.external_id, Attribution.side)
+                             .join(Ticket, Ticket.id == Attribution.ticket_id)
+                             .join(Account, Account.id == Attribution.account_id)).all())
+    assert accounts == {"john.smith": "john@nordlys.example", "jsmith": "jane@acme.example"}
+    assert ("A-3", "investigate", "john.smith", "partner") in acts  # the key jsmith is A's
+    assert ("A-2", "detect", "jsmith", "client") in acts
+
+
+def test_people_configured_by_a_server_key_are_merged(db_url, sessions, tmp_path) -> None:
+    config = parse_config({"database": {"url": db_url},
+                           "people": [{"name": "Kari", "accounts": ["jira:JIRAUSER10101", "github:kolsen"]}]},
+                          Path("c.toml"))
+    import_files(sessions, config, [write(tmp_path, "k.json", issue(12001, "A-1", reporter=KARI))], "server")
+    from connectors.records import Account as AccountRecord
+    from service.classify import Classifier
+    from service.directory import Directory
+    from service.identity import regroup
+    from service.store import store_tickets
+    from tests.service.builders import parsed, ticket
+
+    with sessions() as s, s.begin():
+        directory = Directory(s)
+        gh = parsed(ticket(2, reporter="github:kolsen"), [], [AccountRecord("github", "kolsen", "Kari", None)])
+        store_tickets(s, [gh], directory, config.phases.phase)
+        regroup(s, config, Classifier(config, directory))
+    with sessions() as s:
+        assert s.scalar(select(func.count(func.distinct(Account.person_id)))) == 1
+
+
+def test_a_legacy_name_claimed_by_two_accounts_is_reported(sessions, config, tmp_path) -> None:
+    one = issue(13001, "LEG-1", site="https://legacy.atlassian.net", reporter=user("sam", account_id="557058:aaa"))
+    two = issue(13002, "LEG-2", site="https://legacy.atlassian.net", reporter=user("sam", account_id="557058:bbb"))
+
+    import_files(sessions, config, [write(tmp_path, "1.json", one), write(tmp_path, "2.json", two)], "legacy")
+
+    with sessions() as s:
+        assert responsibility_report(s, config)["data_quality"]["ambiguous_user_ids"] == ["sam"]

@@ -32,10 +32,11 @@ def upgrade() -> None:
     op.create_table('account_aliases',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('tracker', sa.String(length=20), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
     sa.Column('alias', sa.String(length=200), nullable=False),
     sa.Column('external_id', sa.String(length=200), nullable=False),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('tracker', 'alias', name='uq_account_aliases_tracker_alias')
+    sa.UniqueConstraint('tracker', 'kind', 'alias', name='uq_account_aliases_tracker_kind_alias')
     )
     # Tickets stored before kept their site only in their link (`<site>/browse/KEY`).
     connection = op.get_bind()
