@@ -126,9 +126,13 @@ def attribute_linked(
     """
     out = _Collector(describe or _as_is)
     started = min((pr.created for pr, _ in linked_prs if pr.key != ticket.key), default=None)
-    _own_acts(ticket, sorted(events, key=_ORDER), phases, settings or _DEFAULT_SETTINGS, started, out)
+    reopened_at = _own_acts(ticket, sorted(events, key=_ORDER), phases, settings or _DEFAULT_SETTINGS, started, out)
+    # A linked merge resolves the ticket only as part of the close that stands: not before its
+    # last reopen, and not while the ticket is open again.
+    closed = ticket.status.casefold() in ("closed", "merged") if is_github(ticket) \
+        else phases.phase(ticket.status) in CLOSED_PHASES
     for pr, pr_events in linked_prs:
-        linked_acts(ticket, pr, sorted(pr_events, key=_ORDER), out)
+        linked_acts(ticket, pr, sorted(pr_events, key=_ORDER), out, resolves=closed, after=reopened_at)
     return out.result()
 
 
@@ -137,8 +141,9 @@ def _as_is(ref: str) -> str:
 
 
 def _own_acts(ticket: Ticket, ordered: list[Event], phases: PhaseMap, settings: RuleSettings,
-              started: datetime | None, out: _Collector) -> None:
-    """The rules over the ticket's own history; `started` is when linked development began, if known."""
+              started: datetime | None, out: _Collector) -> datetime | None:
+    """The rules over the ticket's own history; `started` is when linked development began, if known.
+    Returns when the ticket was last reopened (None when never)."""
     kind = ticket.kind
     defect = kind in DEFECT_KINDS
     scope = kind in SCOPE_KINDS
@@ -166,10 +171,10 @@ def _own_acts(ticket: Ticket, ordered: list[Event], phases: PhaseMap, settings: 
     if github:
         # GitHub's open/closed transitions carry no phase; the default map's "Open"/"Closed"
         # (Jira names) must not turn every closure, "not planned" included, into a resolution.
-        develop_at = github_acts(ticket, ordered, out, settings, defect=defect)
+        develop_at, reopened_at = github_acts(ticket, ordered, out, settings, defect=defect)
         spec_fields = GITHUB_SPEC_FIELDS
     else:
-        develop_at = _workflow_acts(ticket, ordered, phases, defect, settings, out)
+        develop_at, reopened_at = _workflow_acts(ticket, ordered, phases, defect, settings, out)
         spec_fields = SPEC_FIELDS
 
     if scope:
@@ -200,11 +205,13 @@ def _own_acts(ticket: Ticket, ordered: list[Event], phases: PhaseMap, settings: 
             if e.kind == "field" and e.field and e.field.casefold() in PRIORITY_FIELDS:
                 out.add("prioritise", e.actor, e.external_id, e.at, "prioritises",
                         lambda name, e=e: f"{_reprioritised(e)} by {name} on {_day(e.at)}")
+    return reopened_at
 
 
 def _workflow_acts(ticket: Ticket, ordered: list[Event], phases: PhaseMap, defect: bool, settings: RuleSettings,
-                   out: _Collector) -> int | None:
-    """The phase-based rules (Jira); returns the position of the first move into development."""
+                   out: _Collector) -> tuple[int | None, datetime | None]:
+    """The phase-based rules (Jira); returns the position of the first move into development and
+    the time of the last reopen."""
     phase = phases.phase
     assigns: list[Event] = []
     resolutions: list[Event] = []  # changes of the resolution field
@@ -219,6 +226,7 @@ def _workflow_acts(ticket: Ticket, ordered: list[Event], phases: PhaseMap, defec
 
     develop_at: int | None = None
     standing: Event | None = None  # the first move into done/deployed since the last reopen
+    reopened_at: datetime | None = None
     for position, e, source, target in transitions:
         if target == "develop" and develop_at is None:
             develop_at = position
@@ -234,45 +242,52 @@ def _workflow_acts(ticket: Ticket, ordered: list[Event], phases: PhaseMap, defec
         if target in CLOSED_PHASES:
             if standing is None:
                 standing = e
-        elif source in CLOSED_PHASES and e.from_value != e.to_value:
+        elif source in CLOSED_PHASES and target is not None and target not in AFTER_CLOSE:
+            # Back into work (a status of a known phase before release): the close did not stand.
+            # A move into an unmapped status says nothing, and release follows a close forward.
             if standing is not None:
                 closed = standing
                 out.add("reopen", e.actor, e.external_id, e.at, "reopens",
                         lambda name, e=e, c=closed: f"reopened {ticket.key} ({_moved(e)}; closed on {_day(c.at)}) "
                                                     f"by {name} on {_day(e.at)}")
-            standing = None
+            standing, reopened_at = None, e.at
 
     if standing is not None:
-        _close(ticket, standing, _resolution_at(standing, resolutions, ticket, transitions), settings, out)
+        _close(ticket, standing, _resolution_at(standing, resolutions, ticket, phase), settings, out)
     elif phase(ticket.status) in CLOSED_PHASES:
         _closed_by_resolution(ticket, transitions, resolutions, settings, out)
     if defect:
         _investigator(ticket, transitions, assigns, phase, out)
-    return develop_at
+    return develop_at, reopened_at
+
+
+#: Phases a closed ticket moves on into without being reopened.
+AFTER_CLOSE = CLOSED_PHASES | {"release"}
 
 
 def _resolution_at(close: Event, resolutions: list[Event], ticket: Ticket,
-                   transitions: list[tuple[int, Event, str | None, str | None]]) -> str | None:
-    """The resolution a close set: a resolution change from the close up to the next status
-    change (Jira records both in one changelog entry, or the resolve screen's right after),
-    else, for the close that still stands, the ticket's current resolution."""
-    following = [e.at for _, e, _, _ in transitions if e.at > close.at]
-    until = min(following) if following else None
+                   phase: Callable[[str | None], str | None]) -> str | None:
+    """The resolution of the close that stands: the last change of the resolution field from the
+    close on (it stands, so no reopen follows; Jira sets it in the close's own changelog entry or
+    later, Resolved → Closed may change it again), else the ticket's current resolution while it
+    is closed."""
     chosen: Event | None = None
     for r in resolutions:
-        if r.at >= close.at and (until is None or r.at < until):
+        if r.at >= close.at:
             chosen = r
     if chosen is not None:
         return chosen.to_value
-    return ticket.resolution if ticket.status == close.to_value else None
+    return ticket.resolution if phase(ticket.status) in CLOSED_PHASES else None
 
 
 def _close(ticket: Ticket, e: Event, resolution: str | None, settings: RuleSettings, out: _Collector) -> None:
-    # Without a recorded resolution, a close into a status named like one ("Won't Do") says as much.
-    declined = settings.declines(resolution) or (resolution is None and settings.declines(e.to_value))
+    # A close into a status named like a declining resolution ("Won't Do") declines, whatever the
+    # resolution field says: team-managed projects set the generic "Done" on every close.
+    declined = settings.declines(resolution) or settings.declines(e.to_value)
     if declined:
+        said = resolution if settings.declines(resolution) else e.to_value
         out.add("decline", e.actor, e.external_id, e.at, "declines",
-                lambda name: f"closed {ticket.key} as {resolution or e.to_value}: {_moved(e)} by {name} on {_day(e.at)}")
+                lambda name: f"closed {ticket.key} as {said}: {_moved(e)} by {name} on {_day(e.at)}")
     else:
         out.add("resolve", e.actor, e.external_id, e.at, "resolves",
                 lambda name: f"moved {_moved(e)} by {name} on {_day(e.at)}")

@@ -123,10 +123,11 @@ def _day(at: datetime) -> str:
 
 
 def github_acts(ticket: Ticket, ordered: Sequence[Event], out: Sink, settings: RuleSettings, *,
-                defect: bool) -> int | None:
+                defect: bool) -> tuple[int | None, datetime | None]:
     """Apply the GitHub rules in one pass over a ticket's time-ordered events.
 
-    Returns the position of the first closure (co-specification ends there), or None.
+    Returns the position of the first closure (co-specification ends there), or None, and the
+    time of the last reopen of a close, or None.
     Closing reasons: https://docs.github.com/en/rest/issues/events ("state_reason": completed,
     not_planned, duplicate, reopened); deployment states:
     https://docs.github.com/en/rest/deployments/statuses .
@@ -136,6 +137,7 @@ def github_acts(ticket: Ticket, ordered: Sequence[Event], out: Sink, settings: R
     verify, accept = settings._verify, settings._accept
     closed_at: int | None = None
     standing: Event | None = None  # the first close since the last reopen
+    reopened_at: datetime | None = None
     merged = False
     first_assign: Event | None = None
     first_response: Event | None = None
@@ -171,7 +173,7 @@ def github_acts(ticket: Ticket, ordered: Sequence[Event], out: Sink, settings: R
             elif e.to_value == "open" and e.from_value == "closed":
                 if standing is not None:
                     _reopen(key, standing, e, out)
-                standing = None  # the close did not stand; the next close may
+                standing, reopened_at = None, e.at  # the close did not stand; the next close may
         elif kind == "assign":
             if first_assign is None and e.to_value:
                 first_assign = e
@@ -189,7 +191,7 @@ def github_acts(ticket: Ticket, ordered: Sequence[Event], out: Sink, settings: R
         _close(key, standing, settings, out)
     if defect:
         _investigator(ticket, first_assign, first_response, out)
-    return closed_at
+    return closed_at, reopened_at
 
 
 def _reason(e: Event) -> str | None:
@@ -258,9 +260,12 @@ def _investigator(ticket: Ticket, first_assign: Event | None, first_response: Ev
                              f"by {name} on {_day(c.at)}")
 
 
-def linked_acts(ticket: Ticket, pr: Ticket, events: Iterable[Event], out: Sink) -> None:
+def linked_acts(ticket: Ticket, pr: Ticket, events: Iterable[Event], out: Sink, *, resolves: bool = True,
+                after: datetime | None = None) -> None:
     """Credit a linked pull request's approvals (test) and merge (resolve) to the ticket it works on.
 
+    The merge resolves the ticket only as part of the close that stands (DESIGN.md): `resolves`
+    is False while the ticket is open, and a merge before `after` (its last reopen) was undone.
     Deployments are not carried over: the parser keeps a deployment's ref (a branch or tag such
     as "main"), not its commit, and nothing here knows which merged commits a ref contained.
     """
@@ -275,5 +280,7 @@ def linked_acts(ticket: Ticket, pr: Ticket, events: Iterable[Event], out: Sink) 
                     lambda name, e=e: f"approved PR {pr.key}, {link}, by {name} on {_day(e.at)}")
         elif e.kind == "merge" and not merged:
             merged = True  # only the first: see github_acts
+            if not resolves or (after is not None and e.at <= after):
+                continue
             out.add("resolve", e.actor, linked_event_id(pr.key, e.external_id), e.at, "merges-linked-pr",
                     lambda name, e=e: f"merged PR {pr.key}, {link}, by {name} on {_day(e.at)}")

@@ -395,3 +395,66 @@ def test_declining_resolutions_are_configurable_in_the_sites_language() -> None:
 
 def test_reopened_is_a_backlog_status_by_default() -> None:
     assert PhaseMap().phase("Reopened") == "backlog"
+
+
+REVIEW_CASES = [
+    pytest.param(
+        with_resolution(ticket("other"), "Won't Fix", status="Closed"),
+        # Resolved without a resolution, then Closed setting Won't Fix: the close that stands declines.
+        [move("t1", 2, DAG, "In Progress", "Resolved"), move("t2", 3, DAG, "Resolved", "Closed"),
+         resolution("t2r", 3, DAG, "Won't Fix")],
+        {("decline", DAG, "t1", "declines")},
+        id="resolution-set-later-while-closed-counts",
+    ),
+    pytest.param(
+        with_resolution(ticket("other"), "Won't Fix", status="Closed"),
+        [move("t1", 2, DAG, "In Progress", "Resolved"), resolution("t1r", 2, DAG, "Fixed"),
+         move("t2", 3, EVA, "Resolved", "Closed"), resolution("t2r", 3, EVA, "Won't Fix")],
+        {("decline", DAG, "t1", "declines")},
+        id="the-last-resolution-of-a-standing-close-counts",
+    ),
+    pytest.param(
+        with_resolution(ticket("other"), "Fixed", status="Archived"),
+        # Into a status no mapping covers: nothing is said, the close still stands.
+        [move("t1", 2, DAG, "In Progress", "Done"), move("t2", 4, EVA, "Done", "Archived")],
+        {("resolve", DAG, "t1", "resolves")},
+        id="a-move-into-an-unmapped-status-is-no-reopen",
+    ),
+    pytest.param(
+        with_resolution(ticket("other"), "Fixed", status="Released"),
+        [move("t1", 2, DAG, "In Progress", "Resolved"), move("t2", 3, EVA, "Resolved", "Ready for Release"),
+         move("t3", 4, OLA, "Ready for Release", "Released")],
+        {("resolve", DAG, "t1", "resolves"), ("deploy", OLA, "t3", "deploys")},
+        id="release-after-a-close-is-no-reopen",
+    ),
+    pytest.param(
+        with_resolution(ticket("other"), "Done", status="Won't Do"),
+        [move("t1", 2, DAG, "To Do", "Won't Do"), resolution("t1r", 2, DAG, "Done")],
+        {("decline", DAG, "t1", "declines")},
+        id="a-declining-status-declines-whatever-the-generic-resolution",
+    ),
+]
+
+
+@pytest.mark.parametrize("the_ticket, events, expected", REVIEW_CASES)
+def test_the_standing_close_and_its_resolution_as_real_workflows_record_them(the_ticket, events, expected) -> None:
+    assert rows(attribute(the_ticket, events, PhaseMap())) == expected
+
+
+def test_a_linked_merge_does_not_resolve_a_ticket_reopened_since() -> None:
+    from analytics.attribution import attribute_linked
+
+    pr = Ticket(source="gh", external_id="acme/web#2", key="acme/web#2", project="acme/web", type_name="Pull request",
+                kind="pull_request", title="Fix", status="merged", created=day(1), updated=day(2))
+    merged = [Event("merged", "merge", day(2), DAG)]
+    jira = with_resolution(ticket("bug"), None, status="Reopened")
+    own = [move("t1", 2, DAG, "In Progress", "Done", minute=5), move("t2", 3, EVA, "Done", "Reopened")]
+
+    reopened = rows(attribute_linked(jira, own, [(pr, merged)], PhaseMap()))
+    closed_again = rows(attribute_linked(with_resolution(jira, "Fixed", status="Done"),
+                                         own + [move("t3", 5, OLA, "Reopened", "Done")],
+                                         [(pr, merged + [])], PhaseMap()))
+
+    assert not any(role == "resolve" for role, *_ in reopened)
+    assert ("resolve", OLA, "t3", "resolves") in closed_again
+    assert not any(rule == "merges-linked-pr" for *_, rule in closed_again)  # merged before the reopen

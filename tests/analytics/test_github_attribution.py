@@ -554,7 +554,8 @@ def test_parsed_issue_and_pull_request() -> None:
         ("investigate", DAG, "e1", "first-assignee-investigates"),
         ("reopen", REP, "e4", "reopens"),
         ("test", EVA, "acme/shop#12:r31", "approves-linked-pr"),  # earlier than her label
-        ("resolve", ANNA, "acme/shop#12:merged", "merges-linked-pr"),  # earlier than her closing
+        # The merge (03-05) came before the reopen (03-07): the close that stands is hers of 03-08.
+        ("resolve", ANNA, "e5", "closes-completed"),
     }
 
 
@@ -600,3 +601,18 @@ def test_parsed_deployments_and_releases() -> None:
         ("deploy", OLA, "d7702", "deployment-succeeded"),
         ("deploy", ANNA, "rel6602", "publishes-release"),  # the draft by Eva is no release
     }
+
+
+def test_a_fixing_merge_resolves_nothing_once_the_client_reopens_the_issue() -> None:
+    # The partner's PR "fixes #7" is merged and closes #7; the client reopens #7, still open.
+    own = [created(), close("e1", 2, OLA, "completed"), reopen("e2", 3, REP)]
+    linked = [(pull(12), [merge("merged", 2, OLA)])]
+
+    reopened = rows(attribute_linked(issue(status="open"), own, linked, PhaseMap()))
+    fixed_again = rows(attribute_linked(issue(), own + [close("e3", 5, DAG, "completed")],
+                                        linked + [(pull(13), [merge("merged", 4, EVA)])], PhaseMap()))
+
+    assert not any(role == "resolve" for role, *_ in reopened)
+    assert ("reopen", REP, "e2", "reopens") in reopened
+    assert {r for r in fixed_again if r[0] == "resolve"} == {
+        ("resolve", DAG, "e3", "closes-completed"), ("resolve", EVA, "acme/shop#13:merged", "merges-linked-pr")}
