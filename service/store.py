@@ -48,38 +48,48 @@ def store_tickets(
     if not parsed:
         return result
     parsed = [clean_record(item) for item in parsed]  # the records attributed later must match the rows
-    # Within one batch the newest copy of a ticket wins too (an overlap can repeat one).
+    # Within one batch the newest copy of a ticket wins too (an overlap can repeat one), by the
+    # same rules as against the stored copy.
     latest: dict[tuple[str, str], ParsedTicket] = {}
+    keys: dict[tuple[str, str], str] = {}  # (source, key) -> external id, within the batch
     for item in parsed:
-        key = (item.ticket.source, item.ticket.external_id)
+        t = item.ticket
+        key = (t.source, t.external_id)
         held = latest.get(key)
-        if held is not None and not _same_issue(held.ticket, item.ticket.site, item.ticket.created):
-            result.refused.append((item.ticket.key, _collision(item.ticket, held.ticket)))
-        elif held is None or item.ticket.updated > held.ticket.updated:
+        holder = keys.setdefault((t.source, t.key), t.external_id)
+        if holder != t.external_id:
+            result.refused.append((t.key, _key_taken(t, holder)))
+        elif held is not None and not _same_issue(held.ticket, t.site, t.created):
+            result.refused.append((t.key, _collision(t, held.ticket)))
+        elif held is None or t.updated > held.ticket.updated or (
+                t.updated == held.ticket.updated and held.incomplete and not item.incomplete):
             latest[key] = item
 
     existing = _existing(session, latest)
     taken = _keys_taken(session, latest)
     inserts: list[ParsedTicket] = []
     updates: list[tuple[int, ParsedTicket]] = []
+    extends: list[tuple[int, ParsedTicket]] = []
     for key, item in latest.items():
         t = item.ticket
         known = existing.get(key)
         if known is None:
             holder = taken.get((t.source, t.key))
             if holder is not None and holder[0] != t.external_id:
-                result.refused.append((t.key, f"its key is stored for another issue: source '{t.source}' holds "
-                                              f"{t.key} as id {holder[0]}, while this copy has id {t.external_id}; "
-                                              "nothing from it was stored"))
+                result.refused.append((t.key, _key_taken(t, holder[0])))
             else:
                 inserts.append(item)
         elif not _same_issue(known, t.site, t.created):
             result.refused.append((t.key, _collision(t, known)))
         elif t.updated > known.updated or (t.updated == known.updated and known.incomplete and not item.incomplete):
             updates.append((known.id, item))
+        elif t.updated == known.updated:
+            # As new as the stored copy: its fields change nothing, but it may hold events the
+            # stored copy lacked (an export read again with its events file, an overlap page).
+            extends.append((known.id, item))
         else:
             result.skipped_stale += 1
-    kept = inserts + [item for _, item in updates]
+    kept = inserts + [item for _, item in updates] + [item for _, item in extends]
     result.new_accounts = directory.ensure(session, (a for item in kept for a in item.accounts))
 
     id_by_item: list[tuple[int, ParsedTicket]] = list(updates)
@@ -96,28 +106,40 @@ def store_tickets(
         )
     # Only events not stored yet: all of a new ticket's, the unseen ones of an updated ticket.
     seen: set[tuple[int, str]] = set()
-    updated_ids = [tid for tid, _ in updates]
-    for chunk in chunks(updated_ids, 500):
+    known_ids = [tid for tid, _ in updates + extends]
+    for chunk in chunks(known_ids, 500):
         rows = session.execute(
             select(EVENTS.c.ticket_id, EVENTS.c.external_id).where(EVENTS.c.ticket_id.in_(chunk)))
         seen.update((tid, external_id) for tid, external_id in rows)
     id_of = directory.id_of
     event_rows = []
+    extended: list[tuple[int, ParsedTicket]] = []
+    for tid, item in extends:
+        before = len(event_rows)
+        _event_rows(tid, item, seen, id_of, event_rows)
+        if len(event_rows) > before:
+            extended.append((tid, item))
+        else:
+            result.skipped_stale += 1
     for tid, item in id_by_item:
-        for ev in item.events:
-            if (tid, ev.external_id) in seen:
-                continue  # stored before, or repeated in this copy (a duplicated history entry)
-            seen.add((tid, ev.external_id))
-            event_rows.append((tid, ev.external_id, ev.kind, ev.at, id_of(ev.actor), ev.field, ev.from_value,
-                               ev.to_value))
+        _event_rows(tid, item, seen, id_of, event_rows)
     # A concurrent writer (webhook beside a sync) may have stored some meanwhile: skip those,
     # and count what landed.
     result.events = bulk_insert(session, EVENTS, EVENT_COLUMNS, event_rows, skip_conflicts=True)
     result.dropped_links = _store_links(session, id_by_item, [tid for tid, _ in updates])
-    result.tickets = len(id_by_item)
-    result.stored = id_by_item
-    result.updated_ids = {tid for tid, _ in updates}
+    result.tickets = len(id_by_item) + len(extended)
+    result.stored = id_by_item + extended
+    result.updated_ids = {tid for tid, _ in updates + extended}  # attributed again from the database
     return result
+
+
+def _event_rows(tid: int, item: ParsedTicket, seen: set[tuple[int, str]], id_of: Callable[[str | None], int | None],
+                rows: list[tuple[Any, ...]]) -> None:
+    for ev in item.events:
+        if (tid, ev.external_id) in seen:
+            continue  # stored before, or repeated in this copy (a duplicated history entry)
+        seen.add((tid, ev.external_id))
+        rows.append((tid, ev.external_id, ev.kind, ev.at, id_of(ev.actor), ev.field, ev.from_value, ev.to_value))
 
 
 @dataclass(slots=True)
@@ -166,6 +188,11 @@ def _same_issue(known: Any, site: str | None, created: datetime) -> bool:
     if known.site and site and known.site.rstrip("/").casefold() != site.rstrip("/").casefold():
         return False
     return known.created == created
+
+
+def _key_taken(t: Any, holder: str) -> str:
+    return (f"its key is stored for another issue: source '{t.source}' holds {t.key} as id {holder}, while this "
+            f"copy has id {t.external_id}; nothing from it was stored")
 
 
 def _collision(t: Any, known: Any) -> str:

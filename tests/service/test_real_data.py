@@ -403,3 +403,40 @@ def test_a_legacy_name_claimed_by_two_accounts_is_reported(sessions, config, tmp
 
     with sessions() as s:
         assert responsibility_report(s, config)["data_quality"]["ambiguous_user_ids"] == ["sam"]
+
+
+# -- copies of one ticket in one batch, and copies as new as the stored one ------------------------------
+
+def test_in_one_file_a_complete_copy_wins_over_an_equally_new_cut_short_one(sessions, config, tmp_path) -> None:
+    full = issue(14001, "SHOP-1", histories=[history(1, user("partner-1"), "2025-02-02T09:00:00.000+0000",
+                                                     status("In QA", "Done"))])
+    short = copy.deepcopy(full)
+    short["changelog"]["histories"] = []  # total still says 1
+
+    import_files(sessions, config, [write(tmp_path, "both.json", {"issues": [short, full]})], "jira-import")
+
+    with sessions() as s:
+        assert s.scalar(select(Ticket.incomplete)) is None
+        assert set(s.scalars(select(Attribution.role))) == {"detect", "test", "resolve"}
+
+
+def test_an_equally_new_copy_adds_the_events_the_stored_one_lacked(sessions, config, tmp_path) -> None:
+    bare = issue(15001, "SHOP-1", histories=[])
+    with_history = issue(15001, "SHOP-1", histories=[history(1, user("partner-1"), "2025-02-02T09:00:00.000+0000",
+                                                             status("In QA", "Done"))])
+
+    import_files(sessions, config, [write(tmp_path, "1.json", bare)], "jira-import")
+    again = import_files(sessions, config, [write(tmp_path, "2.json", with_history)], "jira-import")
+    same = import_files(sessions, config, [write(tmp_path, "3.json", with_history)], "jira-import")
+
+    assert (again.tickets, again.events) == (1, 1) and (same.tickets, same.events) == (0, 0)
+    with sessions() as s:
+        assert set(s.scalars(select(Attribution.role))) == {"detect", "test", "resolve"}
+
+
+def test_one_key_with_two_ids_in_one_file_is_refused(sessions, config, tmp_path) -> None:
+    result = import_files(sessions, config, [write(tmp_path, "1.json", {"issues": [
+        issue(16001, "SHOP-1"), issue(16002, "SHOP-1")]})], "jira-import")
+
+    assert [(key, "16001" in why) for _, key, why in refused(result)] == [("SHOP-1", True)]
+    assert len(keys_and_sites(sessions)) == 1
