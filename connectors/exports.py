@@ -37,6 +37,7 @@ import ijson
 from connectors.errors import SkippableError
 
 MAX_TEXT = 65_536  # characters kept of one string value
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_GAP = 16 * 1024 * 1024  # bytes without a string boundary before a file is refused
 LINE_LIMIT = MAX_GAP  # longest line of a JSON Lines file read as one document
 CHUNK = 64 * 1024  # read size; no larger than MAX_TEXT, see _Utf8Stream.read
@@ -236,6 +237,9 @@ def _json_lines(stream: _Utf8Stream, containers: tuple[str, ...],
         except ValueError as exc:  # not UnicodeDecodeError: the stream has checked the text
             yield Item(None, f"line {number}", number, error=f"is not valid JSON ({exc})")
             continue
+        except RecursionError:
+            yield Item(None, f"line {number}", number, error="nests deeper than any tracker item does")
+            continue
         yield from _flatten(value, f"line {number}", number, containers, pages)
 
 
@@ -344,9 +348,12 @@ def _flatten(value: Any, where: str, page: int, containers: tuple[str, ...],
 
 
 def _item(value: Any, where: str, page: int) -> Item:
-    if _needs_cleaning(value):
-        cut: list[str] = []
-        return Item(_clean(value, "", cut), where, page, cut)
+    try:
+        if _needs_cleaning(value):
+            cut: list[str] = []
+            return Item(_clean(value, "", cut), where, page, cut)
+    except RecursionError:
+        return Item(None, where, page, error="nests deeper than any tracker item does")
     return Item(value, where, page)
 
 
@@ -360,7 +367,7 @@ def _needs_cleaning(value: Any) -> bool:
     if kind is list:
         return any(_needs_cleaning(v) for v in value)
     if kind is str:
-        return len(value) > MAX_TEXT
+        return len(value) > MAX_TEXT or (not value.isascii() and _SURROGATE.search(value) is not None)
     return kind is Decimal
 
 
@@ -371,6 +378,8 @@ def _clean(value: Any, path: str, cut: list[str]) -> Any:
         return {k: _clean(v, f"{path}.{k}" if path else k, cut) for k, v in value.items()}
     if kind is list:
         return [_clean(v, f"{path}[{i}]", cut) for i, v in enumerate(value)]
+    if kind is str and not value.isascii() and _SURROGATE.search(value):
+        value = _SURROGATE.sub("\ufffd", value)  # half of a UTF-16 pair (a cut \ud83d escape): no UTF-8 holds it
     if kind is str and len(value) > MAX_TEXT:
         cut.append(f"{path or 'value'} ({len(value):,} characters)")
         return value[:MAX_TEXT - 1] + "…"

@@ -218,7 +218,14 @@ class JiraConnector:
         session = client._session
         response = session.post(url, data=json.dumps(params)) if post else session.get(url, params=params)
         raise_on_error(response)
-        return orjson.loads(response.content) if response.content else {}
+        if not response.content:
+            return {}
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            # orjson refuses half a UTF-16 pair (an emoji cut by Jira's own truncation); the standard
+            # parser keeps it, and the store turns it into U+FFFD. Anything else is not JSON still.
+            return json.loads(response.content)
 
     def _translate(self, exc: JIRAError, what: str) -> Exception:
         status = exc.status_code

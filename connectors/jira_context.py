@@ -298,7 +298,8 @@ class JiraContext:
 
     def is_rank(self, item: dict[str, Any]) -> bool:
         """Whether a custom-field changelog item changes the rank (Cloud names it by `fieldId` too)."""
-        if item.get("fieldId") in self.rank_ids:
+        field_id = item.get("fieldId")
+        if isinstance(field_id, str) and field_id in self.rank_ids:
             return True
         name = item.get("field")
         return isinstance(name, str) and name.casefold() in self.rank_names

@@ -330,7 +330,9 @@ def issues_in_document(doc: object) -> list[dict[str, Any]]:
     if isinstance(doc, dict) and "key" in doc and "fields" in doc:
         return [doc]
     if isinstance(doc, dict) and ("errorMessages" in doc or "errors" in doc):
-        messages = doc.get("errorMessages") or list((doc.get("errors") or {}).values())
+        errors = doc.get("errors")
+        messages = doc.get("errorMessages") or (list(errors.values()) if isinstance(errors, dict) else errors)
+        messages = messages if isinstance(messages, list) else [messages]
         raise SkippableError(f"is a Jira error response ({'; '.join(map(str, messages)) or 'no message'}), not issues")
     if isinstance(doc, dict):
         keys = ", ".join(sorted(map(str, doc))[:5]) or "no keys"

@@ -15,4 +15,7 @@ def iso_datetime(value: str, what: str) -> datetime:
         raise SkippableError(f"{what} {value!r} is not an ISO 8601 time") from None
     if parsed.tzinfo is None:
         raise SkippableError(f"{what} {value!r} has no time zone offset")
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first instant there is
+        raise SkippableError(f"{what} {value!r} is out of range") from None

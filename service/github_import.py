@@ -49,9 +49,16 @@ def _parsed(export: GitHubExport, source: str, config: Config, result: IngestRes
                                           "but neither the issue nor the pull request itself", True))
             continue
         try:
-            yield _parse_github(ticket, source, config), ticket.files
+            parsed = _parse_github(ticket, source, config)
         except SkippableError as exc:
             result.warnings.append(Notice(files, ticket.key, f"refused: {exc}", True))
+            continue
+        except (TypeError, ValueError, AttributeError, KeyError, RecursionError, OverflowError) as exc:
+            # A shape no parser rule foresaw: this ticket is refused by name, the import goes on.
+            result.warnings.append(Notice(files, ticket.key, f"refused: has a shape that cannot be read "
+                                                             f"({type(exc).__name__}: {exc})", True))
+            continue
+        yield parsed, ticket.files
 
 
 def import_github_files(

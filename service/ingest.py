@@ -167,6 +167,10 @@ def jira_tickets(path: Path, source: str, config: Config, notices: FileNotices,
         except SkippableError as exc:
             notices.refuse(key or item.where, str(exc))
             continue
+        except (TypeError, ValueError, AttributeError, KeyError, RecursionError, OverflowError) as exc:
+            # A shape no parser rule foresaw: this issue is refused by name, the run goes on.
+            notices.refuse(key or item.where, f"has a shape that cannot be read ({type(exc).__name__}: {exc})")
+            continue
         notices.cut(key or item.where, item.cut)
         yield parsed
     for page, meta in sorted(pages.items()):

@@ -5,6 +5,7 @@ tickets and a few thousand events, and ingest has to keep up with thousands of t
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
@@ -29,13 +30,20 @@ EVENT_COLUMNS = ("ticket_id", "external_id", "kind", "at", "actor_id", "field", 
 TEXT_LIMIT = 65536
 
 
+# Half of a UTF-16 pair, which JSON's \ud83d escapes can produce: no UTF-8 database stores one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def clean(value: Any, limit: int = TEXT_LIMIT) -> Any:
     """Text as every database can store it: no NUL bytes (PostgreSQL refuses them in text, so one
-    would abort a whole page) and no longer than its column (PostgreSQL refuses that too)."""
+    would abort a whole page), no lone surrogates (no UTF-8 encoder takes them; each becomes
+    U+FFFD) and no longer than its column (PostgreSQL refuses that too)."""
     if type(value) is not str:
         return value
     if "\x00" in value:
         value = value.replace("\x00", "")
+    if not value.isascii() and _SURROGATE.search(value):
+        value = _SURROGATE.sub("\ufffd", value)
     return value if len(value) <= limit else value[:limit - 1] + "…"
 
 
@@ -122,7 +130,8 @@ _TICKET_LIMITS = (("source", 200), ("external_id", 200), ("key", 200), ("project
 
 
 def _fits(value: str | None, limit: int) -> bool:
-    return value is None or ("\x00" not in value and len(value) <= limit)
+    return value is None or ("\x00" not in value and len(value) <= limit
+                             and (value.isascii() or not _SURROGATE.search(value)))
 
 
 def _fits_event(e: Event) -> bool:
@@ -131,7 +140,12 @@ def _fits_event(e: Event) -> bool:
     return ("\x00" not in i and len(i) <= 200 and (a is None or ("\x00" not in a and len(a) <= 200))
             and (f is None or ("\x00" not in f and len(f) <= 200))
             and (v is None or ("\x00" not in v and len(v) <= TEXT_LIMIT))
-            and (w is None or ("\x00" not in w and len(w) <= TEXT_LIMIT)))
+            and (w is None or ("\x00" not in w and len(w) <= TEXT_LIMIT))
+            and (i.isascii() or not _SURROGATE.search(i))  # ids, names and values are nearly all ASCII
+            and (a is None or a.isascii() or not _SURROGATE.search(a))
+            and (f is None or f.isascii() or not _SURROGATE.search(f))
+            and (v is None or v.isascii() or not _SURROGATE.search(v))
+            and (w is None or w.isascii() or not _SURROGATE.search(w)))
 
 
 def _fits_account(a: Account) -> bool:

@@ -440,3 +440,59 @@ def test_one_key_with_two_ids_in_one_file_is_refused(sessions, config, tmp_path)
 
     assert [(key, "16001" in why) for _, key, why in refused(result)] == [("SHOP-1", True)]
     assert len(keys_and_sites(sessions)) == 1
+
+
+# -- odd values that ended the whole run --------------------------------------------------------------
+
+def _lines_with(raw: dict) -> str:
+    return json.dumps(raw) + "\n" + json.dumps(issue(17999, "SHOP-99")) + "\n"
+
+
+def test_odd_values_refuse_an_item_or_are_stored_cleanly_and_the_run_goes_on(db_url, tmp_path) -> None:
+    lone = issue(17001, "SHOP-1", summary="Crash \ud83d on save")  # half an emoji: json.dumps writes \\ud83d
+    old = issue(17002, "SHOP-2", created="0001-01-01T00:00:00.000+0100")
+    errors = {"errorMessages": [], "errors": ["Field 'x' does not exist"]}
+    custom = issue(17003, "SHOP-3", histories=[history(1, user("partner-1"), "2025-02-02T09:00:00.000+0000",
+                                                        {"field": "Sprint", "fieldtype": "custom", "fieldId": ["x"]})])
+    deep = "[" * 5000 + "]" * 5000  # written by hand: json.dumps itself cannot nest this deep
+    (tmp_path / "lone.jsonl").write_text(_lines_with(lone), encoding="utf-8")
+    (tmp_path / "deep.jsonl").write_text('{"id": "1", "key": "A-1", "fields": ' + deep + "}\n"
+                                         + json.dumps(issue(17998, "SHOP-98")) + "\n", encoding="utf-8")
+    files = [tmp_path / "lone.jsonl", write(tmp_path, "old.json", {"issues": [old, issue(17004, "SHOP-4")]}),
+             write(tmp_path, "errors.json", errors), write(tmp_path, "custom.json", custom), tmp_path / "deep.jsonl"]
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{db_url}"\n', encoding="utf-8")
+
+    out = CliRunner().invoke(cli, ["--config", str(cfg), "import", "jira", *map(str, files)])
+
+    assert "unexpected" not in out.output and out.exit_code == 1, out.output
+    assert "SHOP-2: refused: created '0001-01-01T00:00:00.000+0100' is out of range" in out.stderr
+    assert "errors.json: the document is a Jira error response (Field 'x' does not exist)" in out.stderr
+    assert "deep.jsonl: line 1: refused: nests deeper than any tracker item does" in out.stderr
+    from service.db import make_engine, session_factory
+
+    engine = make_engine(db_url)
+    with session_factory(engine)() as s:
+        keys = set(s.scalars(select(Ticket.key)))
+        title = s.scalar(select(Ticket.title).where(Ticket.key == "SHOP-1"))
+    engine.dispose()
+    assert keys == {"SHOP-1", "SHOP-99", "SHOP-4", "SHOP-3", "SHOP-98"}
+    assert title == "Crash \ufffd on save"
+
+
+def test_a_shape_no_rule_foresaw_refuses_that_issue_alone(sessions, config, tmp_path, monkeypatch) -> None:
+    import service.ingest as ingest
+    real = ingest._parse_jira
+
+    def brittle(raw, *args, **kwargs):
+        if raw.get("key") == "SHOP-2":
+            raise TypeError("unhashable type: 'list'")
+        return real(raw, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "_parse_jira", brittle)
+    result = import_files(sessions, config, [write(tmp_path, "1.json", {"issues": [
+        issue(18001, "SHOP-1"), issue(18002, "SHOP-2"), issue(18003, "SHOP-3")]})], "jira-import")
+
+    assert result.tickets == 2
+    assert [(key, why) for _, key, why in refused(result)] == [
+        ("SHOP-2", "refused: has a shape that cannot be read (TypeError: unhashable type: 'list')")]
