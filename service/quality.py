@@ -40,7 +40,8 @@ def data_quality(session: Session, config: Config, project: str | None = None,
     acts = session.scalar(select(func.count()).select_from(ATTRIBUTIONS).join(TICKETS, t.id == a.ticket_id)
                           .where(*incomplete, *(acts_where or [])))
     credited = exists().where(a.ticket_id == t.id, a.role.in_(("resolve", "decline")))
-    closed = [CLOSED, ~credited, *scope]
+    # A pull request closed unmerged resolves nothing by design, and a deployment is no ticket.
+    closed = [CLOSED, ~credited, t.kind.not_in(("pull_request", "deployment")), *scope]
     # One pass over the closed tickets for list and count alike: on a healthy database it finds few.
     uncredited = session.execute(select(t.key, t.status).where(*closed).order_by(t.id)).all()
     return {

@@ -496,3 +496,19 @@ def test_a_shape_no_rule_foresaw_refuses_that_issue_alone(sessions, config, tmp_
     assert result.tickets == 2
     assert [(key, why) for _, key, why in refused(result)] == [
         ("SHOP-2", "refused: has a shape that cannot be read (TypeError: unhashable type: 'list')")]
+
+
+def test_closed_unmerged_pull_requests_are_no_data_quality_gap(sessions, config) -> None:
+    from service.pipeline import store_and_attribute
+    from service.classify import Classifier
+    from service.directory import Directory
+    from tests.service.builders import parsed, ticket
+
+    with sessions() as s, s.begin():
+        directory = Directory(s)
+        pr = parsed(ticket(1, kind="pull_request", type_name="Pull request", status="Closed"), [])
+        bug = parsed(ticket(2, status="Closed"), [])
+        store_and_attribute(s, [pr, bug], directory, Classifier(config, directory), config)
+    with sessions() as s:
+        closed = responsibility_report(s, config)["data_quality"]["closed_without_resolver"]
+    assert [t["key"] for t in closed["tickets"]] == ["SHOP-2"]
