@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 from urllib.parse import unquote
 
 from connectors.records import Account, account_ref
