@@ -78,17 +78,42 @@ def read_export(path: Path, containers: tuple[str, ...] = (), pages: dict[int, d
         prefix, scalars = _layout(stream, containers)
     if pages is not None and prefix.endswith(".item"):
         pages[0] = {**scalars, **_tail_scalars(path)}
+    done = 0
+    try:
+        for position, value in _values(path, prefix, exact=False):
+            yield from _document_items(value, prefix, position, containers, pages, exact=False)
+            done = position
+    except _Overflow:
+        # An integer beyond 64 bits: C's floats cannot hold it, so the file is read again with exact
+        # numbers (Decimal, turned into float where they are not whole), from where it stopped.
+        for position, value in _values(path, prefix, exact=True):
+            if position > done:
+                yield from _document_items(value, prefix, position, containers, pages, exact=True)
+
+
+class _Overflow(Exception):
+    """The fast read met an integer it cannot hold as a C number."""
+
+
+def _values(path: Path, prefix: str, exact: bool) -> Iterator[tuple[int, Any]]:
+    """(position, value) of a document's items; numbers as floats unless `exact` (then Decimals)."""
     with _open(path) as stream:
         try:
-            for position, value in enumerate(ijson.items(stream, prefix, buf_size=CHUNK), 1):
-                if prefix.endswith(".item"):  # the elements of a container
-                    yield _item(value, f"{prefix.split('.')[0]}[{position - 1}]", 0)
-                else:
-                    where = "the document" if not prefix else f"page {position}" if isinstance(value, list) \
-                        else f"item {position}"
-                    yield from _flatten(value, where, position, containers, pages)
+            yield from enumerate(ijson.items(stream, prefix, buf_size=CHUNK, use_float=not exact), 1)
         except ijson.JSONError as exc:
+            if not exact and "integer overflow" in str(exc):
+                raise _Overflow() from None
             raise ExportError(_json_error(exc)) from None
+
+
+def _document_items(value: Any, prefix: str, position: int, containers: tuple[str, ...],
+                    pages: dict[int, dict[str, Any]] | None, exact: bool) -> Iterator[Item]:
+    if prefix.endswith(".item"):  # the elements of a container
+        yield _item(value, f"{prefix.split('.')[0]}[{position - 1}]", 0, exact)
+    else:
+        where = "the document" if not prefix else f"page {position}" if isinstance(value, list) \
+            else f"item {position}"
+        yield from _flatten(value, where, position, containers, pages, exact)
 
 
 # -- encoding -----------------------------------------------------------------------------------
@@ -330,7 +355,7 @@ def _json_error(exc: Exception) -> str:
 
 
 def _flatten(value: Any, where: str, page: int, containers: tuple[str, ...],
-             pages: dict[int, dict[str, Any]] | None = None) -> Iterator[Item]:
+             pages: dict[int, dict[str, Any]] | None = None, exact: bool = True) -> Iterator[Item]:
     """A document's items: a page's elements, a container's elements, or the value itself (page 0)."""
     elements = value if isinstance(value, list) else None
     name = "item"
@@ -341,13 +366,19 @@ def _flatten(value: Any, where: str, page: int, containers: tuple[str, ...],
             pages[page] = {k: float(v) if isinstance(v, Decimal) else v for k, v in value.items()
                            if not isinstance(v, (dict, list))}
     if elements is None:
-        yield _item(value, where, 0)
+        yield _item(value, where, 0, exact)
         return
     for index, element in enumerate(elements):
-        yield _item(element, f"{where} {name} {index + 1}" if name == "item" else f"{where} {name}[{index}]", page)
+        yield _item(element, f"{where} {name} {index + 1}" if name == "item" else f"{where} {name}[{index}]", page,
+                    exact)
 
 
-def _item(value: Any, where: str, page: int) -> Item:
+def _item(value: Any, where: str, page: int, exact: bool = True) -> Item:
+    """An item, its numbers and text made plain: the fast read (`exact` False) gives floats and no
+    lone surrogates (the C parser turns them into '?'), and the store cuts text to its columns
+    and says so, so only an exact read or a JSON Lines line needs the walk over every value."""
+    if not exact:
+        return Item(value, where, page)
     try:
         if _needs_cleaning(value):
             cut: list[str] = []

@@ -115,6 +115,10 @@ class JiraUsers:
 
     def learn(self, user: object) -> str | None:
         """Note every id of one user object; returns its canonical id (None for no usable user)."""
+        if type(user) is dict:  # the common case, seen before: a Cloud user by accountId alone
+            account_id = user.get("accountId")
+            if account_id and account_id in self.account_ids and "name" not in user and "key" not in user:
+                return account_id
         canonical = user_id(user)
         if canonical is None:
             return None

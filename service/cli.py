@@ -112,6 +112,8 @@ def run_sync(ctx: Context, names: tuple[str, ...] = ()) -> None:
             click.echo(printable(f"{source.name}: refused {key}: {reason}"), err=True)
         for key, missing in result.incomplete:
             click.echo(printable(f"{source.name}: incomplete history: {key}: {missing}"), err=True)
+        for key, what in result.cut:
+            click.echo(printable(f"{source.name}: {key}: {what} was cut to fit its column"), err=True)
         click.echo(
             f"{source.name}: {result.tickets} tickets, {result.events} events, "
             f"{result.attributions} attributions, {result.requests} requests "

@@ -102,6 +102,8 @@ def import_github_files(
             names = {p.ticket.key: ", ".join(export.file_names(its)) for p, its in pending}
             for key, reason in page.refused:  # another issue's identity under this source
                 result.warnings.append(Notice(names.get(key, ""), key, f"refused: {reason}", True))
+            for key, what in page.cut:
+                result.warnings.append(Notice(names.get(key, ""), key, f"{what} was cut to fit its column"))
         except SQLAlchemyError as exc:
             failed |= files
             keys = [p.ticket.key for p, _ in pending]

@@ -210,6 +210,8 @@ def import_files(
                         notices.refuse(key, reason)
                     for key, missing in page.incomplete:
                         notices.add(key, f"incomplete history: {missing}; acts in the missing part are not counted")
+                    for key, what in page.cut:
+                        notices.add(key, f"{what} was cut to fit its column")
         except (SkippableError, SQLAlchemyError) as exc:
             reason = database_error(exc) if isinstance(exc, SQLAlchemyError) else str(exc)
             refuse_file(result, str(path), reason, factory, directory)

@@ -23,6 +23,7 @@ class PageResult:
     skipped_stale: int = 0  # copies older than (or as old as) the stored ones
     refused: list[tuple[str, str]] = field(default_factory=list)  # (ticket key, why) another issue's identity
     incomplete: list[tuple[str, str]] = field(default_factory=list)  # (ticket key, what is missing) as stored
+    cut: list[tuple[str, str]] = field(default_factory=list)  # (ticket key, what was cut to its column)
 
 
 def store_and_attribute(session: Session, parsed: list[ParsedTicket], directory: Directory,
@@ -61,4 +62,4 @@ def store_and_attribute(session: Session, parsed: list[ParsedTicket], directory:
         classifier.reclassify(session, [tid for tid in ticket_ids_of(session, targets) if tid not in in_page])
     incomplete = [(item.ticket.key, "; ".join(item.incomplete)) for _, item in stored.stored if item.incomplete]
     return PageResult(stored.tickets, stored.events, attributed.attributions, stored.skipped_stale,
-                      stored.refused, incomplete)
+                      stored.refused, incomplete, stored.cut)

@@ -105,14 +105,16 @@ def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[start:start + size]
 
 
-def clean_record(item: ParsedTicket) -> ParsedTicket:
+def clean_record(item: ParsedTicket, cuts: list[tuple[str, str]] | None = None) -> ParsedTicket:
     """A parsed ticket whose every text fits every database (see `clean`); the same object when
-    nothing needed cleaning, which is nearly always (so the check is one pass, the copy rare)."""
+    nothing needed cleaning, which is nearly always (so the check is one pass, the copy rare).
+    Each text cut to its column is noted in `cuts` as (ticket key, what was cut)."""
     t = item.ticket
-    if (all(map(_fits_event, item.events)) and all(map(_fits_account, item.accounts))
-            and all(_fits(getattr(t, name), limit) for name, limit in _TICKET_LIMITS)
+    if (all(map(_fits_event, item.events)) and all(map(_fits_account, item.accounts)) and _fits_ticket(t)
             and all(_fits(label, 200) for label in t.labels)):
         return item
+    if cuts is not None:
+        cuts.extend((t.key, what) for what in _too_long(item))
     ticket = replace(t, labels=tuple(clean(label, 200) for label in t.labels),
                      **{name: clean(getattr(t, name), limit) for name, limit in _TICKET_LIMITS})
     events = [e if _fits_event(e) else Event(clean(e.external_id, 200), e.kind, e.at, clean(e.actor, 200),
@@ -124,6 +126,20 @@ def clean_record(item: ParsedTicket) -> ParsedTicket:
     return ParsedTicket(ticket, accounts, events, item.links, item.incomplete)
 
 
+def _too_long(item: ParsedTicket) -> list[str]:
+    """What of a ticket is longer than its column: "title (210,000 characters)"."""
+    t = item.ticket
+    found = [f"{name} ({len(getattr(t, name)):,} characters)" for name, limit in _TICKET_LIMITS
+             if isinstance(getattr(t, name), str) and len(getattr(t, name)) > limit]
+    for e in item.events:
+        for value in (e.from_value, e.to_value):
+            if value is not None and len(value) > TEXT_LIMIT:
+                found.append(f"a change of {e.field or e.kind} ({len(value):,} characters)")
+    found += [f"the name of {a.tracker}:{a.external_id[:40]} ({len(a.display_name):,} characters)"
+              for a in item.accounts if a.display_name and len(a.display_name) > 300]
+    return found
+
+
 _TICKET_LIMITS = (("source", 200), ("external_id", 200), ("key", 200), ("project", 200), ("type_name", 200),
                   ("title", TEXT_LIMIT), ("status", 200), ("url", TEXT_LIMIT), ("reporter", 200), ("assignee", 200),
                   ("priority", 100), ("site", 300), ("resolution", 200))
@@ -132,6 +148,14 @@ _TICKET_LIMITS = (("source", 200), ("external_id", 200), ("key", 200), ("project
 def _fits(value: str | None, limit: int) -> bool:
     return value is None or ("\x00" not in value and len(value) <= limit
                              and (value.isascii() or not _SURROGATE.search(value)))
+
+
+def _fits_ticket(t: Any) -> bool:
+    # Written out rather than looped over _TICKET_LIMITS: this runs for every ingested ticket.
+    return (_fits(t.title, TEXT_LIMIT) and _fits(t.key, 200) and _fits(t.external_id, 200) and _fits(t.status, 200)
+            and _fits(t.type_name, 200) and _fits(t.project, 200) and _fits(t.source, 200)
+            and _fits(t.url, TEXT_LIMIT) and _fits(t.reporter, 200) and _fits(t.assignee, 200)
+            and _fits(t.priority, 100) and _fits(t.site, 300) and _fits(t.resolution, 200))
 
 
 def _fits_event(e: Event) -> bool:

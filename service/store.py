@@ -25,6 +25,7 @@ class StoreResult:
     new_accounts: int = 0  # accounts new, or with a new email
     dropped_links: set[str] = field(default_factory=set)  # targets updated tickets no longer name
     refused: list[tuple[str, str]] = field(default_factory=list)  # (ticket key, why): another issue's identity
+    cut: list[tuple[str, str]] = field(default_factory=list)  # (ticket key, what was cut to its column)
     updated_ids: set[int] = field(default_factory=set)  # among `stored`: tickets known before
     stored: list[tuple[int, ParsedTicket]] = field(default_factory=list)
 
@@ -47,7 +48,7 @@ def store_tickets(
     result = StoreResult()
     if not parsed:
         return result
-    parsed = [clean_record(item) for item in parsed]  # the records attributed later must match the rows
+    parsed = [clean_record(item, result.cut) for item in parsed]  # attributed later, so they must match the rows
     # Within one batch the newest copy of a ticket wins too (an overlap can repeat one), by the
     # same rules as against the stored copy.
     latest: dict[tuple[str, str], ParsedTicket] = {}

@@ -33,6 +33,7 @@ class SyncResult:
     bookmark: datetime | None = None
     refused: list[tuple[str, str]] = field(default_factory=list)  # (ticket key, why)
     incomplete: list[tuple[str, str]] = field(default_factory=list)  # (ticket key, what is still missing)
+    cut: list[tuple[str, str]] = field(default_factory=list)  # (ticket key, what was cut to its column)
 
 
 def read_bookmark(session: Session, source: str) -> datetime | None:
@@ -122,6 +123,7 @@ def sync_source(
             result.attributions += stored.attributions
             result.refused += stored.refused
             result.incomplete += stored.incomplete
+            result.cut += stored.cut
             result.bookmark = page.bookmark or result.bookmark
     finally:
         result.requests = connector.requests

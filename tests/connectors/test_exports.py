@@ -96,12 +96,23 @@ def test_numbers_come_out_as_json_loads_gives_them(tmp_path: Path) -> None:
     assert [type(v) for v in item.value.values()] == [int, float, float]
 
 
-def test_an_absurdly_long_string_is_cut_and_reported(tmp_path: Path) -> None:
+def test_an_absurdly_long_string_is_cut_and_reported_in_a_json_lines_file(tmp_path: Path) -> None:
     issue = {"key": "SHOP-1", "fields": {"summary": "x" * (MAX_TEXT * 3), "labels": ["a" * (MAX_TEXT + 1)]}}
-    [item] = items(write(tmp_path, json.dumps({"issues": [issue]}).encode()))
+    [item] = items(write(tmp_path, (json.dumps(issue) + "\n" + json.dumps({"key": "SHOP-2"}) + "\n").encode()))[:1]
     assert item.value["fields"]["summary"] == "x" * (MAX_TEXT - 1) + "…"
     assert len(item.value["fields"]["labels"][0]) == MAX_TEXT
     assert item.cut == [f"fields.summary ({MAX_TEXT * 3:,} characters)", f"fields.labels[0] ({MAX_TEXT + 1:,} characters)"]
+
+
+def test_a_document_is_read_fast_and_an_integer_beyond_64_bits_reads_it_again_exactly(tmp_path: Path) -> None:
+    # The fast read leaves long text to the store (which cuts and names it) and gives floats; an
+    # integer C cannot hold makes the rest of the file be read with exact numbers, nothing twice.
+    issues = [{"key": f"SHOP-{n}", "fields": {"ratio": 1.5}} for n in range(3)]
+    issues[1]["fields"]["big"] = 123456789012345678901234567890
+    read = items(write(tmp_path, json.dumps({"issues": issues}).encode()))
+    assert [i.value["key"] for i in read] == ["SHOP-0", "SHOP-1", "SHOP-2"]
+    assert read[1].value["fields"]["big"] == 123456789012345678901234567890
+    assert all(type(i.value["fields"]["ratio"]) is float for i in read)
 
 
 @pytest.mark.parametrize(("data", "reason"), [

@@ -211,7 +211,7 @@ def test_an_absurd_title_is_cut_and_named(sessions, config, tmp_path: Path) -> N
     path = write(tmp_path, "page.json", [huge, issue(2)])
     result = import_files(sessions, config, [path], "acme-jira")
     assert [str(n) for n in result.warnings] == [
-        f"{path}: SHOP-1: fields.summary (270,000 characters) was cut to {MAX_TEXT:,} characters"]
+        f"{path}: SHOP-1: title (270,000 characters) was cut to fit its column"]
     assert not result.failed
     with sessions() as s:
         title = s.scalar(select(Ticket.title).where(Ticket.key == "SHOP-1"))
@@ -229,7 +229,7 @@ def test_cli_prints_each_notice_on_stderr_and_exits_1_for_a_refused_issue(db_url
     assert out.exit_code == 1
     assert out.stderr.splitlines() == [
         f"{path}: SHOP-2: refused: updated 'yesterday' is not an ISO 8601 time",
-        f"{path}: SHOP-3: fields.summary ({MAX_TEXT + 5:,} characters) was cut to {MAX_TEXT:,} characters",
+        f"{path}: SHOP-3: title ({MAX_TEXT + 5:,} characters) was cut to fit its column",
         # This configuration names no organisation: every acting account is unaffiliated, and said so.
         "data quality: 2 people belong to no organisation; their 6 acts count as unknown "
         "(see `partnerscope people --unaffiliated`)",
