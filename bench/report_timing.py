@@ -7,8 +7,8 @@ import sys
 import time
 
 from service.config import load_config
-from service.db import ensure_schema, make_engine, session_factory
-from service.report import responsibility_report
+from service.store.db import ensure_schema, make_engine, session_factory
+from service.store.report import responsibility_report
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Exported tracker JSON files, read as a stream of items whatever their encoding and layout.
 
-Pure: no database, no Flask. `service.ingest` (Jira) and `service.github_import` read every
+Pure: no database, no Flask. `service.jobs.ingest` (Jira) and `service.jobs.github_import` read every
 export through `read_export`, then turn its items into neutral records with the trackers'
 own parsers. What this module settles, so that neither import has to:
 

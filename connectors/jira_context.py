@@ -18,7 +18,7 @@ in the database (`JiraUsers(stored)` starts from it). A Server key no user objec
 becomes a stand-in `key:<key>` when it cannot be a name (a generated `JIRAUSER…` key, or the
 name of a user whose key is another); a key from before Jira 8.3 is its user's original name,
 and is read as that. A Cloud legacy name stays as it is. The service folds a stand-in into its
-user once a user object pairs them (`service.aliases`).
+user once a user object pairs them (`service.store.aliases`).
 
 A legacy name that two accounts claim (reused after a rename) is ambiguous: it is no longer
 resolved, and the conflict is stored and reported rather than guessed; so is a Server key that
@@ -70,7 +70,7 @@ def ids_of(user: dict[str, Any]) -> list[str]:
     return found
 
 
-#: Kinds of stored ids (`service.models.AccountAlias.kind`).
+#: Kinds of stored ids (`service.store.models.AccountAlias.kind`).
 KEY, NAME, SELF, CONFLICT = "key", "name", "self", "conflict"
 STAND_IN = "key:"  # prefix of the stand-in id of a Server key no user object explains
 _GENERATED_KEY = re.compile(r"JIRAUSER\d+")  # the keys Jira Server 8.3+ gives new users

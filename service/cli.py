@@ -15,10 +15,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.errors import FatalError, RetriableError
 from service.config import Config, ConfigError, load_config
-from service.identity import IdentityError
-from service.db import ensure_schema, make_engine, session_factory, transaction, upgrade
+from service.store.identity import IdentityError
+from service.store.db import ensure_schema, make_engine, session_factory, transaction, upgrade
 from service.progress import Reporter
-from service.report import FilterError
+from service.store.report import FilterError
 from service.terminal import fit, pad, printable, widest
 
 log = logging.getLogger("partnerscope")
@@ -96,7 +96,7 @@ def sync(ctx: Context, names: tuple[str, ...]) -> None:
 
 
 def run_sync(ctx: Context, names: tuple[str, ...] = ()) -> None:
-    from service.sync import sync_source
+    from service.jobs.sync import sync_source
 
     config = ctx.config
     sources = [config.source(n) for n in names] if names else list(config.sources)
@@ -136,7 +136,7 @@ def import_jira(ctx: Context, files: tuple[Path, ...], source: str) -> None:
 
     A file that cannot be read is refused whole, a malformed issue alone; the rest is kept.
     """
-    from service.ingest import import_files
+    from service.jobs.ingest import import_files
 
     started = time.monotonic()
     with Reporter("import") as reporter:
@@ -152,7 +152,7 @@ def import_github(ctx: Context, files: tuple[Path, ...], source: str) -> None:
     """Import GitHub REST exports (FILE...): issues, pull requests, issue and timeline events,
     comments and reviews, in any files; they are grouped by ticket across all of them.
     """
-    from service.github_import import import_github_files
+    from service.jobs.github_import import import_github_files
 
     started = time.monotonic()
     with Reporter("import") as reporter:
@@ -176,7 +176,7 @@ def _report_import(ctx: Context, result: Any, files: int, started: float) -> Non
 
 def _data_quality_warnings(ctx: Context) -> None:
     """The database-wide data-quality notices (refused merges, unaffiliated accounts, …), one a line."""
-    from service.quality import data_quality, quality_lines
+    from service.store.quality import data_quality, quality_lines
 
     with ctx.sessions() as session:
         # Incomplete tickets were named one by one already, by the import or sync that met them.
@@ -188,7 +188,7 @@ def _data_quality_warnings(ctx: Context) -> None:
 @pass_ctx
 def classify(ctx: Context) -> None:
     """Recompute kinds, phases and every attribution (after a configuration change)."""
-    from service.classify import classify_all
+    from service.jobs.classify import classify_all
 
     started = time.monotonic()
     with Reporter("classify") as reporter, transaction(ctx.sessions) as session:
@@ -205,7 +205,7 @@ def classify(ctx: Context) -> None:
 @pass_ctx
 def report(ctx: Context, fmt: str, project: str | None, since: Any, until: Any) -> None:
     """Where each responsibility sits: counts by side, partner share, interval and pattern."""
-    from service.report import Filters, report_csv, responsibility_report
+    from service.store.report import Filters, report_csv, responsibility_report
 
     filters = Filters(project, since.date() if since else None, until.date() if until else None)
     with ctx.sessions() as session:
@@ -219,7 +219,7 @@ def report(ctx: Context, fmt: str, project: str | None, since: Any, until: Any) 
 
 
 def _report_table(data: dict[str, Any]) -> str:
-    from service.quality import quality_lines
+    from service.store.quality import quality_lines
 
     def pct(v: float | None) -> str:
         return "–" if v is None else f"{v * 100:.0f}%"
@@ -243,7 +243,7 @@ def _report_table(data: dict[str, Any]) -> str:
 @pass_ctx
 def statuses(ctx: Context, unmapped: bool) -> None:
     """Status names seen in the trackers and the phase each maps to."""
-    from service.report import statuses as list_statuses
+    from service.store.report import statuses as list_statuses
 
     with ctx.sessions() as session:
         rows = list_statuses(session, ctx.config, unmapped)
@@ -266,9 +266,9 @@ def people(click_ctx: click.Context, unaffiliated: bool) -> None:
     """People with their organisation and activity, most active first (merged accounts once)."""
     if click_ctx.invoked_subcommand is not None:
         return
-    from service.report import people as list_people
+    from service.store.report import people as list_people
 
-    from service.identity import refused_merges
+    from service.store.identity import refused_merges
 
     ctx: Context = click_ctx.obj
     with ctx.sessions() as session:
@@ -307,9 +307,9 @@ def people_unmerge(ctx: Context, account_a: str, account_b: str) -> None:
 
 
 def _regroup(ctx: Context, action: str, a: str, b: str) -> None:
-    from service.classify import Classifier
-    from service.identity import record, regroup
-    from service.directory import Directory
+    from service.jobs.classify import Classifier
+    from service.store.identity import record, regroup
+    from service.store.directory import Directory
 
     with transaction(ctx.sessions) as session:
         record(session, action, a, b)
@@ -330,7 +330,7 @@ def demo(ctx: Context, tickets: int) -> None:
 
 
 def run_demo(ctx: Context, tickets: int = 2000) -> None:
-    from service.ingest import build_demo
+    from service.jobs.ingest import build_demo
 
     started = time.monotonic()
     with Reporter("demo") as reporter:
@@ -354,8 +354,8 @@ def serve(ctx: Context, host: str, port: int) -> None:
 @pass_ctx
 def run(ctx: Context, host: str, port: int) -> None:
     """The main job: sync the configured trackers (or build the demo), then serve."""
-    from service.ingest import DEMO_SOURCE
-    from service.models import Ticket
+    from service.jobs.ingest import DEMO_SOURCE
+    from service.store.models import Ticket
 
     if ctx.config.is_demo:
         with ctx.sessions() as session:
@@ -372,7 +372,7 @@ def run(ctx: Context, host: str, port: int) -> None:
 def _serve(ctx: Context, host: str, port: int) -> None:
     from waitress.server import create_server
 
-    from service.app import create_app
+    from service.web import create_app
 
     ctx.sessions  # opens the engine here, so that the command disposes of it however it ends
     app = create_app(ctx.config, engine=ctx.engine)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import ArgumentError
 
 from service.terminal import is_unsafe
 
-# The drivers Partnerscope installs and tests; `postgresql://` is read as psycopg 3 (service.db).
+# The drivers Partnerscope installs and tests; `postgresql://` is read as psycopg 3 (service.store.db).
 DATABASE_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
 EARLIEST_START = date(1970, 1, 1)
 ACCOUNT_TRACKERS = ("jira", "github")

@@ -21,7 +21,7 @@ TABLES = ("attributions", "events", "tickets", "accounts", "people", "sync_state
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated SQLite file, copied for each test (migrating per test would be slow)."""
-    from service.db import make_engine, upgrade
+    from service.store.db import make_engine, upgrade
 
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = make_engine(f"sqlite:///{path}")
@@ -35,7 +35,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_engine() -> Iterator[Engine]:
     """The CI PostgreSQL, migrated from scratch once per run."""
-    from service.db import make_engine, upgrade
+    from service.store.db import make_engine, upgrade
 
     assert POSTGRES_URL
     engine = make_engine(POSTGRES_URL)
@@ -62,7 +62,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
-    from service.db import make_engine
+    from service.store.db import make_engine
 
     engine = make_engine(db_url)
     yield engine
@@ -71,7 +71,7 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def sessions(engine: Engine):
-    from service.db import session_factory
+    from service.store.db import session_factory
 
     return session_factory(engine)
 
@@ -106,7 +106,7 @@ def config(db_url: str):
 
 @pytest.fixture
 def app(config, engine: Engine):
-    from service.app import create_app
+    from service.web import create_app
 
     app = create_app(config, engine=engine)
     app.config.update(TESTING=True)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import aliased
 
-from service.models import Account, Attribution, Event, Person, SyncState, Ticket
+from service.store.models import Account, Attribution, Event, Person, SyncState, Ticket
 
 PAGE = 100
 

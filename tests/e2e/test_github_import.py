@@ -15,9 +15,9 @@ import requests
 from sqlalchemy import delete, select
 
 from service.config import parse_config
-from service.github_import import import_github_files
-from service.models import Account, Attribution, Base, Ticket
-from service.sync import sync_source
+from service.jobs.github_import import import_github_files
+from service.store.models import Account, Attribution, Base, Ticket
+from service.jobs.sync import sync_source
 from simulator.github_people import github_scenario_config
 from simulator.github_scenario import generate
 from simulator.github_server import GitHubServer

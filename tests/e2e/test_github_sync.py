@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from service.config import parse_config
-from service.models import Account, Attribution, GitHubMember, Ticket, TicketLink
-from service.sync import read_bookmark, sync_source
+from service.store.models import Account, Attribution, GitHubMember, Ticket, TicketLink
+from service.jobs.sync import read_bookmark, sync_source
 from simulator.github_people import github_scenario_config
 from simulator.github_scenario import generate
 from simulator.github_server import GitHubServer

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from connectors.errors import RetriableError, FatalError
 from connectors.jira import JiraConnector
 from connectors.retry import RetryPolicy
-from service.models import Event, Ticket
-from service.sync import make_connector, read_bookmark, sync_source
+from service.store.models import Event, Ticket
+from service.jobs.sync import make_connector, read_bookmark, sync_source
 from simulator.faults import FaultPlan
 from tests.e2e.conftest import SOURCE_NAME, TOKEN, TOKEN_ENV, source_for
 from tests.e2e.expected import cloud_requests, events_of, rows, wipe

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from service import github_import
+from service.jobs import github_import
 from service.cli import cli
-from service.models import Account, Attribution, Event, Ticket
+from service.store.models import Account, Attribution, Event, Ticket
 from tests.connectors import github_rest as rest
 
 REPO = "acme/webshop"

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from connectors.github_parse import parse_issue
 from connectors.records import Event, ParsedTicket
-from service.models import Attribution, Ticket
-from service.models import Event as StoredEvent
+from service.store.models import Attribution, Ticket
+from service.store.models import Event as StoredEvent
 from tests.connectors.github_fakes import event, issue as listed_issue, pull_object
 from tests.service.builders import at, parsed, ticket
 from tests.service.test_store import ingest

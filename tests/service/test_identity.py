@@ -8,14 +8,14 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from connectors.records import Account
-from service.classify import Classifier
+from service.jobs.classify import Classifier
 from service.cli import cli
-from service.db import transaction
-from service.identity import IdentityError, record, regroup
-from service.models import Account as AccountRow
-from service.models import Attribution, GitHubMember
-from service.report import people, role_counts
-from service.directory import Directory
+from service.store.db import transaction
+from service.store.identity import IdentityError, record, regroup
+from service.store.models import Account as AccountRow
+from service.store.models import Attribution, GitHubMember
+from service.store.report import people, role_counts
+from service.store.directory import Directory
 from tests.service.builders import at, parsed, ticket, transition
 from tests.service.test_store import ingest
 

@@ -12,8 +12,8 @@ from sqlalchemy.exc import OperationalError
 
 from connectors.exports import MAX_TEXT
 from service.cli import cli
-from service.ingest import import_files
-from service.models import Account, Attribution, Event, Ticket
+from service.jobs.ingest import import_files
+from service.store.models import Account, Attribution, Event, Ticket
 
 
 def user(account_id: str, name: str) -> dict:
@@ -179,7 +179,7 @@ def test_counts_are_of_what_was_stored(sessions, config, tmp_path: Path) -> None
 
 def test_a_database_error_refuses_that_file_by_name_and_the_next_is_imported(
         sessions, config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from service import ingest
+    from service.jobs import ingest
 
     real = ingest.store_and_attribute
 

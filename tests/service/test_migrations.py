@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from service.db import make_engine, upgrade
+from service.store.db import make_engine, upgrade
 
 
 def test_0003_keeps_sites_and_renames_merges_with_their_evidence(tmp_path: Path) -> None:

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 
 from service.cli import cli
 from service.config import parse_config
-from service.identity import refused_merges
-from service.ingest import import_files
-from service.models import Account, Attribution, Event, Person, Ticket
-from service.report import people, responsibility_report
+from service.store.identity import refused_merges
+from service.jobs.ingest import import_files
+from service.store.models import Account, Attribution, Event, Person, Ticket
+from service.store.report import people, responsibility_report
 
 
 def user(name: str, key: str | None = None, email: str | None = None, account_id: str | None = None) -> dict[str, Any]:
@@ -231,9 +231,9 @@ def test_a_shared_placeholder_email_merges_nobody_and_is_listed(sessions, config
 
 def test_one_email_on_accounts_configured_in_two_organisations_is_not_merged(db_url, sessions, tmp_path) -> None:
     from connectors.records import Account as AccountRecord
-    from service.directory import Directory
-    from service.identity import recompute_people
-    from service.store import store_tickets
+    from service.store.directory import Directory
+    from service.store.identity import recompute_people
+    from service.store.upserts import store_tickets
     from tests.service.builders import parsed, ticket
 
     config = parse_config({"database": {"url": db_url},
@@ -380,10 +380,10 @@ def test_people_configured_by_a_server_key_are_merged(db_url, sessions, tmp_path
                           Path("c.toml"))
     import_files(sessions, config, [write(tmp_path, "k.json", issue(12001, "A-1", reporter=KARI))], "server")
     from connectors.records import Account as AccountRecord
-    from service.classify import Classifier
-    from service.directory import Directory
-    from service.identity import regroup
-    from service.store import store_tickets
+    from service.jobs.classify import Classifier
+    from service.store.directory import Directory
+    from service.store.identity import regroup
+    from service.store.upserts import store_tickets
     from tests.service.builders import parsed, ticket
 
     with sessions() as s, s.begin():
@@ -469,7 +469,7 @@ def test_odd_values_refuse_an_item_or_are_stored_cleanly_and_the_run_goes_on(db_
     assert "SHOP-2: refused: created '0001-01-01T00:00:00.000+0100' is out of range" in out.stderr
     assert "errors.json: the document is a Jira error response (Field 'x' does not exist)" in out.stderr
     assert "deep.jsonl: line 1: refused: nests deeper than any tracker item does" in out.stderr
-    from service.db import make_engine, session_factory
+    from service.store.db import make_engine, session_factory
 
     engine = make_engine(db_url)
     with session_factory(engine)() as s:
@@ -481,7 +481,7 @@ def test_odd_values_refuse_an_item_or_are_stored_cleanly_and_the_run_goes_on(db_
 
 
 def test_a_shape_no_rule_foresaw_refuses_that_issue_alone(sessions, config, tmp_path, monkeypatch) -> None:
-    import service.ingest as ingest
+    import service.jobs.ingest as ingest
     real = ingest._parse_jira
 
     def brittle(raw, *args, **kwargs):
@@ -499,9 +499,9 @@ def test_a_shape_no_rule_foresaw_refuses_that_issue_alone(sessions, config, tmp_
 
 
 def test_closed_unmerged_pull_requests_are_no_data_quality_gap(sessions, config) -> None:
-    from service.pipeline import store_and_attribute
-    from service.classify import Classifier
-    from service.directory import Directory
+    from service.jobs.pipeline import store_and_attribute
+    from service.jobs.classify import Classifier
+    from service.store.directory import Directory
     from tests.service.builders import parsed, ticket
 
     with sessions() as s, s.begin():

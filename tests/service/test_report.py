@@ -9,7 +9,7 @@ from datetime import date
 from click.testing import CliRunner
 
 from service.cli import cli
-from service.report import Filters, people, responsibility_report, statuses
+from service.store.report import Filters, people, responsibility_report, statuses
 from tests.service.builders import bug_through_qa
 from tests.service.test_store import ingest
 

@@ -6,12 +6,12 @@ from dataclasses import replace
 from sqlalchemy import func, select
 
 from connectors.records import Account
-from service.classify import Classifier, classify_all
-from service.db import transaction
-from service.models import Account as AccountRow
-from service.models import Attribution, Event, Ticket
-from service.pipeline import store_and_attribute
-from service.directory import Directory
+from service.jobs.classify import Classifier, classify_all
+from service.store.db import transaction
+from service.store.models import Account as AccountRow
+from service.store.models import Attribution, Event, Ticket
+from service.jobs.pipeline import store_and_attribute
+from service.store.directory import Directory
 from tests.service.builders import at, bug_through_qa, parsed, ticket, transition
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from connectors.errors import RetriableError
 from connectors.records import ParsedTicket
 from service.config import SourceConfig
-from service.models import Attribution, Event, Ticket
-from service.sync import read_bookmark, sync_source
+from service.store.models import Attribution, Event, Ticket
+from service.jobs.sync import read_bookmark, sync_source
 from tests.service.builders import at, bug_through_qa
 
 SOURCE = SourceConfig(name="test-jira", kind="jira", url="https://jira.example", deployment="server",
@@ -95,7 +95,7 @@ def snapshot_after_clean_run(config) -> tuple[int, int, int, list[str]]:
     """The counts a run without failures ends with, in a database of its own."""
     from sqlalchemy import create_engine
 
-    from service.db import session_factory, upgrade
+    from service.store.db import session_factory, upgrade
 
     engine = create_engine("sqlite://")
     upgrade(engine)

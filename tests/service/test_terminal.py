@@ -85,7 +85,7 @@ def one_ticket_by(number: int, account: Account, status: str = "Done") -> object
 @pytest.mark.parametrize("raw, shown", [p for p in HOSTILE if p.id != "lone-surrogate"])  # no database stores one
 def test_people_and_statuses_show_tracker_text_escaped(sessions, config, db_url, tmp_path, raw, shown) -> None:
     if "\x00" in raw:
-        shown = raw.replace("\x00", "")  # the store keeps no NUL on any database (service.sql.clean)
+        shown = raw.replace("\x00", "")  # the store keeps no NUL on any database (service.store.sql.clean)
     ingest(sessions, config, [
         one_ticket_by(1, Account("jira", f"id{raw}", f"Eve{raw}")),
         one_ticket_by(2, Account("jira", "client-1", "Cleo Client"), status=f"Done{raw}"),

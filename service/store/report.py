@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from analytics.attribution import ROLES
 from analytics.scorecard import build_report
-from service.classify import ATTRIBUTIONS, Classifier
+from service.jobs.classify import ATTRIBUTIONS, Classifier
 from service.config import Config
-from service.directory import Directory
-from service.sql import ACCOUNTS, EVENTS, TICKETS
+from service.store.directory import Directory
+from service.store.sql import ACCOUNTS, EVENTS, TICKETS
 from service.terminal import is_unsafe
 
 PROJECT_MAX = 200  # the length of tickets.project
@@ -70,7 +70,7 @@ def role_counts(session: Session, filters: Filters = Filters()) -> dict[str, dic
 
 def responsibility_report(session: Session, config: Config, filters: Filters = Filters()) -> dict[str, Any]:
     """Counts per role, shares and assessment per area, and what those numbers rest on (`data_quality`)."""
-    from service.quality import data_quality
+    from service.store.quality import data_quality
 
     report = build_report(role_counts(session, filters), config.thresholds)
     report["data_quality"] = data_quality(session, config, filters.project, act_filters(filters))

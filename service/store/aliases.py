@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from connectors.jira_context import CONFLICT, KEY, NAME, STAND_IN
 from connectors.records import Account as AccountRecord
-from service.directory import Directory
-from service.models import Account, Attribution, Event, IdentityAction, Person, Ticket
-from service.sql import ALIASES, chunks, clean, dialect_insert
+from service.store.directory import Directory
+from service.store.models import Account, Attribution, Event, IdentityAction, Person, Ticket
+from service.store.sql import ALIASES, chunks, clean, dialect_insert
 
 
 def learn_aliases(session: Session, directory: Directory, tracker: str, learnt: Mapping[tuple[str, str], str],

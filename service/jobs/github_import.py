@@ -22,13 +22,13 @@ from connectors.exports import read_export
 from connectors.github_export import GitHubExport, TicketInput
 from connectors.github_parse import parse_issue
 from connectors.records import ParsedTicket
-from service.classify import Classifier
+from service.jobs.classify import Classifier
 from service.config import Config
-from service.db import transaction
-from service.ingest import BATCH, FileNotices, IngestResult, Notice, add_page, database_error
-from service.pipeline import store_and_attribute
+from service.store.db import transaction
+from service.jobs.ingest import BATCH, FileNotices, IngestResult, Notice, add_page, database_error
+from service.jobs.pipeline import store_and_attribute
 from service.progress import Reporter
-from service.store import Directory
+from service.store.directory import Directory
 
 
 def _parse_github(ticket: TicketInput, source: str, config: Config) -> ParsedTicket:

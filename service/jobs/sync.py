@@ -12,14 +12,14 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.classify import Classifier
+from service.jobs.classify import Classifier
 from service.config import Config, SourceConfig
-from service.db import transaction
-from service.models import GitHubMember, SyncState
-from service.pipeline import store_and_attribute
+from service.store.db import transaction
+from service.store.models import GitHubMember, SyncState
+from service.jobs.pipeline import store_and_attribute
 from service.progress import Reporter
 from connectors.jira_context import JiraContext
-from service.directory import Directory, jira_context
+from service.store.directory import Directory, jira_context
 
 
 @dataclass(slots=True)

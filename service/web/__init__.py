@@ -8,8 +8,8 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, render_templ
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from service.config import Config
-from service.db import ensure_schema, make_engine, session_factory
-from service.report import FilterError, Filters, people, responsibility_report
+from service.store.db import ensure_schema, make_engine, session_factory
+from service.store.report import FilterError, Filters, people, responsibility_report
 
 pages = Blueprint("pages", __name__)
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -70,7 +70,7 @@ def index() -> str:
 
 @api.get("/report")
 def report_json() -> Response:
-    from service.report import report_csv
+    from service.store.report import report_csv
 
     config, sessions = _state()
     fmt = request.args.get("format") or "json"

@@ -12,8 +12,8 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from connectors.records import ParsedTicket
-from service.directory import Directory
-from service.sql import EVENT_COLUMNS, EVENTS, LINKS, TICKETS, bulk_insert, chunks, clean, clean_record
+from service.store.directory import Directory
+from service.store.sql import EVENT_COLUMNS, EVENTS, LINKS, TICKETS, bulk_insert, chunks, clean, clean_record
 
 @dataclass(slots=True)
 class StoreResult:

@@ -1,10 +1,10 @@
-"""Alembic environment: the engine comes from the caller (service.db.upgrade)."""
+"""Alembic environment: the engine comes from the caller (service.store.db.upgrade)."""
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from service.models import Base
+from service.store.models import Base
 
 config = context.config
 engine = config.attributes.get("engine")

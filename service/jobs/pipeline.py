@@ -7,12 +7,12 @@ from sqlalchemy.orm import Session
 
 from connectors.jira_context import JiraContext
 from connectors.records import ParsedTicket
-from service.aliases import learn_aliases
-from service.classify import Classifier
+from service.store.aliases import learn_aliases
+from service.jobs.classify import Classifier
 from service.config import Config
-from service.identity import affected_tickets, recompute_people
-from service.directory import Directory
-from service.store import store_tickets, ticket_ids_of
+from service.store.identity import affected_tickets, recompute_people
+from service.store.directory import Directory
+from service.store.upserts import store_tickets, ticket_ids_of
 
 
 @dataclass(slots=True)
@@ -31,7 +31,7 @@ def store_and_attribute(session: Session, parsed: list[ParsedTicket], directory:
     """Upsert one page and (re-)attribute what it changed, in the caller's transaction.
 
     `context` is the Jira run's: the user ids it learnt are stored with the page, and accounts
-    that turn out to be another id of a user are folded into it (`service.aliases`).
+    that turn out to be another id of a user are folded into it (`service.store.aliases`).
     """
     stored = store_tickets(session, parsed, directory, config.phases.phase)
     in_page = set(stored.ticket_ids)  # attributed below in any case

@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 from connectors.github_parse import login_from_noreply
 from service.config import Config
 from connectors.jira_context import KEY, NAME
-from service.models import Account, AccountAlias, Attribution, IdentityAction, Person
-from service.directory import Directory
+from service.store.models import Account, AccountAlias, Attribution, IdentityAction, Person
+from service.store.directory import Directory
 
 if TYPE_CHECKING:
-    from service.classify import Classifier
+    from service.jobs.classify import Classifier
 
 
 class IdentityError(Exception):

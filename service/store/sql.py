@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from connectors.records import Account, Event, ParsedTicket
-from service import models
+from service.store import models
 
 ACCOUNTS: Table = models.Account.__table__  # type: ignore[assignment]
 PEOPLE: Table = models.Person.__table__  # type: ignore[assignment]

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from connectors.jira_context import KEY, NAME, STAND_IN, JiraContext, JiraUsers
 from connectors.records import Account as AccountRecord
-from service.sql import ACCOUNTS, ALIASES, PEOPLE, clean, dialect_insert
+from service.store.sql import ACCOUNTS, ALIASES, PEOPLE, clean, dialect_insert
 
 @dataclass(slots=True)
 class KnownAccount:

@@ -20,10 +20,10 @@ from connectors.records import Account as AccountRecord
 from connectors.records import Event as EventRecord
 from connectors.records import ParsedTicket
 from connectors.records import Ticket as TicketRecord
-from service import models
+from service.store import models
 from service.config import Config
-from service.directory import Directory, KnownAccount
-from service.sql import EVENTS, LINKS, TICKETS, bulk_insert
+from service.store.directory import Directory, KnownAccount
+from service.store.sql import EVENTS, LINKS, TICKETS, bulk_insert
 
 ATTRIBUTIONS: Table = models.Attribution.__table__  # type: ignore[assignment]
 ATTRIBUTION_COLUMNS = ("ticket_id", "role", "account_id", "person_id", "organisation", "side",
@@ -243,7 +243,7 @@ def _event_select() -> Any:
 
 def classify_all(session: Session, config: Config, on_progress: Callable[[int, int], None] | None = None) -> ClassifyResult:
     """`partnerscope classify`: regroup people, recompute kinds, phases and all attributions."""
-    from service.identity import recompute_people
+    from service.store.identity import recompute_people
 
     directory = Directory(session)
     recompute_people(session, config, directory)

@@ -21,12 +21,12 @@ from connectors.exports import MAX_TEXT, ExportError, document_maps, read_export
 from connectors.jira_parse import issues_in_document, parse_issue
 from connectors.jira_context import JiraContext
 from connectors.records import ParsedTicket
-from service.classify import Classifier
+from service.jobs.classify import Classifier
 from service.config import Config
-from service.db import transaction
-from service.pipeline import store_and_attribute
+from service.store.db import transaction
+from service.jobs.pipeline import store_and_attribute
 from service.progress import Reporter
-from service.directory import Directory, jira_context
+from service.store.directory import Directory, jira_context
 
 DEMO_SOURCE = "demo-jira"
 BATCH = 500  # issues parsed, stored and attributed together, then dropped

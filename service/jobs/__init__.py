@@ -1,0 +1,1 @@
+"""Jobs: syncs, imports, the demo, and the pipeline every ingestion path shares (store, then attribute)."""
