@@ -308,7 +308,8 @@ def people_unmerge(ctx: Context, account_a: str, account_b: str) -> None:
 
 def _regroup(ctx: Context, action: str, a: str, b: str) -> None:
     from service.jobs.classify import Classifier
-    from service.store.identity import record, regroup
+    from service.jobs.classify import regroup
+    from service.store.identity import record
     from service.store.directory import Directory
 
     with transaction(ctx.sessions) as session:

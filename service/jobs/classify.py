@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from analytics.affiliation import Affiliation
@@ -20,14 +20,12 @@ from connectors.records import Account as AccountRecord
 from connectors.records import Event as EventRecord
 from connectors.records import ParsedTicket
 from connectors.records import Ticket as TicketRecord
-from service.store import models
 from service.config import Config
 from service.store.directory import Directory, KnownAccount
-from service.store.sql import EVENTS, LINKS, TICKETS, bulk_insert
+from service.store.identity import affected_tickets, recompute_people
+from service.store.affiliations import Affiliations
+from service.store.sql import ATTRIBUTION_COLUMNS, ATTRIBUTIONS, EVENTS, LINKS, TICKETS, bulk_insert
 
-ATTRIBUTIONS: Table = models.Attribution.__table__  # type: ignore[assignment]
-ATTRIBUTION_COLUMNS = ("ticket_id", "role", "account_id", "person_id", "organisation", "side",
-                       "event_external_id", "at", "rule", "explanation")
 BATCH = 2000
 
 
@@ -44,10 +42,7 @@ class Classifier:
     def __init__(self, config: Config, directory: Directory) -> None:
         self.config = config
         self.directory = directory
-        self.affiliator = config.affiliator()
-        self._members: dict[str, Affiliation] | None = None  # GitHub login -> organisation
-        # [[people]] groups name accounts that may not have acted (yet): still the same person.
-        self._aliases = {ref: person.accounts for person in config.people for ref in person.accounts}
+        self.affiliations = Affiliations(config, directory)
 
     def attribute_stored(self, session: Session, stored: Sequence[tuple[int, ParsedTicket]]) -> ClassifyResult:
         """Replace the attributions of tickets just stored, from their records in memory."""
@@ -163,45 +158,8 @@ class Classifier:
         return rows
 
     def affiliation_of(self, session: Session, known: KnownAccount, at: Any) -> Affiliation:
-        """The acting account's affiliation at `at`; failing that, that of another id of the account
-        (configuration may name a Jira Cloud account by its legacy user name, a Server user by
-        its key); failing that, that of another account of the same person (a GitHub login merged
-        with a listed Jira account); failing that, GitHub organisation membership."""
-        aff = self.affiliator.affiliate(known.ref, known.email, at)
-        if aff.side != "unknown":
-            return aff
-        for alias in self.directory.aliases_of(known.ref):
-            aff = self.affiliator.affiliate(alias, None, at)
-            if aff.side != "unknown":
-                return aff
-        accounts = self.directory.accounts_of(known.person_id)
-        for other in accounts:
-            if other is not known:
-                aff = self.affiliator.affiliate(other.ref, other.email, at)
-                if aff.side != "unknown":
-                    return aff
-        for alias in self._aliases.get(known.ref, ()):
-            aff = self.affiliator.affiliate(alias, None, at)
-            if aff.side != "unknown":
-                return aff
-        members = self._github_members(session)
-        for account in accounts or [known]:
-            tracker, _, login = account.ref.partition(":")
-            if tracker == "github" and login.lower() in members:
-                return members[login.lower()]
-        return aff
-
-    def _github_members(self, session: Session) -> dict[str, Affiliation]:
-        if self._members is None:
-            self._members = {}
-            side_of = {o.name: o.side for o in self.config.organisations}
-            organisation_of = {gh.lower(): name for name, orgs in self.config.github_orgs.items() for gh in orgs}
-            if organisation_of:
-                for org, login in session.execute(select(models.GitHubMember.org, models.GitHubMember.login)):
-                    name = organisation_of.get(org.lower())
-                    if name:
-                        self._members.setdefault(login.lower(), Affiliation(name, side_of[name], "github_org"))
-        return self._members
+        """The acting account's affiliation at `at` (`service.store.affiliations`)."""
+        return self.affiliations.of(session, known, at)
 
     def reclassify(self, session: Session, ticket_ids: Sequence[int]) -> ClassifyResult:
         """Attribute these stored tickets again from the database (after people were regrouped)."""
@@ -243,8 +201,14 @@ def _event_select() -> Any:
 
 def classify_all(session: Session, config: Config, on_progress: Callable[[int, int], None] | None = None) -> ClassifyResult:
     """`partnerscope classify`: regroup people, recompute kinds, phases and all attributions."""
-    from service.store.identity import recompute_people
-
     directory = Directory(session)
     recompute_people(session, config, directory)
     return Classifier(config, directory).classify_all(session, on_progress)
+
+
+def regroup(session: Session, config: Config, classifier: Classifier) -> int:
+    """Recompute people and attribute again every ticket the change touches; returns how many."""
+    touched = recompute_people(session, config, classifier.directory)
+    tickets = affected_tickets(session, touched) if touched else []
+    classifier.reclassify(session, tickets)
+    return len(tickets)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -26,9 +26,6 @@ from service.config import Config
 from connectors.jira_context import KEY, NAME
 from service.store.models import Account, AccountAlias, Attribution, IdentityAction, Person
 from service.store.directory import Directory
-
-if TYPE_CHECKING:
-    from service.jobs.classify import Classifier
 
 
 class IdentityError(Exception):
@@ -201,11 +198,3 @@ def record(session: Session, action: str, a: str, b: str) -> None:
             raise IdentityError(f"no account {ref} has been seen; write accounts as they appear in `partnerscope people`.")
     session.add(IdentityAction(action=action, account_a=a, account_b=b, at=datetime.now(timezone.utc)))
     session.flush()
-
-
-def regroup(session: Session, config: Config, classifier: Classifier) -> int:
-    """Recompute people and attribute again every ticket the change touches; returns how many."""
-    touched = recompute_people(session, config, classifier.directory)
-    tickets = affected_tickets(session, touched) if touched else []
-    classifier.reclassify(session, tickets)
-    return len(tickets)

@@ -13,13 +13,12 @@ from sqlalchemy import exists, func, select, text
 from sqlalchemy.orm import Session
 
 from analytics.resolution import CLOSED_PHASES
-from service.jobs.classify import ATTRIBUTIONS
 from service.config import Config
 from service.store.directory import Directory
 from connectors.jira_context import CONFLICT
 from service.store.identity import refused_merges
 from service.store.models import AccountAlias
-from service.store.sql import ACCOUNTS, TICKETS
+from service.store.sql import ACCOUNTS, ATTRIBUTIONS, TICKETS
 
 LISTED = 50  # items listed per kind; the count says how many there are in all
 # Written as the partial indexes' own conditions (models): a bound parameter would keep the

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from analytics.attribution import ROLES
 from analytics.scorecard import build_report
-from service.jobs.classify import ATTRIBUTIONS, Classifier
+from service.store.affiliations import Affiliations
 from service.config import Config
 from service.store.directory import Directory
-from service.store.sql import ACCOUNTS, EVENTS, TICKETS
+from service.store.sql import ACCOUNTS, ATTRIBUTIONS, EVENTS, TICKETS
 from service.terminal import is_unsafe
 
 PROJECT_MAX = 200  # the length of tickets.project
@@ -129,7 +129,7 @@ def people(session: Session, config: Config, unaffiliated_only: bool = False) ->
         by_person.setdefault(row[0], []).append(row)
     # The same affiliation the counts use: other accounts of the person, [[people]], github_orgs.
     directory = Directory(session)
-    classifier = Classifier(config, directory)
+    affiliations = Affiliations(config, directory)
     now = datetime.now(timezone.utc)
     result = []
     for accounts in by_person.values():
@@ -137,7 +137,7 @@ def people(session: Session, config: Config, unaffiliated_only: bool = False) ->
         refs = tuple(f"{r[1]}:{r[2]}" for r in accounts)
         lasts = [_aware(r[6]) for r in accounts if r[6] is not None]
         last = max(lasts) if lasts else None
-        aff = classifier.affiliation_of(session, directory.by_ref[refs[0]], last or now)
+        aff = affiliations.of(session, directory.by_ref[refs[0]], last or now)
         if unaffiliated_only and aff.side != "unknown":
             continue
         email = next((r[4] for r in accounts if r[4]), None)

@@ -24,6 +24,9 @@ EVENTS: Table = models.Event.__table__  # type: ignore[assignment]
 LINKS: Table = models.TicketLink.__table__  # type: ignore[assignment]
 ALIASES: Table = models.AccountAlias.__table__  # type: ignore[assignment]
 EVENT_COLUMNS = ("ticket_id", "external_id", "kind", "at", "actor_id", "field", "from_value", "to_value")
+ATTRIBUTIONS: Table = models.Attribution.__table__  # type: ignore[assignment]
+ATTRIBUTION_COLUMNS = ("ticket_id", "role", "account_id", "person_id", "organisation", "side",
+                       "event_external_id", "at", "rule", "explanation")
 
 
 # A text column without a length still gets a cap: a 210 MB summary is no summary.

@@ -11,7 +11,8 @@ from connectors.records import Account
 from service.jobs.classify import Classifier
 from service.cli import cli
 from service.store.db import transaction
-from service.store.identity import IdentityError, record, regroup
+from service.jobs.classify import regroup
+from service.store.identity import IdentityError, record
 from service.store.models import Account as AccountRow
 from service.store.models import Attribution, GitHubMember
 from service.store.report import people, role_counts

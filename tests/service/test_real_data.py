@@ -382,7 +382,7 @@ def test_people_configured_by_a_server_key_are_merged(db_url, sessions, tmp_path
     from connectors.records import Account as AccountRecord
     from service.jobs.classify import Classifier
     from service.store.directory import Directory
-    from service.store.identity import regroup
+    from service.jobs.classify import regroup
     from service.store.upserts import store_tickets
     from tests.service.builders import parsed, ticket
 

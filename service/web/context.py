@@ -1,0 +1,42 @@
+"""What every face of the app reads from a request: the configuration, the sessions, the filters."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import current_app, request
+from werkzeug.exceptions import BadRequest
+
+from service.config import Config
+from service.store.report import FilterError, Filters
+
+FILTER_ARGS = ("project", "since", "until")
+
+
+def state() -> tuple[Config, Any]:
+    """The app's configuration and session factory (set by `create_app`)."""
+    ext = current_app.extensions["partnerscope"]
+    return ext["config"], ext["sessions"]
+
+
+def filters() -> Filters:
+    """The report filters of this request; a bad value is a 400 with one sentence."""
+    def day(name: str) -> date | None:
+        value = request.args.get(name)
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            shown = f", not {value!r}" if len(value) <= 40 else ""
+            raise BadRequest(f"'{name}' must be a date like 2025-01-31{shown}.") from None
+
+    try:
+        return Filters(project=request.args.get("project") or None, since=day("since"), until=day("until"))
+    except FilterError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def filter_args() -> dict[str, str]:
+    """The filters of this request, for links that keep them (and nothing else the URL carried)."""
+    return {k: v for k, v in request.args.items() if k in FILTER_ARGS and v}

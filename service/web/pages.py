@@ -1,0 +1,20 @@
+"""The dashboard's pages (server-rendered)."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from service.store.report import people, responsibility_report
+from service.web.context import filter_args, filters, state
+
+pages = Blueprint("pages", __name__)
+
+
+@pages.get("/")
+def index() -> str:
+    config, sessions = state()
+    chosen = filters()
+    with sessions() as session:
+        report = responsibility_report(session, config, chosen)
+        unaffiliated = people(session, config, unaffiliated_only=True)[:10]
+    return render_template("report.html", report=report, filters=chosen, unaffiliated=unaffiliated,
+                           demo=config.is_demo, filter_args=filter_args())
