@@ -333,3 +333,40 @@ def test_absurd_github_values_are_one_sentence(tmp_path: Path, old: str, new: st
     message = str(caught.value)
     assert message.startswith(f"{path}: ") and expected in message, message
     assert "hunter2" not in message and "R2d2C3po" not in message
+
+
+WEBHOOK_SOURCE = {"name": "acme-gh", "kind": "github", "repos": ["acme/shop"], "token_env": "GITHUB_TOKEN"}
+
+
+def test_webhook_keys_name_a_variable_and_an_explicit_choice() -> None:
+    from service.config import parse_config
+
+    config = parse_config({"sources": [dict(WEBHOOK_SOURCE, webhook_secret_env="ACME_HOOK_SECRET")],
+                           "webhooks": {"retention_days": 7}}, Path("c.toml"))
+    source = config.source("acme-gh")
+    assert (source.webhook_secret_env, source.allow_unsigned, config.webhook_retention_days) == ("ACME_HOOK_SECRET", False, 7)
+    assert source.webhook_secret({"ACME_HOOK_SECRET": "s3cret"}) == b"s3cret"
+    assert source.webhook_secret({}) is None
+    assert parse_config({}, Path("c.toml")).webhook_retention_days == 30
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    pytest.param({"webhook_secret_env": "ghp_0123456789abcdefABCDEF0123456789abcd"}, "key 'webhook_secret_env' must hold the NAME",
+                 id="secret-pasted"),
+    pytest.param({"allow_unsigned": "yes"}, "key 'allow_unsigned' must be true or false", id="unsigned-string"),
+    pytest.param({"webhook_secret": "x"}, "key 'webhook_secret' is not a known setting", id="typo"),
+])
+def test_bad_webhook_keys_are_one_sentence(change, message) -> None:
+    from service.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError, match=message) as caught:
+        parse_config({"sources": [dict(WEBHOOK_SOURCE, **change)]}, Path("c.toml"))
+    assert "0123456789abcdef" not in str(caught.value)
+
+
+@pytest.mark.parametrize("days", [0, -1, 3651, 1.5, True, "30"])
+def test_retention_must_be_whole_days(days) -> None:
+    from service.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError, match=r"\[webhooks\] key 'retention_days' must be a whole number of days"):
+        parse_config({"webhooks": {"retention_days": days}}, Path("c.toml"))
