@@ -15,7 +15,6 @@ from sqlalchemy import Engine, text
 
 POSTGRES_URL = os.environ.get("PARTNERSCOPE_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
-TABLES = ("attributions", "events", "tickets", "accounts", "people", "sync_state")
 
 
 @pytest.fixture(scope="session")
@@ -54,9 +53,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         path = tmp_path / "test.db"
         shutil.copy(sqlite_template, path)
         return f"sqlite:///{path}"
+    from service.store.models import Base
+
     engine = request.getfixturevalue("postgres_engine")
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)  # every table: no test sees another's rows
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     return POSTGRES_URL  # type: ignore[return-value]
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -121,6 +121,8 @@ class Ticket(Base):
     resolution: Mapped[str | None] = mapped_column(String(200))
     # What the newest copy's own document said it left out ("changelog 100 of 140 entries"), or NULL.
     incomplete: Mapped[str | None] = mapped_column(Text)
+    # When the tracker said the ticket was deleted (a Jira webhook): it leaves the reports, its history stays.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Event(Base):
@@ -199,3 +201,33 @@ class GitHubMember(Base):
     org: Mapped[str] = mapped_column(String(200), primary_key=True)
     login: Mapped[str] = mapped_column(String(200), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebhookDelivery(Base):
+    """One verified webhook delivery, stored raw before anything else is done with it.
+
+    (source, delivery_id) is the tracker's delivery id (`X-GitHub-Delivery`,
+    `X-Atlassian-Webhook-Identifier`, else a digest of the body), so a redelivery is acknowledged
+    and applied no second time. `state`: received -> applying -> applied | ignored | failed.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("source", "delivery_id", name="uq_webhook_deliveries_source_delivery"),
+        Index("ix_webhook_deliveries_state_id", "state", "id"),
+        Index("ix_webhook_deliveries_received_at", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))
+    tracker: Mapped[str] = mapped_column(String(20))
+    delivery_id: Mapped[str] = mapped_column(String(200))
+    event: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(10))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
