@@ -26,9 +26,10 @@ What each delivery yields (scope: the issue's project key):
 - `comment_updated`: nothing (`ignored`): an edited comment keeps its id, author and time.
 - Other events (worklogs, sprints, projects…): nothing (`ignored`).
 
-A history's time here is the delivery's `timestamp`, when Jira raised the event; the search's
-`created` of the same history is the same instant, or a few milliseconds off at worst, and the
-ids match either way, so the store keeps one.
+A history's time here is the delivery's `timestamp`, when Jira raised the event. No real delivery
+was at hand to compare it with the search's `created` of the same history, and Atlassian documents
+no relation; both stamp the one change, and its ids (`h<history id>.<n>`) are the same either way,
+so the store keeps one event whichever arrives first, at that arrival's time.
 """
 from __future__ import annotations
 
@@ -126,14 +127,16 @@ def _copy(payload: dict[str, Any], issue: dict[str, Any], source: str, comment: 
     return parsed
 
 
-def _comment_only(issue: dict[str, Any], comment: dict[str, Any], source: str, **parse: Any) -> TicketEvents:
-    """The comment of a partly described issue, made by parse_issue as the search would make it."""
+def _comment_only(issue: dict[str, Any], comment: dict[str, Any], source: str,
+                  context: JiraContext | None) -> TicketEvents:
+    """The comment of a partly described issue, made by parse_issue as the search would make it (the
+    stand-in issue around it only carries it, and is dropped)."""
     comment_id, created = _comment_id(comment), comment.get("created")
     if created in (None, ""):
         raise SkippableError(f"has comment {comment_id[1:]} without its created time")
     raw = {"id": _issue_id(issue), "key": _key(issue), "self": issue.get("self"),
            "fields": {"created": created, "updated": created, "comment": {"comments": [comment]}}}
-    parsed = _parse(raw, source, **parse)
+    parsed = _parse(raw, source, context=context)
     events = tuple(e for e in parsed.events if e.external_id == comment_id)
     accounts = tuple(a for a in parsed.accounts if a.ref in {e.actor for e in events})
     return TicketEvents(source, parsed.ticket.external_id, parsed.ticket.key, accounts, events)
@@ -181,7 +184,7 @@ def _change(event: str, payload: dict[str, Any], source: str, **parse: Any) -> W
         assert comment is not None
         fields = issue.get("fields") if isinstance(issue.get("fields"), dict) else {}
         if not all(fields.get(name) not in (None, "") for name in _FULL_ISSUE):
-            return WebhookChange([], scope=scope, events_only=(_comment_only(issue, comment, source, **parse),))
+            return WebhookChange([], scope=scope, events_only=(_comment_only(issue, comment, source, parse["context"]),))
         return WebhookChange([_copy(payload, issue, source, comment, **parse)], scope=scope)
     if payload.get("issue_event_type_name") == _COMMENT_DELETED and comment is not None:
         copy = _copy(payload, issue, source, None, **parse)

@@ -23,6 +23,17 @@ Signatures: `verify_signature` checks `sha256=<hex>` HMACs, GitHub's `X-Hub-Sign
 the `X-Hub-Signature` of Jira admin webhooks registered with a secret.
 https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries ,
 https://developer.atlassian.com/cloud/jira/platform/webhooks/#secure-admin-webhooks
+
+The interface the service calls:
+
+    verify_signature(secret: bytes, body: bytes, header: str | None) -> bool
+    github_change(event, payload, source, *, delivery_id, kind_of=None, jira_projects=None) -> WebhookChange
+    jira_change(payload, source, *, kind_of=None, base_url=None, context=None) -> WebhookChange
+    same_act(webhook_event, event, tolerance=timedelta(seconds=120)) -> bool
+    match_acts(webhook_events, events, tolerance=…) -> list[(w: act, tracker-id act)]
+
+Both `*_change` raise `connectors.errors.SkippableError` (one sentence) for a malformed payload
+of a known event, and return `WebhookChange([], ignored=…)` for anything else they do not use.
 """
 from __future__ import annotations
 
