@@ -114,6 +114,49 @@ def test_a_delivery_yields_its_ticket_and_acts(name: str, ticket: tuple[str, str
     assert {e.actor for e in parsed.events} <= {a.ref for a in parsed.accounts}  # every actor is a known account
 
 
+@pytest.mark.parametrize(("action", "extra", "act"), [
+    pytest.param("reopened", {}, ("transition", "github:c-lind", "state", "closed", "open"), id="reopened"),
+    pytest.param("assigned", {"assignee": {"login": "p-berg", "type": "User"}},
+                 ("assign", "github:c-lind", None, None, "github:p-berg"), id="assigned"),
+    pytest.param("unassigned", {"assignee": {"login": "p-berg", "type": "User"}},
+                 ("assign", "github:c-lind", None, "github:p-berg", None), id="unassigned"),
+    pytest.param("unlabeled", {"label": {"name": "qa-passed"}}, ("label", "github:c-lind", None, "qa-passed", None),
+                 id="unlabeled"),
+    pytest.param("edited", {"changes": {"title": {"from": "Discount at checkout"}}},
+                 ("field", "github:c-lind", "title", "Discount at checkout", "Apply the partner discount at checkout"),
+                 id="edited-title"),
+])
+def test_pull_request_actions_follow_the_issue_rules(action: str, extra: dict[str, Any], act: tuple[Any, ...]) -> None:
+    body = {**load("pull_request.opened"), "action": action, "sender": {"login": "c-lind", "type": "User"}, **extra}
+    body["pull_request"]["updated_at"] = "2024-05-05T09:30:00Z"
+
+    result = github_change("pull_request", body, SOURCE, delivery_id=GUID)
+
+    assert rows(result.tickets[0].events) == [CREATED_21, (W, act[0], act[1], at("2024-05-05T09:30:00Z"), *act[2:])]
+    assert result.acts_without_ids == (("acme/widgets#21", W),)
+
+
+@pytest.mark.parametrize(("action", "kept"), [
+    pytest.param("created", True, id="created-published-at-once"),
+    pytest.param("released", True, id="released"),
+    pytest.param("prereleased", True, id="prereleased"),
+    pytest.param("edited", False, id="edited"),
+    pytest.param("unpublished", False, id="unpublished"),
+    pytest.param("deleted", False, id="deleted"),
+])
+def test_every_release_action_that_means_published_yields_the_one_release(action: str, kept: bool) -> None:
+    published = change("release.published")
+    body = {**load("release.published"), "action": action}
+
+    result = github_change("release", body, SOURCE, delivery_id=GUID)
+
+    if kept:
+        assert result == published  # the same rel<id>, so one release however many actions announce it
+    else:
+        assert result == WebhookChange([], scope="acme/widgets", ignored=f"GitHub release {action}: Partnerscope "
+                                       "records a release once, when it is published")
+
+
 def test_kinds_and_links_come_from_the_sync_parser() -> None:
     labeled = github_change("issues", load("issues.labeled"), SOURCE, delivery_id=GUID,
                             kind_of=lambda type_name, labels: "bug" if "bug" in labels else "other")
