@@ -54,3 +54,22 @@ def jql_problem(jql: str) -> str | None:
     if _ORDER_BY.search("".join(outside)):
         return "has an ORDER BY of its own; remove it, the sync orders by updated itself"
     return None
+
+
+_KEY = r"(?:\"[A-Za-z][A-Za-z0-9_]*\"|'[A-Za-z][A-Za-z0-9_]*'|[A-Za-z][A-Za-z0-9_]*)"
+_PROJECT_CLAUSE = re.compile(
+    rf"\bproject\s*(?:=\s*(?P<one>{_KEY})|in\s*\(\s*(?P<many>{_KEY}(?:\s*,\s*{_KEY})*)\s*\))", re.IGNORECASE)
+_OR = re.compile(r"\bor\b|\bnot\b|!=|\bnot\s+in\b", re.IGNORECASE)
+
+
+def projects_of(jql: str) -> set[str] | None:
+    """The project keys a JQL restricts itself to, when that is plain to see: one `project = KEY`
+    or `project in (A, B)` clause joined by AND to the rest. None when it cannot be told (an OR or
+    NOT anywhere, no project clause, or two of them): then nothing is taken to be outside it."""
+    if not jql.strip() or _OR.search(jql):
+        return None
+    clauses = list(_PROJECT_CLAUSE.finditer(jql))
+    if len(clauses) != 1:
+        return None
+    found = clauses[0].group("one") or clauses[0].group("many")
+    return {key.strip().strip("'\"").upper() for key in found.split(",")}

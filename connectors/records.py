@@ -100,3 +100,6 @@ class ParsedTicket:
     # What the tracker's own document says is left out ("changelog 100 of 140 entries"): acts
     # in the missing part are unknown, so the ticket is flagged rather than taken as whole.
     incomplete: tuple[str, ...] = ()
+    # A copy that holds one change only (a webhook delivery): it says nothing of the rest of the
+    # ticket's history, so it neither clears nor sets the stored ticket's `incomplete` flag.
+    partial: bool = False

@@ -19,6 +19,7 @@ from service.store.identity import IdentityError
 from service.store.db import ensure_schema, make_engine, session_factory, transaction, upgrade
 from service.progress import Reporter
 from service.store.report import FilterError
+from service.cli_deliveries import deliveries
 from service.terminal import fit, pad, printable, widest
 
 log = logging.getLogger("partnerscope")
@@ -377,6 +378,7 @@ def _serve(ctx: Context, host: str, port: int) -> None:
 
     ctx.sessions  # opens the engine here, so that the command disposes of it however it ends
     app = create_app(ctx.config, engine=ctx.engine)
+    applier = app.extensions["partnerscope"]["applier"]
     channels: dict[Any, Any] = {}  # waitress registers its sockets here: ours to close if it fails
     try:
         server = create_server(app, map=channels, host=host, port=port, threads=8)
@@ -387,8 +389,15 @@ def _serve(ctx: Context, host: str, port: int) -> None:
         for channel in list(channels.values()):
             channel.close()
         raise click.ClickException(f"cannot serve on {printable(host)} port {port}: {exc.strerror or exc}.") from None
+    hooks = app.extensions["partnerscope"]["webhooks"]
+    for kind, name in sorted(hooks):
+        click.echo(f"webhooks for {printable(name)} at http://{printable(host)}:{port}/webhooks/{kind}/{printable(name)}")
     click.echo(f"serving on http://{printable(host)}:{port}/ (Ctrl+C to stop)")
-    server.run()
+    applier.start()  # applies stored webhook deliveries, including any left by an earlier run
+    try:
+        server.run()
+    finally:
+        applier.stop()
 
 
 def _safe_url(url: str) -> str:
@@ -429,6 +438,9 @@ def _fail(debug: bool, message: str, status: int) -> None:
     sys.exit(status)
 
 
+
+
+cli.add_command(deliveries)
 
 
 if __name__ == "__main__":

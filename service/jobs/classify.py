@@ -87,6 +87,8 @@ class Classifier:
         rows: list[tuple[Any, ...]] = []
         changed: list[dict[str, Any]] = []
         for t in tickets:
+            if t.deleted_at is not None:
+                continue  # deleted by the tracker: out of the reports, its history kept
             record = self._record(t)
             if record.kind != t.kind or self.config.phases.phase(t.status) != t.phase:
                 changed.append({"b_id": t.id, "kind": record.kind, "phase": self.config.phases.phase(t.status)})
@@ -191,7 +193,7 @@ def _ticket_select() -> Any:
     c = TICKETS.c
     return select(c.id, c.source, c.external_id, c.key, c.project, c.type_name, c.kind, c.title, c.status,
                   c.phase, c.created, c.updated, c.resolved, c.url, c.reporter_id, c.assignee_id, c.priority,
-                  c.labels, c.site, c.resolution)
+                  c.labels, c.site, c.resolution, c.deleted_at)
 
 
 def _event_select() -> Any:

@@ -32,7 +32,7 @@ def data_quality(session: Session, config: Config, project: str | None = None,
                  acts_where: list[Any] | None = None) -> dict[str, Any]:
     """The data-quality section of a report; `acts_where` are the report's filters on attributions."""
     t, a = TICKETS.c, ATTRIBUTIONS.c
-    scope = [t.project == project] if project else []
+    scope = [t.deleted_at.is_(None)] + ([t.project == project] if project else [])
     incomplete = [t.incomplete.is_not(None), *scope]
     # Listed in id order: the partial indexes (see models) answer that without a scan.
     rows = session.execute(select(t.key, t.incomplete).where(*incomplete).order_by(t.id).limit(LISTED)).all()

@@ -5,15 +5,18 @@ The caller owns the session and its transaction (a page and its bookmark commit 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from connectors.records import ParsedTicket
+from connectors.webhooks import TicketEvents
 from service.store.directory import Directory
-from service.store.sql import EVENT_COLUMNS, EVENTS, LINKS, TICKETS, bulk_insert, chunks, clean, clean_record
+from service.store.webhook_acts import reconcile
+from service.store.sql import (ATTRIBUTIONS, EVENT_COLUMNS, EVENTS, LINKS, TICKETS, bulk_insert, chunks, clean,
+                               clean_record)
 
 @dataclass(slots=True)
 class StoreResult:
@@ -38,8 +41,9 @@ def store_tickets(
     session: Session, parsed: Sequence[ParsedTicket], directory: Directory,
     phase_of: Callable[[str], str | None],
 ) -> StoreResult:
-    """Upsert tickets, their accounts and events. An older or equal copy changes nothing, unless the
-    stored copy is flagged incomplete and this one is not (a fuller export of the same state).
+    """Upsert tickets, their accounts and events. An older or equal copy changes no field of the
+    stored ticket (unless the stored copy is flagged incomplete and an equal one is not: a fuller
+    export of the same state), but adds the events it holds that were not stored yet.
 
     A copy whose id is stored as another issue (another site's, or the same id created at another
     time) or whose key is stored under another id is refused, never taken as an update of it:
@@ -82,14 +86,14 @@ def store_tickets(
                 inserts.append(item)
         elif not _same_issue(known, t.site, t.created):
             result.refused.append((t.key, _collision(t, known)))
-        elif t.updated > known.updated or (t.updated == known.updated and known.incomplete and not item.incomplete):
+        elif t.updated > known.updated or (t.updated == known.updated and known.incomplete and not item.incomplete
+                                       and not item.partial):
             updates.append((known.id, item))
-        elif t.updated == known.updated:
-            # As new as the stored copy: its fields change nothing, but it may hold events the
-            # stored copy lacked (an export read again with its events file, an overlap page).
-            extends.append((known.id, item))
         else:
-            result.skipped_stale += 1
+            # As new as the stored copy or older: its fields change nothing, but it may hold events
+            # the stored copy lacked (an export read again with its events file; a webhook delivery,
+            # which carries only its own change and may arrive after a newer one).
+            extends.append((known.id, item))
     kept = inserts + [item for _, item in updates] + [item for _, item in extends]
     result.new_accounts = directory.ensure(session, (a for item in kept for a in item.accounts))
 
@@ -101,10 +105,13 @@ def store_tickets(
         ).scalars().all()
         id_by_item.extend(zip(new_ids, inserts))
     if updates:
-        session.connection().execute(
-            update(TICKETS).where(TICKETS.c.id == bindparam("b_id")),
-            [{"b_id": tid, **_ticket_row(item, directory, phase_of)} for tid, item in updates],
-        )
+        rows = [{"b_id": tid, **_ticket_row(item, directory, phase_of)} for tid, item in updates]
+        for row, (_, item) in zip(rows, updates):
+            if item.partial:
+                del row["incomplete"]  # one change says nothing about the rest: the stored flag stands
+        for keys in {tuple(row) for row in rows}:  # one statement per shape of row
+            session.connection().execute(update(TICKETS).where(TICKETS.c.id == bindparam("b_id")),
+                                         [row for row in rows if tuple(row) == keys])
     # Only events not stored yet: all of a new ticket's, the unseen ones of an updated ticket.
     seen: set[tuple[int, str]] = set()
     known_ids = [tid for tid, _ in updates + extends]
@@ -113,6 +120,10 @@ def store_tickets(
             select(EVENTS.c.ticket_id, EVENTS.c.external_id).where(EVENTS.c.ticket_id.in_(chunk)))
         seen.update((tid, external_id) for tid, external_id in rows)
     id_of = directory.id_of
+    github = [(tid, item) for tid, item in id_by_item + extends if "/" in item.ticket.key]
+    if github:  # an act a webhook reported without its tracker id is stored once (service.store.webhook_acts)
+        seen |= reconcile(session, github, lambda account: directory.by_id[account].ref
+                          if account in directory.by_id else None)
     event_rows = []
     extended: list[tuple[int, ParsedTicket]] = []
     for tid, item in extends:
@@ -132,6 +143,35 @@ def store_tickets(
     result.stored = id_by_item + extended
     result.updated_ids = {tid for tid, _ in updates + extended}  # attributed again from the database
     return result
+
+
+PARTIAL = "only webhook deliveries so far; a sync brings the rest of its history"
+
+
+def attach_events(session: Session, directory: Directory, attached: Sequence[TicketEvents]) -> list[int]:
+    """Add acts to stored tickets without touching their fields (a comment a delivery describes on
+    a partly described issue). Returns the tickets that got any; acts on tickets not stored yet
+    wait for the sync, which brings them under the same ids."""
+    touched: list[int] = []
+    directory.ensure(session, [a for t in attached for a in t.accounts])
+    for t in attached:
+        tid = session.scalar(select(TICKETS.c.id).where(TICKETS.c.source == t.source, TICKETS.c.external_id == t.external_id))
+        if tid is None:
+            continue
+        seen = {(row.ticket_id, row.external_id) for row in session.execute(
+            select(EVENTS.c.ticket_id, EVENTS.c.external_id).where(EVENTS.c.ticket_id == tid))}
+        rows: list[tuple[Any, ...]] = []
+        _event_rows(tid, ParsedTicket(_ticket_stub(t), list(t.accounts), list(t.events)), seen, directory.id_of, rows)
+        if bulk_insert(session, EVENTS, EVENT_COLUMNS, rows, skip_conflicts=True):
+            touched.append(tid)
+    return touched
+
+
+def _ticket_stub(t: TicketEvents) -> Any:
+    from connectors.records import Ticket
+
+    return Ticket(t.source, t.external_id, t.key, "", "", "other", "", "", datetime.min.replace(tzinfo=timezone.utc),
+                  datetime.min.replace(tzinfo=timezone.utc))
 
 
 def _event_rows(tid: int, item: ParsedTicket, seen: set[tuple[int, str]], id_of: Callable[[str | None], int | None],
@@ -248,7 +288,30 @@ def _ticket_row(item: ParsedTicket, directory: Directory, phase_of: Callable[[st
         "labels": list(t.labels),
         "site": t.site,
         "resolution": t.resolution,
-        "incomplete": clean("; ".join(item.incomplete)) if item.incomplete else None,
+        "incomplete": clean("; ".join(item.incomplete)) if item.incomplete else PARTIAL if item.partial else None,
     }
 
 
+
+
+def mark_deleted(session: Session, source: str, external_ids: Sequence[str]) -> list[int]:
+    """Tickets the tracker deleted: they leave the reports (their attributions go), their history
+    stays. Returns their row ids."""
+    ids = list(session.scalars(select(TICKETS.c.id).where(TICKETS.c.source == source,
+                                                          TICKETS.c.external_id.in_(list(external_ids)))))
+    if ids:
+        session.execute(update(TICKETS).where(TICKETS.c.id.in_(ids)).values(deleted_at=datetime.now(timezone.utc)))
+        session.execute(delete(ATTRIBUTIONS).where(ATTRIBUTIONS.c.ticket_id.in_(ids)))
+    return ids
+
+
+def remove_events(session: Session, source: str, pairs: Sequence[tuple[str, str]]) -> list[int]:
+    """Events the tracker deleted (a comment): (ticket external id, event external id). Returns the
+    tickets to attribute again."""
+    touched = []
+    for external_id, event_id in pairs:
+        tid = session.scalar(select(TICKETS.c.id).where(TICKETS.c.source == source, TICKETS.c.external_id == external_id))
+        if tid is not None and session.execute(delete(EVENTS).where(
+                EVENTS.c.ticket_id == tid, EVENTS.c.external_id == event_id)).rowcount:
+            touched.append(tid)
+    return touched

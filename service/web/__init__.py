@@ -1,4 +1,4 @@
-"""The Flask application factory: one blueprint per face (pages, API), errors in one handler."""
+"""The Flask application factory: one blueprint per face (pages, API, webhooks), errors in one handler."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,20 +8,30 @@ from werkzeug.exceptions import HTTPException
 
 from service.config import Config
 from service.store.db import ensure_schema, make_engine, session_factory
+from service.jobs.deliveries import DeliveryApplier
 from service.web.api import api
 from service.web.pages import pages
+from service.web.webhooks import hooks_of, webhooks
 
 
-def create_app(config: Config, *, engine: Any = None) -> Flask:
-    """Build the app for `config`: its own engine (or the given one), schema applied."""
+def create_app(config: Config, *, engine: Any = None, start_applier: bool = False) -> Flask:
+    """Build the app for `config`: its own engine (or the given one), schema applied, the webhook
+    endpoints of its sources, and a delivery applier (running in a thread with `start_applier`;
+    `app.extensions["partnerscope"]["applier"].drain()` applies what is waiting otherwise)."""
     app = Flask(__name__)
     app.json.sort_keys = False  # keep the report in the order of its areas and roles
     engine = engine or make_engine(config.database_url)
     ensure_schema(engine)
-    app.extensions["partnerscope"] = {"config": config, "sessions": session_factory(engine)}
+    sessions = session_factory(engine)
+    applier = DeliveryApplier(sessions, config)
+    app.extensions["partnerscope"] = {"config": config, "sessions": sessions, "webhooks": hooks_of(config),
+                                      "applier": applier}
     app.register_blueprint(pages)
     app.register_blueprint(api)
+    app.register_blueprint(webhooks)
     app.register_error_handler(HTTPException, _error)
+    if start_applier:
+        applier.start()
     return app
 
 

@@ -16,5 +16,6 @@ def index() -> str:
     with sessions() as session:
         report = responsibility_report(session, config, chosen)
         unaffiliated = people(session, config, unaffiliated_only=True)[:10]
+    unsigned = [s.name for s in config.sources if s.allow_unsigned]
     return render_template("report.html", report=report, filters=chosen, unaffiliated=unaffiliated,
-                           demo=config.is_demo, filter_args=filter_args())
+                           demo=config.is_demo, filter_args=filter_args(), unsigned=unsigned)

@@ -48,3 +48,19 @@ def test_the_escaping_jql_really_escapes_the_bound() -> None:
     # Why the check exists: wrapped, SHOP sits outside the `updated` bound (AND binds before OR).
     jql = incremental_jql("project = SHOP) OR (project = PAY", date(2025, 1, 1))
     assert jql == '(project = SHOP) OR (project = PAY) AND updated >= "2025-01-01" ORDER BY updated ASC'
+
+
+@pytest.mark.parametrize(("jql", "projects"), [
+    pytest.param("project = SHOP", {"SHOP"}, id="one"),
+    pytest.param('project in (SHOP, "PAY") AND type = Bug', {"SHOP", "PAY"}, id="in-and"),
+    pytest.param("project = SHOP OR project = PAY", None, id="or"),
+    pytest.param("project != SHOP", None, id="not-equal"),
+    pytest.param("project not in (SHOP)", None, id="not-in"),
+    pytest.param("type = Bug", None, id="no-project"),
+    pytest.param("", None, id="empty"),
+    pytest.param("project = SHOP AND project = PAY", None, id="two-clauses"),
+])
+def test_the_projects_a_jql_restricts_itself_to(jql: str, projects: set[str] | None) -> None:
+    from connectors.jql import projects_of
+
+    assert projects_of(jql) == projects

@@ -1,0 +1,199 @@
+"""Apply stored webhook deliveries through the same parsers, store and attribution as a sync.
+
+One applier runs beside each web server (a thread), and `deliveries replay` or the worker can
+drain the queue too: deliveries are claimed in the database (`service.store.deliveries.claim`),
+so appliers never apply one twice. A batch of deliveries is applied in one transaction; when it
+fails, each delivery of it is applied alone, so one bad delivery is marked `failed` with its
+error and the others land. Copies of one ticket within a batch are merged first: a delivery
+carries only its own change, and the store keeps one copy of a ticket per batch.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Sequence
+
+import orjson
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.errors import SkippableError
+from connectors.github_webhooks import github_change
+from connectors.jira_webhooks import jira_change
+from connectors.records import ParsedTicket
+from connectors.webhooks import TicketEvents, WebhookChange
+from service.config import Config
+from service.config_sources import SourceConfig
+from service.jobs.classify import Classifier
+from service.jobs.pipeline import store_and_attribute
+from service.store.db import transaction
+from service.store.deliveries import APPLIED, FAILED, IGNORED, claim, finish, prune
+from service.store.directory import Directory, jira_context
+from service.store.upserts import attach_events, mark_deleted, remove_events
+
+log = logging.getLogger(__name__)
+BATCH = 100
+IDLE_WAIT = 1.0  # seconds between looks at the queue when nothing woke the applier
+PRUNE_EVERY = 3600.0  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    source: str
+    tracker: str
+    event: str
+    delivery_id: str
+    body: bytes
+
+
+class DeliveryApplier:
+    """Applies what the webhook endpoints stored; `wake()` after a delivery is stored."""
+
+    def __init__(self, sessions: sessionmaker[Session], config: Config) -> None:
+        self.sessions, self.config = sessions, config
+        self.sources = {(s.kind, s.name): s for s in config.sources}
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pruned_at = 0.0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        """Apply in a background thread until `stop()`."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="partnerscope-deliveries", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 20.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def drain(self) -> int:
+        """Apply every delivery waiting now; returns how many were claimed."""
+        total = 0
+        while (done := self.apply_once()):
+            total += done
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if not self.apply_once():
+                    self._wake.wait(IDLE_WAIT)
+                    self._wake.clear()
+                if time.monotonic() - self._pruned_at > PRUNE_EVERY:
+                    with transaction(self.sessions) as session:
+                        prune(session, self.config.webhook_retention_days)
+                    self._pruned_at = time.monotonic()
+            except Exception:  # the database went away, say: keep the thread, try again shortly
+                log.exception("webhook.applier.error")
+                self._stop.wait(IDLE_WAIT)
+
+    def apply_once(self, limit: int = BATCH) -> int:
+        """Claim up to `limit` deliveries and apply them; returns how many were claimed."""
+        with transaction(self.sessions) as session:
+            claimed = [Claimed(d.id, d.source, d.tracker, d.event, d.delivery_id, d.body) for d in claim(session, limit)]
+        if not claimed:
+            return 0
+        try:
+            with transaction(self.sessions) as session:
+                self._apply(session, claimed)
+        except Exception as exc:
+            if len(claimed) == 1:
+                self._fail(claimed[0], exc)
+            else:  # find the delivery that failed the batch: the others still land
+                for one in claimed:
+                    try:
+                        with transaction(self.sessions) as session:
+                            self._apply(session, [one])
+                    except Exception as alone:
+                        self._fail(one, alone)
+        return len(claimed)
+
+    def _fail(self, delivery: Claimed, exc: Exception) -> None:
+        log.error("webhook.%s.apply_failed: source '%s' delivery %s: %s: %s", delivery.tracker, delivery.source,
+                  delivery.delivery_id, type(exc).__name__, exc)
+        with transaction(self.sessions) as session:
+            finish(session, [delivery.id], FAILED, f"{type(exc).__name__}: {exc}")
+
+    def _apply(self, session: Session, deliveries: Sequence[Claimed]) -> None:
+        directory = Directory(session)
+        classifier = Classifier(self.config, directory)
+        contexts: dict[str, Any] = {}
+        tickets: dict[str, list[ParsedTicket]] = {}
+        attached: list[TicketEvents] = []
+        deleted: dict[str, list[str]] = {}
+        removed: dict[str, list[tuple[str, str]]] = {}
+        applied, ignored = [], []
+        for delivery in deliveries:
+            source = self.sources.get((delivery.tracker, delivery.source))
+            if source is None:
+                finish(session, [delivery.id], FAILED, f"source '{delivery.source}' is no longer configured")
+                continue
+            try:
+                change = self._change(session, directory, source, delivery, contexts)
+            except SkippableError as exc:
+                finish(session, [delivery.id], FAILED, f"the payload {exc}")
+                continue
+            if change.ignored:
+                finish(session, [delivery.id], IGNORED, change.ignored)
+                ignored.append(delivery.id)
+                continue
+            # A delivery's copy holds its own change only (`ParsedTicket.partial`).
+            tickets.setdefault(source.name, []).extend(replace(t, partial=True) for t in change.tickets)
+            attached.extend(change.events_only)
+            deleted.setdefault(source.name, []).extend(change.deleted)
+            removed.setdefault(source.name, []).extend(change.removed_events)
+            applied.append(delivery.id)
+        for name, parsed in tickets.items():
+            if parsed:
+                store_and_attribute(session, merge_copies(parsed), directory, classifier, self.config, contexts.get(name))
+        if attached:
+            classifier.reclassify(session, sorted(set(attach_events(session, directory, attached))))
+        for name, pairs in removed.items():
+            if pairs:
+                classifier.reclassify(session, sorted(set(remove_events(session, name, pairs))))
+        for name, ids in deleted.items():
+            if ids:
+                mark_deleted(session, name, ids)
+        finish(session, applied, APPLIED)
+
+    def _change(self, session: Session, directory: Directory, source: SourceConfig, delivery: Claimed,
+                contexts: dict[str, Any]) -> WebhookChange:
+        try:
+            payload = orjson.loads(delivery.body)
+        except orjson.JSONDecodeError:
+            raise SkippableError("is not JSON") from None
+        kind_of = self.config.kinds.kind
+        if delivery.tracker == "github":
+            return github_change(delivery.event.split(".", 1)[0], payload, source.name,
+                                 delivery_id=delivery.delivery_id, kind_of=kind_of)
+        if source.name not in contexts:
+            contexts[source.name] = jira_context(session, directory, source.deployment == "cloud")
+        return jira_change(payload, source.name, kind_of=kind_of, base_url=source.url, context=contexts[source.name])
+
+
+def merge_copies(parsed: Sequence[ParsedTicket]) -> list[ParsedTicket]:
+    """One copy per ticket: the newest copy's fields, every copy's events and accounts. Webhook
+    deliveries carry one change each, so no copy alone holds all a batch says about a ticket."""
+    merged: dict[tuple[str, str], ParsedTicket] = {}
+    for item in parsed:
+        key = (item.ticket.source, item.ticket.external_id)
+        held = merged.get(key)
+        if held is None:
+            merged[key] = item
+            continue
+        newer, older = (item, held) if item.ticket.updated >= held.ticket.updated else (held, item)
+        events = {e.external_id: e for e in older.events}
+        events.update({e.external_id: e for e in newer.events})
+        accounts = {a.ref: a for a in older.accounts}
+        accounts.update({a.ref: a for a in newer.accounts})
+        merged[key] = replace(newer, events=sorted(events.values(), key=lambda e: (e.at, e.external_id)),
+                              accounts=list(accounts.values()))
+    return list(merged.values())
