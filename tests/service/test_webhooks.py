@@ -287,3 +287,39 @@ def test_a_close_reported_by_both_is_stored_once(hooks_app: Any, hooks_config: A
     assert len(closes) == 1 and not closes[0][0].startswith("w:")
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Attribution).where(Attribution.role == "resolve")) == 1
+
+
+def test_a_jira_change_reported_by_a_webhook_and_a_search_is_stored_once(hooks_app: Any, hooks_config: Any,
+                                                                          sessions: Any, tmp_path: Path) -> None:
+    from service.jobs.ingest import import_files
+
+    client = hooks_app.test_client()
+    jira(client, fixture("jira", "issue_created"), delivery="j-1")
+    jira(client, fixture("jira", "issue_updated"), delivery="j-2")
+    drain(hooks_app)
+    webhook_events = {r.external_id for r in rows(sessions, Event.external_id)}
+    (tmp_path / "search.json").write_bytes(fixture("jira", "search_after_update"))
+    import_files(sessions, hooks_config, [tmp_path / "search.json"], "acme-jira")
+
+    ids = [r.external_id for r in rows(sessions, Event.external_id)]
+    assert "h20004.0" in webhook_events and len(ids) == len(set(ids)) and webhook_events <= set(ids)
+    [(incomplete,)] = rows(sessions, Ticket.incomplete)
+    assert incomplete is None  # the search's whole history replaced "only webhook deliveries so far"
+
+
+def test_jira_comment_events_add_keep_and_remove_the_comment(hooks_app: Any, sessions: Any) -> None:
+    client = hooks_app.test_client()
+    jira(client, fixture("jira", "issue_created"), delivery="j-1")
+    jira(client, fixture("jira", "comment_created"), delivery="j-2")
+    drain(hooks_app)
+    assert ("c30003",) in rows(sessions, Event.external_id, where=Event.kind == "comment")
+
+    jira(client, fixture("jira", "comment_updated"), delivery="j-3")
+    drain(hooks_app)
+    assert ("c30003",) in rows(sessions, Event.external_id, where=Event.kind == "comment")
+    jira(client, fixture("jira", "comment_deleted"), delivery="j-4")
+    drain(hooks_app)
+
+    assert ("c30003",) not in rows(sessions, Event.external_id, where=Event.kind == "comment")
+    states = dict(rows(sessions, WebhookDelivery.delivery_id, WebhookDelivery.state))
+    assert states == {"j-1": "applied", "j-2": "applied", "j-3": "ignored", "j-4": "applied"}
