@@ -228,7 +228,7 @@ def test_a_failed_delivery_is_kept_and_replayed(hooks_app: Any, sessions: Any, h
     cfg.write_text(f'[database]\nurl = "{db_url}"\n', encoding="utf-8")
     listed = CliRunner().invoke(_cli(), ["--config", str(cfg), "deliveries", "--failed"])
     assert listed.exit_code == 0 and "f-1  acme-github  issues.closed  failed" in listed.output
-    monkeypatch.setattr("service.cli.load_config", lambda path=None: hooks_config)
+    monkeypatch.setattr("service.commands.context.load_config", lambda path=None: hooks_config)
     replayed = CliRunner().invoke(_cli(), ["deliveries", "replay", "--failed"])
     assert replayed.exit_code == 0, replayed.output
     assert "replayed 1 deliveries: 1 applied, 0 failed" in replayed.output
