@@ -8,29 +8,24 @@ Cloud, need a serverInfo call), which would cost requests on every run.
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Callable, Iterator
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import orjson
 from jira import JIRA
-from jira.exceptions import JIRAError
-from jira.resilientsession import raise_on_error
-from requests import exceptions as http_errors
-from requests.adapters import HTTPAdapter
 
 from connectors.errors import FatalError, RetriableError, SkippableError
+from connectors.jira_complete import BULK_CHANGELOG_ISSUES, CompletesHistories, NotFound, changelog_truncated
 from connectors.jira_context import JiraContext
+from connectors.jira_http import JiraRequests, CountingAdapter
 from connectors.jira_lookup import explain_keys, has_unknown_custom_field, learn_rank_field
-from connectors.jira_parse import KindOf, comments_of, histories_of, parse_datetime, parse_issue
+from connectors.jira_parse import KindOf, parse_datetime, parse_issue
 from connectors.records import ParsedTicket
-from connectors.retry import OnWait, RetryPolicy, Sleep, call_with_retries, parse_retry_after
+from connectors.retry import OnWait, RetryPolicy, Sleep
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +34,6 @@ SEARCH_FIELDS = (
     "summary,issuetype,status,project,reporter,creator,assignee,created,updated,"
     "resolution,resolutiondate,labels,priority,comment,description"
 )
-BULK_CHANGELOG_ISSUES = 1000  # issues per request, documented limit of changelog/bulkfetch
-BULK_CHANGELOG_PAGE = 10000  # histories per answer, the documented maximum of its maxResults
-COMMENT_PAGE = 100
 # A JQL time without a known zone is read in the account's zone, which is at most 14 h from UTC.
 _WIDEST_UTC_OFFSET = timedelta(hours=14)
 _ORDER_BY = re.compile(r"\s*\bORDER\s+BY\b[^\"']*$", re.IGNORECASE)
@@ -57,10 +49,6 @@ class JiraPage:
     bookmark: datetime
     total: int | None = None
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (issue key, reason)
-
-
-class _NotFound(FatalError):
-    """HTTP 404: fatal for search, but for one issue's comments it means the issue is gone."""
 
 
 def incremental_jql(jql: str, since: datetime | date | None, zone: tzinfo = timezone.utc) -> str:
@@ -88,37 +76,6 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def _endpoint(method: str, url: str) -> str:
-    path = urlsplit(url).path
-    path = path[path.find("/rest/"):] if "/rest/" in path else path
-    return f"{method} {_ISSUE_IN_PATH.sub('/issue/{id}', path)}"
-
-
-class _CountingAdapter(HTTPAdapter):
-    """Counts every request the session really sends, retries included."""
-
-    def __init__(self, count: Callable[[str], None]) -> None:
-        super().__init__()
-        self._count = count
-
-    def send(self, request, *args, **kwargs):  # type: ignore[override]
-        self._count(_endpoint(request.method or "GET", request.url or ""))
-        return super().send(request, *args, **kwargs)
-
-
-def _merge_by_id(known: list[Any], fetched: list[Any]) -> list[Any]:
-    merged = {str(item.get("id")): item for item in known + fetched if isinstance(item, dict)}
-    return list(merged.values())
-
-
-def _changelog_truncated(raw: dict[str, Any]) -> bool:
-    changelog = raw.get("changelog")
-    if not isinstance(changelog, dict) or not isinstance(changelog.get("total"), int):
-        return False
-    limit = changelog.get("maxResults")
-    return changelog["total"] > len(histories_of(raw)) or (isinstance(limit, int) and limit < changelog["total"])
-
-
 def _oldest_update(issues: list[dict[str, Any]], newest: bool = False) -> datetime | None:
     """The earliest (or, with `newest`, the latest) `updated` among raw issues; None when none is readable."""
     times = []
@@ -130,14 +87,7 @@ def _oldest_update(issues: list[dict[str, Any]], newest: bool = False) -> dateti
     return (max(times) if newest else min(times)) if times else None
 
 
-def _comments_truncated(raw: dict[str, Any]) -> bool:
-    comment = raw["fields"].get("comment") if isinstance(raw.get("fields"), dict) else None
-    if not isinstance(comment, dict) or not isinstance(comment.get("total"), int):
-        return False
-    return comment["total"] > len(comments_of(raw["fields"]))
-
-
-class JiraConnector:
+class JiraConnector(JiraRequests, CompletesHistories):
     """One configured Jira source: yields complete pages of tickets updated since a bookmark."""
 
     def __init__(
@@ -177,73 +127,13 @@ class JiraConnector:
             get_server_info=False, max_retries=0, timeout=timeout, **auth,
         )
         jira_log.setLevel(level)  # the library resets its logger's level; keep the application's choice
-        adapter = _CountingAdapter(self._count)
+        adapter = CountingAdapter(self._count)
         self._client._session.mount("https://", adapter)
         self._client._session.mount("http://", adapter)
 
     def _count(self, endpoint: str) -> None:
         self.requests += 1
         self.requests_by_endpoint[endpoint] = self.requests_by_endpoint.get(endpoint, 0) + 1
-
-    # -- HTTP ---------------------------------------------------------------------------------
-
-    def _request(self, method: str, path: str, params: dict[str, Any] | None = None) -> Any:
-        """One API call (path under /rest/api/{2|3}/) with our retry policy; errors translated to the connector tree."""
-        what = f"Jira source '{self.source}' {method} {_ISSUE_IN_PATH.sub('/issue/{id}', '/' + path)}"
-
-        def once() -> Any:
-            try:
-                return self._get_json(path, params, method == "POST")
-            except JIRAError as exc:
-                # JIRAError's text can carry request headers: never chain or quote it.
-                raise self._translate(exc, what) from None
-            except http_errors.Timeout:
-                raise RetriableError("timed out") from None
-            except http_errors.ConnectionError:
-                raise RetriableError("connection failed") from None
-            except (http_errors.ChunkedEncodingError, http_errors.ContentDecodingError):
-                raise RetriableError("the answer was cut off") from None  # a passing network failure
-            except ValueError:
-                raise FatalError(f"{what} answered with a body that is not JSON; check the url.") from None
-            except http_errors.RequestException as exc:
-                raise FatalError(f"{what} failed ({type(exc).__name__}); check the url.") from None
-
-        return call_with_retries(once, what=what, policy=self.policy, sleep=self.sleep, on_wait=self.on_wait)
-
-    def _get_json(self, path: str, params: dict[str, Any] | None, post: bool) -> Any:
-        """The library's authenticated session and error mapping, with orjson for decoding:
-        a page of 100 issues with their changelogs is about a megabyte of JSON."""
-        client = self._client
-        url = client._get_url(path)
-        session = client._session
-        response = session.post(url, data=json.dumps(params)) if post else session.get(url, params=params)
-        raise_on_error(response)
-        if not response.content:
-            return {}
-        try:
-            return orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            # orjson refuses half a UTF-16 pair (an emoji cut by Jira's own truncation); the standard
-            # parser keeps it, and the store turns it into U+FFFD. Anything else is not JSON still.
-            return json.loads(response.content)
-
-    def _translate(self, exc: JIRAError, what: str) -> Exception:
-        status = exc.status_code
-        if status in (401, 403):
-            return FatalError(
-                f"Jira source '{self.source}' refused the credentials (HTTP {status}); check the token in {self.token_env}."
-            )
-        if status in (429, 503):
-            headers = exc.response.headers if exc.response is not None else {}
-            reason = "rate limited" if status == 429 else "Jira unavailable"
-            return RetriableError(f"{reason} (HTTP {status})", wait=parse_retry_after(headers.get("Retry-After")))
-        if status is None or status >= 500:
-            return RetriableError(f"server error (HTTP {status})")
-        if status == 404:
-            return _NotFound(f"{what} found nothing (HTTP 404); check the url and the deployment.")
-        # Jira's own message (a JQL syntax error, say) is what the user needs; scrub the token all the same.
-        text = (exc.text or "no message").replace(self._token, "***")[:300]
-        return FatalError(f"{what} was refused (HTTP {status}): {text}")
 
     # -- paging -------------------------------------------------------------------------------
 
@@ -265,7 +155,7 @@ class JiraConnector:
             total = page_total if page_total is not None else total
             done += len(issues)
             if self.cloud:
-                late = {id(raw) for raw in issues if raw.get("id") is not None and _changelog_truncated(raw)}
+                late = {id(raw) for raw in issues if raw.get("id") is not None and changelog_truncated(raw)}
                 waiting.extend(raw for raw in issues if id(raw) in late)
                 issues = [raw for raw in issues if id(raw) not in late]
             tickets, skipped = self._parse(self._complete(issues))
@@ -325,7 +215,7 @@ class JiraConnector:
     def _approximate_count(self, jql: str) -> int | None:
         try:
             data = self._request("POST", "search/approximate-count", {"jql": jql})
-        except _NotFound:
+        except NotFound:
             return None
         count = data.get("count") if isinstance(data, dict) else None
         return count if isinstance(count, int) else None
@@ -404,7 +294,7 @@ class JiraConnector:
             self._fields_read = True
         if not self.cloud:
             explain_keys(lambda method, path, params: self._request(method, path, params), self.context, issues,
-                         _NotFound)
+                         NotFound)
         tickets, skipped = [], []
         for raw in issues:
             try:
@@ -415,91 +305,3 @@ class JiraConnector:
                 log.warning("Jira source '%s': skipped issue %s: %s", self.source, key, exc)
                 skipped.append((key, str(exc)))
         return tickets, skipped
-
-    # -- completing truncated pages -----------------------------------------------------------
-
-    def _complete(self, issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Fetch the changelog entries and comments the search response left out."""
-        truncated = [raw for raw in issues if raw.get("id") is not None and _changelog_truncated(raw)]
-        gone: set[str] = set()
-        if truncated and self.cloud:
-            self._bulk_changelogs(truncated)
-        elif truncated:
-            for raw in truncated:
-                try:
-                    self._server_changelog(raw)
-                except _NotFound:
-                    gone.add(str(raw["id"]))
-        for raw in issues:
-            if raw.get("id") is not None and str(raw["id"]) not in gone and _comments_truncated(raw):
-                try:
-                    self._all_comments(raw)
-                except _NotFound:
-                    gone.add(str(raw["id"]))
-        for issue_id in gone:
-            log.warning("Jira source '%s': issue %s vanished while being fetched; skipped.", self.source, issue_id)
-        return [raw for raw in issues if str(raw.get("id")) not in gone]
-
-    def _bulk_changelogs(self, truncated: list[dict[str, Any]]) -> None:
-        """Cloud: every history of all truncated issues of a page, in as few requests as possible.
-
-        https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-changelog-bulkfetch-post
-        """
-        by_id = {str(raw["id"]): raw for raw in truncated}
-        fetched: dict[str, list[Any]] = {}
-        ids = list(by_id)
-        for first in range(0, len(ids), BULK_CHANGELOG_ISSUES):
-            body: dict[str, Any] = {"issueIdsOrKeys": ids[first:first + BULK_CHANGELOG_ISSUES],
-                                    "maxResults": BULK_CHANGELOG_PAGE}
-            seen: set[str] = set()
-            while True:
-                data = self._request("POST", "changelog/bulkfetch", body) or {}
-                for entry in data.get("issueChangeLogs") or []:
-                    if isinstance(entry, dict):
-                        fetched.setdefault(str(entry.get("issueId")), []).extend(entry.get("changeHistories") or [])
-                token = data.get("nextPageToken")
-                if not token:
-                    break
-                self._first_time(seen, token, "changelog page token")
-                body = {**body, "nextPageToken": token}
-        for issue_id, raw in by_id.items():
-            self._set_changelog(raw, fetched.get(issue_id, []))
-
-    def _server_changelog(self, raw: dict[str, Any]) -> None:
-        """Server/DC: the issue's own changelog. The paged `/issue/{key}/changelog` is Cloud-only.
-
-        https://docs.atlassian.com/software/jira/docs/api/REST/9.12.0/#api/2/issue-getIssue
-        """
-        data = self._request("GET", f"issue/{raw['id']}", {"expand": "changelog", "fields": "updated"})
-        self._set_changelog(raw, histories_of(data) if isinstance(data, dict) else [])
-
-    def _set_changelog(self, raw: dict[str, Any], fetched: list[Any]) -> None:
-        declared = raw["changelog"].get("total", 0)
-        histories = _merge_by_id(histories_of(raw), fetched)
-        if len(histories) < declared:
-            # Kept in `total`, so the ticket is stored flagged incomplete rather than taken as whole.
-            log.warning("Jira source '%s': issue %s has %d of %d changelog entries.",
-                        self.source, raw.get("key"), len(histories), declared)
-        total = max(len(histories), declared) if isinstance(declared, int) else len(histories)
-        raw["changelog"] = {"startAt": 0, "maxResults": len(histories), "total": total, "histories": histories}
-
-    def _all_comments(self, raw: dict[str, Any]) -> None:
-        """Comments beyond the embedded first page.
-
-        https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-comments/#api-rest-api-3-issue-issueidorkey-comment-get
-        """
-        fields = raw["fields"] = dict(raw["fields"])
-        comments = comments_of(fields)
-        total = fields["comment"]["total"]
-        start_at = len(comments)
-        while start_at < total:
-            data = self._request("GET", f"issue/{raw['id']}/comment", {"startAt": start_at, "maxResults": COMMENT_PAGE})
-            page = data.get("comments") if isinstance(data, dict) else None
-            if not isinstance(page, list) or not page:
-                break
-            comments = _merge_by_id(comments, page)
-            start_at += len(page)
-            total = data["total"] if isinstance(data.get("total"), int) else total
-        # A shortfall stays visible in `total`: the ticket is then stored flagged incomplete.
-        fields["comment"] = {"startAt": 0, "maxResults": len(comments), "total": max(total, len(comments)),
-                             "comments": comments}
