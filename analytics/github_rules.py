@@ -12,7 +12,7 @@ reason, merges, deployments and releases, in the shapes `connectors.github_parse
   reopen of a close is a `reopen` act (`analytics.resolution`);
 - `merge`: the pull request was merged by the actor (one act, `github_pulls.MERGE_EVENT_ID`,
   whether the `merged` issue event or the pull request's `merged_by` reported it);
-- `deploy` on a deployment's pseudo-ticket (`owner/repo@d<id>`, see `github_parse.split_activity`):
+- `deploy` on a deployment's pseudo-ticket (`owner/repo@d<id>`, see `github_activity.split_activity`):
   the deployment (`d<id>`, field the environment, to_value the ref) and its statuses (`ds…`,
   from_value `d<id>`, to_value the state);
 - `release` on a release's pseudo-ticket (`owner/repo@rel<id>`): a published release (drafts are

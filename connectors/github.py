@@ -24,9 +24,9 @@ from typing import Any, Callable, Collection, Iterator
 from connectors.errors import FatalError, RetriableError, SkippableError
 from connectors.github_http import ETags, GitHubHTTP, NotFound, PaginationLimit, Refused, server_time
 from connectors.github_graphql import NO_DETAILS, GraphQLDetails
+from connectors.github_activity import parse_repository_activity, split_activity
 from connectors.github_parse import (
     EVENT_FIELDS, EVENT_TYPES, RELEASE_FIELDS, REPOSITORY_FIELDS, KindOf, parse_datetime, parse_issue,
-    parse_repository_activity, split_activity,
 )
 from connectors.records import ParsedTicket
 from connectors.retry import OnWait, RetryPolicy, Sleep

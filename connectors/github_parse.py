@@ -1,7 +1,7 @@
 """GitHub REST JSON (and the few GraphQL fields the sync asks for) -> neutral records.
 
 Pure functions, no HTTP: the live sync (`connectors.github`), an offline import of REST
-exports and tests all go through `parse_issue` and `parse_repository_activity`. Shapes:
+exports and tests all go through `parse_issue` (deployments and releases: `connectors.github_activity`). Shapes:
 https://docs.github.com/en/rest/issues/issues#list-repository-issues ,
 https://docs.github.com/en/rest/issues/events , https://docs.github.com/en/rest/pulls/reviews ,
 https://docs.github.com/en/rest/deployments , https://docs.github.com/en/rest/releases .
@@ -11,8 +11,7 @@ parser serves both.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Collection, Iterable, Mapping
 
 from connectors.errors import SkippableError
@@ -22,7 +21,6 @@ from connectors.times import iso_datetime
 
 TRACKER = "github"
 KindOf = Callable[[str, tuple[str, ...]], str]
-ACTIVITY_SUFFIX = "@deployments"
 
 #: Issue events that become neutral events; the others (subscribed, mentioned, referenced,
 #: head_ref_force_pushed, …) say nothing about who is responsible for what.
@@ -55,7 +53,7 @@ def parse_datetime(value: object, what: str) -> datetime:
     return iso_datetime(value, what)
 
 
-def _optional_datetime(value: object, what: str) -> datetime | None:
+def optional_datetime(value: object, what: str) -> datetime | None:
     return None if value in (None, "") else parse_datetime(value, what)
 
 
@@ -74,7 +72,7 @@ def _login(user: object) -> str | None:
     return None if user["login"] == "ghost" else user["login"]
 
 
-class _Accounts:
+class Accounts:
     """Collects the accounts a ticket names, merging what each mention tells about them."""
 
     def __init__(self) -> None:
@@ -168,19 +166,19 @@ def _other(type_name: str, labels: tuple[str, ...]) -> str:
     return "other"
 
 
-def _id(item: Mapping[str, Any], what: str, position: int) -> str:
+def item_id(item: Mapping[str, Any], what: str, position: int) -> str:
     value = item.get("id")
     if value in (None, "") or isinstance(value, bool):
         raise SkippableError(f"{what} #{position + 1} has no id")
     return str(value)
 
 
-def _issue_event(raw: Mapping[str, Any], accounts: _Accounts, position: int) -> Event | None:
+def _issue_event(raw: Mapping[str, Any], accounts: Accounts, position: int) -> Event | None:
     """One issue event as a neutral event; None for the event types that carry no responsibility."""
     kind = raw.get("event")
     if kind not in EVENT_TYPES:
         return None
-    event_id = f"e{_id(raw, 'issue event', position)}"
+    event_id = f"e{item_id(raw, 'issue event', position)}"
     at = parse_datetime(raw.get("created_at"), f"issue event {event_id} time")
     actor = accounts.user(raw.get("actor"))
     if kind in ("labeled", "unlabeled"):
@@ -204,26 +202,26 @@ def _issue_event(raw: Mapping[str, Any], accounts: _Accounts, position: int) -> 
         return Event(MERGE_EVENT_ID, "merge", at, actor, from_value="open", to_value=commit or "merged")
     rename = raw.get("rename") if isinstance(raw.get("rename"), dict) else {}
     return Event(event_id, "field", at, actor, field="title",
-                 from_value=_str_or_none(rename.get("from")), to_value=_str_or_none(rename.get("to")))
+                 from_value=str_or_none(rename.get("from")), to_value=str_or_none(rename.get("to")))
 
 
-def _str_or_none(value: object) -> str | None:
+def str_or_none(value: object) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def _comment_events(comments: Iterable[Any], accounts: _Accounts) -> list[Event]:
+def _comment_events(comments: Iterable[Any], accounts: Accounts) -> list[Event]:
     events = []
     for position, comment in enumerate(comments):
         if not isinstance(comment, dict):
             raise SkippableError(f"comment #{position + 1} is not an object")
-        comment_id = _id(comment, "comment", position)
+        comment_id = item_id(comment, "comment", position)
         events.append(Event(f"c{comment_id}", "comment",
                             parse_datetime(comment.get("created_at"), f"comment {comment_id} time"),
                             accounts.user(comment.get("user"))))
     return events
 
 
-def _merge_reported(merge: Merge, raw: Mapping[str, Any], accounts: _Accounts) -> list[Event]:
+def _merge_reported(merge: Merge, raw: Mapping[str, Any], accounts: Accounts) -> list[Event]:
     """The merge as the pull request reports it, when no `merged` issue event was read.
 
     A partial events listing or an export of pull requests alone still says who merged
@@ -255,7 +253,7 @@ def review_state(value: object) -> str | None:
     return state if state in REVIEW_STATES else None
 
 
-def _review_events(reviews: Iterable[Any], accounts: _Accounts) -> list[Event]:
+def _review_events(reviews: Iterable[Any], accounts: Accounts) -> list[Event]:
     events = []
     for position, review in enumerate(reviews):
         if not isinstance(review, dict):
@@ -263,7 +261,7 @@ def _review_events(reviews: Iterable[Any], accounts: _Accounts) -> list[Event]:
         state = review_state(review.get("state"))
         if state is None or not review.get("submitted_at"):
             continue  # a pending review is the reviewer's unpublished draft; an unknown state is not guessed
-        review_id = _id(review, "review", position)
+        review_id = item_id(review, "review", position)
         events.append(Event(f"r{review_id}", "review",
                             parse_datetime(review.get("submitted_at"), f"review {review_id} time"),
                             accounts.user(review.get("user")), to_value=state))
@@ -290,7 +288,7 @@ def parse_issue(
     if not repo:
         raise SkippableError(f"issue {raw['number']} names no repository (repository_url, html_url)")
     key = f"{repo}#{raw['number']}"
-    accounts = _Accounts()
+    accounts = Accounts()
     reporter = accounts.user(raw.get("user"))
     assignees = [user for user in raw.get("assignees") or () if _login(user)] or [raw.get("assignee")]
     assignee = accounts.user(assignees[0])
@@ -310,7 +308,7 @@ def parse_issue(
         status="merged" if merge is not None else str(raw.get("state") or ""),
         created=created,
         updated=parse_datetime(raw.get("updated_at"), "updated_at"),
-        resolved=_optional_datetime(raw.get("closed_at"), "closed_at"),
+        resolved=optional_datetime(raw.get("closed_at"), "closed_at"),
         url=raw.get("html_url") if isinstance(raw.get("html_url"), str) else None,
         reporter=reporter,
         assignee=assignee,
@@ -334,115 +332,6 @@ def parse_issue(
     if pull_request:
         links = tuple(links_of({**raw, **(pull or {})}, repo, jira_projects))
     return ParsedTicket(ticket=ticket, accounts=accounts.all(), events=history, links=links)
-
-
-def status_event_id(deployment_id: str, at: datetime, state: str | None) -> str:
-    """The external id of a deployment status: `ds<deployment id>@<UTC time>:<state>`.
-
-    GraphQL's `DeploymentStatus` has no `databaseId` (REST's numeric id), only an opaque node id
-    (https://docs.github.com/en/graphql/reference/objects#deploymentstatus), so the id is made of
-    what both APIs give alike. Statuses are never edited, only added, so it is stable; two
-    statuses of one deployment with the same state in the same second count as one.
-    """
-    return f"ds{deployment_id}@{at.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}:{state or ''}"
-
-
-def activity_key(repo: str) -> str:
-    """Key of the per-repository pseudo-ticket that carries deployments and releases."""
-    return f"{repo}{ACTIVITY_SUFFIX}"
-
-
-def parse_repository_activity(
-    repository: Mapping[str, Any], source: str, *, deployments: Iterable[Any] = (),
-    statuses: Mapping[str, Iterable[Any]] | None = None, releases: Iterable[Any] = (),
-) -> ParsedTicket | None:
-    """A repository's deployments, their statuses and its releases as events of one pseudo-ticket.
-
-    Deployments and releases belong to no issue, yet they are the evidence of who deploys; they
-    hang off `owner/repo@deployments` (type "Deployment", kind "deployment"), which
-    `split_activity` then cuts into one pseudo-ticket per deployment and release. `statuses` maps a
-    deployment id to its statuses (REST's or `statuses_from_graphql`'s: a status's id is made of
-    its deployment, time and state, see `status_event_id`, and its from_value names its
-    deployment). Drafts (no `published_at`) are no release yet. None when there is nothing to say.
-    """
-    repo = repository.get("full_name")
-    if not isinstance(repo, str) or "/" not in repo:
-        raise SkippableError("repository has no full_name")
-    accounts = _Accounts()
-    events: list[Event] = []
-    for position, deployment in enumerate(deployments):
-        if not isinstance(deployment, dict):
-            raise SkippableError(f"deployment #{position + 1} is not an object")
-        deployment_id = _id(deployment, "deployment", position)
-        environment = _str_or_none(deployment.get("environment"))
-        events.append(Event(f"d{deployment_id}", "deploy",
-                            parse_datetime(deployment.get("created_at"), f"deployment {deployment_id} time"),
-                            accounts.user(deployment.get("creator")), field=environment,
-                            to_value=_str_or_none(deployment.get("ref"))))
-        for index, status in enumerate((statuses or {}).get(deployment_id, ())):
-            if not isinstance(status, dict):
-                raise SkippableError(f"status #{index + 1} of deployment {deployment_id} is not an object")
-            state = _str_or_none(status.get("state"))
-            at = parse_datetime(status.get("created_at"), f"status #{index + 1} of deployment {deployment_id} time")
-            events.append(Event(status_event_id(deployment_id, at, state), "deploy", at,
-                                accounts.user(status.get("creator")),
-                                field=_str_or_none(status.get("environment")) or environment,
-                                # which deployment this status is of, so the rules pair them exactly
-                                from_value=f"d{deployment_id}",
-                                to_value=state))
-    for position, release in enumerate(releases):
-        if not isinstance(release, dict):
-            raise SkippableError(f"release #{position + 1} is not an object")
-        if release.get("draft") or not release.get("published_at"):
-            continue
-        release_id = _id(release, "release", position)
-        events.append(Event(f"rel{release_id}", "release",
-                            parse_datetime(release.get("published_at"), f"release {release_id} time"),
-                            accounts.user(release.get("author")),
-                            field="prerelease" if release.get("prerelease") else None,
-                            to_value=_str_or_none(release.get("tag_name"))))
-    if not events:
-        return None
-    events = list({event.external_id: event for event in reversed(events)}.values())
-    events.sort(key=lambda event: (event.at, event.external_id))
-    created = _optional_datetime(repository.get("created_at"), "repository created_at") or events[0].at
-    key = activity_key(repo)
-    html = repository.get("html_url")
-    ticket = Ticket(
-        source=source, external_id=key, key=key, project=repo, type_name="Deployment", kind="deployment",
-        title=f"Deployments and releases of {repo}", status="open", created=min(created, events[0].at),
-        updated=events[-1].at, url=f"{html}/deployments" if isinstance(html, str) else None,
-    )
-    return ParsedTicket(ticket=ticket, accounts=accounts.all(), events=events)
-
-
-def split_activity(activity: ParsedTicket) -> list[ParsedTicket]:
-    """One pseudo-ticket per deployment (with its statuses) and per release, keyed
-    `owner/repo@d<id>` and `owner/repo@rel<id>`.
-
-    Attribution keeps one act per ticket, role and person; on a single per-repository ticket a
-    person's five hundred deployments would count once, and a later one would never show in a
-    date range. As tickets of their own, each deployment and release counts.
-    """
-    groups: dict[str, list[Event]] = {}
-    for event in activity.events:
-        act = event.external_id
-        if event.kind == "deploy" and act.startswith("ds") and event.from_value:
-            act = event.from_value  # a status goes with its deployment
-        groups.setdefault(act, []).append(event)
-    repo = activity.ticket.project
-    tickets = []
-    for act, events in groups.items():
-        key = f"{repo}@{act}"
-        release = events[0].kind == "release"
-        title = (f"Release {events[0].to_value or act} of {repo}" if release
-                 else f"Deployment {act[1:]} of {repo} to {events[0].field or '(no environment)'}")
-        actors = {e.actor for e in events}
-        ticket = replace(activity.ticket, external_id=key, key=key, type_name="Release" if release else "Deployment",
-                         title=title, created=events[0].at, updated=events[-1].at)
-        tickets.append(ParsedTicket(ticket=ticket, accounts=[a for a in activity.accounts if a.ref in actors],
-                                    events=events))
-    return tickets
 
 
 #: The fields of each listing that the parser and the connector read; `slim` keeps only these.

@@ -40,7 +40,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Collection
 
 from connectors.errors import SkippableError
-from connectors.github_parse import KindOf, parse_issue, parse_repository_activity, split_activity
+from connectors.github_activity import parse_repository_activity, split_activity
+from connectors.github_parse import KindOf, parse_issue
 from connectors.github_pulls import is_pull_request
 from connectors.records import ParsedTicket
 from connectors.webhooks import WEBHOOK_ACT_PREFIX, TicketEvents, WebhookChange

@@ -9,7 +9,8 @@ import pytest
 from analytics.attribution import ROLES, Attribution, RuleSettings, attribute, attribute_linked, split_event_id
 from analytics.github_rules import is_github, linked_event_id
 from analytics.phases import PhaseMap
-from connectors.github_parse import parse_issue, parse_repository_activity
+from connectors.github_activity import parse_repository_activity
+from connectors.github_parse import parse_issue
 from connectors.records import Event, Ticket
 
 START = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)

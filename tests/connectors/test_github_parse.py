@@ -11,10 +11,8 @@ from connectors.github_graphql_shapes import (
     comments_from_graphql, deployment_from_graphql, pull_from_graphql, reviews_from_graphql, statuses_from_graphql,
     user_from_graphql,
 )
-from connectors.github_parse import (
-    EVENT_FIELDS, activity_key, links_of, login_from_noreply, parse_issue, parse_repository_activity, slim,
-    status_event_id,
-)
+from connectors.github_activity import activity_key, parse_repository_activity, status_event_id
+from connectors.github_parse import EVENT_FIELDS, links_of, login_from_noreply, parse_issue, slim
 from connectors.github_pulls import is_pull_request
 from connectors.records import Account, Event
 from tests.connectors.github_fakes import REPO, event, issue, load, pull_object, user

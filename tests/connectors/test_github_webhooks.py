@@ -10,7 +10,8 @@ from typing import Any, Callable
 import pytest
 
 from connectors.errors import SkippableError
-from connectors.github_parse import parse_issue, parse_repository_activity, split_activity
+from connectors.github_activity import parse_repository_activity, split_activity
+from connectors.github_parse import parse_issue
 from connectors.github_webhooks import GITHUB_EVENTS, github_change
 from connectors.records import Event
 from connectors.webhooks import WebhookChange, same_act
