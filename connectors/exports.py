@@ -24,28 +24,21 @@ own parsers. What this module settles, so that neither import has to:
 """
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, Iterator
 
 import ijson
 
-from connectors.errors import SkippableError
+from connectors.export_encoding import CHUNK, MAX_GAP, ExportError, Utf8Stream, open_export
 
 MAX_TEXT = 65_536  # characters kept of one string value
 _SURROGATE = re.compile("[\ud800-\udfff]")
-MAX_GAP = 16 * 1024 * 1024  # bytes without a string boundary before a file is refused
 LINE_LIMIT = MAX_GAP  # longest line of a JSON Lines file read as one document
-CHUNK = 64 * 1024  # read size; no larger than MAX_TEXT, see _Utf8Stream.read
 PEEK_EVENTS = 1_000_000  # parser events read to find a document's container before giving up
-
-
-class ExportError(SkippableError):
-    """The whole file is refused: unreadable, undecodable, or not one of the accepted layouts."""
 
 
 @dataclass(slots=True)
@@ -68,13 +61,13 @@ def read_export(path: Path, containers: tuple[str, ...] = (), pages: dict[int, d
     the plain values (`total`, `startAt`, `isLast`, `nextPageToken`, …) of every object that
     held items, by the `page` its items carry: what a search page says about the pages it is not.
     """
-    with _open(path) as stream:
+    with open_export(path) as stream:
         lines = _looks_like_json_lines(stream)
     if lines:
-        with _open(path) as stream:
+        with open_export(path) as stream:
             yield from _json_lines(stream, containers, pages)
         return
-    with _open(path) as stream:
+    with open_export(path) as stream:
         prefix, scalars = _layout(stream, containers)
     if pages is not None and prefix.endswith(".item"):
         pages[0] = {**scalars, **_tail_scalars(path)}
@@ -97,7 +90,7 @@ class _Overflow(Exception):
 
 def _values(path: Path, prefix: str, exact: bool) -> Iterator[tuple[int, Any]]:
     """(position, value) of a document's items; numbers as floats unless `exact` (then Decimals)."""
-    with _open(path) as stream:
+    with open_export(path) as stream:
         try:
             yield from enumerate(ijson.items(stream, prefix, buf_size=CHUNK, use_float=not exact), 1)
         except ijson.JSONError as exc:
@@ -116,84 +109,12 @@ def _document_items(value: Any, prefix: str, position: int, containers: tuple[st
         yield from _flatten(value, where, position, containers, pages, exact)
 
 
-# -- encoding -----------------------------------------------------------------------------------
-
-class _Utf8Stream:
-    """A file's text as UTF-8 bytes, checked while read, with the 'no string boundary' guard."""
-
-    def __init__(self, raw: BinaryIO, encoding: str, skip: int) -> None:
-        self.raw, self.encoding = raw, encoding
-        raw.seek(skip)
-        self.offset = skip  # bytes of the file read so far, for messages
-        self.decoder = codecs.getincrementaldecoder(encoding)("strict")
-        self.gap = 0  # bytes since the last double quote
-
-    def __enter__(self) -> _Utf8Stream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.raw.close()
-
-    def read(self, size: int = -1) -> bytes:
-        # At most CHUNK bytes a call: a string longer than that then always spans a call, which
-        # is what lets the gap check below see every run without a quote.
-        if size == 0:
-            return b""
-        raw = self.raw.read(CHUNK if size < 0 else min(size, CHUNK))
-        try:
-            text = self.decoder.decode(raw, final=not raw)
-        except UnicodeDecodeError as exc:
-            at = self.offset + max(exc.start, 0)
-            raise ExportError(f"is not {_NAMES[self.encoding]} text (byte {at:,} cannot be decoded); "
-                              "save it as UTF-8 and import it again") from None
-        self.offset += len(raw)
-        data = raw if self.encoding == "utf-8" else text.encode("utf-8")
-        quote = data.rfind(b'"')
-        if quote < 0:
-            self.gap += len(data)
-        else:
-            self.gap = len(data) - quote - 1
-        if self.gap > MAX_GAP:
-            raise ExportError(f"has {MAX_GAP // (1024 * 1024)} MB without a double quote before byte {self.offset:,} "
-                              "(one giant value, or no text at all); no tracker export has, so it is not read further")
-        return data
-
-
-_NAMES = {"utf-8": "UTF-8", "utf-16-le": "UTF-16", "utf-16-be": "UTF-16"}
-
-
-def _open(path: Path) -> _Utf8Stream:
-    try:
-        raw = path.open("rb")
-    except OSError as exc:
-        raise ExportError(f"cannot be read: {exc.strerror or exc}") from None
-    head = raw.read(4)
-    if not head:
-        raw.close()
-        raise ExportError("is empty")
-    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        raw.close()
-        raise ExportError("is UTF-32 text; save it as UTF-8 and import it again")
-    if head.startswith(codecs.BOM_UTF8):
-        return _Utf8Stream(raw, "utf-8", 3)
-    if head.startswith(codecs.BOM_UTF16_LE):
-        return _Utf8Stream(raw, "utf-16-le", 2)
-    if head.startswith(codecs.BOM_UTF16_BE):
-        return _Utf8Stream(raw, "utf-16-be", 2)
-    # No BOM: JSON begins with an ASCII character, so UTF-16 shows as a zero byte beside it.
-    if len(head) >= 2 and head[0] == 0 and head[1] != 0:
-        return _Utf8Stream(raw, "utf-16-be", 0)
-    if len(head) >= 2 and head[0] != 0 and head[1] == 0:
-        return _Utf8Stream(raw, "utf-16-le", 0)
-    return _Utf8Stream(raw, "utf-8", 0)
-
-
 # -- layout -------------------------------------------------------------------------------------
 
 _NONBLANK = re.compile(rb"[^ \t\r\n]")
 
 
-def _looks_like_json_lines(stream: _Utf8Stream) -> bool:
+def _looks_like_json_lines(stream: Utf8Stream) -> bool:
     """Whether the first line is a whole object or array and another such line follows it.
 
     A pretty-printed document never closes its first line; a compact one has no second line.
@@ -225,7 +146,7 @@ def _looks_like_json_lines(stream: _Utf8Stream) -> bool:
     return closed and buf[following:following + 1] in (b"{", b"[")
 
 
-def _lines(stream: _Utf8Stream) -> Iterator[tuple[int, bytes | None]]:
+def _lines(stream: Utf8Stream) -> Iterator[tuple[int, bytes | None]]:
     """(line number, line) of a stream; None for a line longer than LINE_LIMIT (skipped, not kept)."""
     number, parts, size = 1, [], 0
     while True:
@@ -249,7 +170,7 @@ def _lines(stream: _Utf8Stream) -> Iterator[tuple[int, bytes | None]]:
             number, parts, size, start = number + 1, [], 0, end + 1
 
 
-def _json_lines(stream: _Utf8Stream, containers: tuple[str, ...],
+def _json_lines(stream: Utf8Stream, containers: tuple[str, ...],
                 pages: dict[int, dict[str, Any]] | None = None) -> Iterator[Item]:
     for number, line in _lines(stream):
         if line is None:
@@ -268,7 +189,7 @@ def _json_lines(stream: _Utf8Stream, containers: tuple[str, ...],
         yield from _flatten(value, f"line {number}", number, containers, pages)
 
 
-def _layout(stream: _Utf8Stream, containers: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+def _layout(stream: Utf8Stream, containers: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
     """The ijson prefix of a document's items: `item` (an array), `issues.item` (a container), `` (one object);
     and the plain top-level values seen before a container (a search page's `total`, `startAt`)."""
     events = ijson.parse(stream, buf_size=CHUNK)
@@ -308,7 +229,7 @@ TAIL = 4096
 def _tail_scalars(path: Path) -> dict[str, Any]:
     """The plain values after a document's items array (`…], "nextPageToken": "x", "isLast": false}`),
     read from the file's last bytes; {} when they are not plain values or the tail is not that shape."""
-    with _open(path) as stream:
+    with open_export(path) as stream:
         encoding = stream.encoding
         size = stream.raw.seek(0, 2)
         start = max(0, size - TAIL)
@@ -326,7 +247,7 @@ def document_maps(path: Path, keys: tuple[str, ...], look: int = 1024 * 1024) ->
     """Top-level objects of a document by key (a Jira search's `names` and `schema`, from
     `expand=names,schema`), for the few exports whose first or last `look` bytes name one of
     them: only those pay for one more pass over the file (at the C parser's speed)."""
-    with _open(path) as stream:
+    with open_export(path) as stream:
         encoding = stream.encoding
         size = stream.raw.seek(0, 2)
         stream.raw.seek(0)
@@ -337,7 +258,7 @@ def document_maps(path: Path, keys: tuple[str, ...], look: int = 1024 * 1024) ->
     wanted = [key for key in keys if any(f'"{key}"'.encode(encoding) in part for part in (head, tail))]
     found: dict[str, Any] = {}
     for key in wanted:
-        with _open(path) as stream:
+        with open_export(path) as stream:
             try:
                 found[key] = next(ijson.items(stream, key, buf_size=CHUNK), None)
             except ijson.JSONError:

@@ -134,7 +134,7 @@ def test_files_that_are_refused_whole(tmp_path: Path, data: bytes, reason: str) 
 ])
 def test_a_run_without_a_quote_is_refused_before_it_is_held(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                               data: bytes) -> None:
-    monkeypatch.setattr("connectors.exports.MAX_GAP", 100_000)
+    monkeypatch.setattr("connectors.export_encoding.MAX_GAP", 100_000)
     with pytest.raises(ExportError, match="has 0 MB without a double quote before byte"):
         items(write(tmp_path, data))
 
