@@ -11,6 +11,7 @@ from analytics.affiliation import Affiliator, Enrollment, Organisation
 from analytics.attribution import RuleSettings
 from analytics.phases import PHASES, KindMap, PhaseMap
 from analytics.scorecard import Thresholds
+from service.config_signals import SignalSettings, read_signals
 from service.config_sources import SourceConfig, read_source
 from service.config_tables import ConfigError, array, day, no_unknown, table, text, text_list, text_map
 from service.config_values import database_url_problem, is_account, is_github_name
@@ -44,6 +45,7 @@ class Config:
     thresholds: Thresholds = field(default_factory=Thresholds)
     rules: RuleSettings = field(default_factory=RuleSettings)
     webhook_retention_days: int = RETENTION_DAYS
+    signals: SignalSettings = field(default_factory=SignalSettings)
 
     @property
     def is_demo(self) -> bool:
@@ -94,7 +96,7 @@ def demo_config() -> Config:
 
 
 _TOP_KEYS = {"database", "organisations", "enrollments", "sources", "workflow", "kinds", "scorecard", "people",
-             "github", "webhooks"}
+             "github", "webhooks", "declared"}
 
 
 def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
@@ -146,11 +148,14 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
         raise ConfigError(f"{origin}: [kinds] {exc}") from None
 
     scorecard = table(data, "scorecard", origin)
-    no_unknown(scorecard, {"win_win_at", "win_lose_at", "min_samples"}, origin, "[scorecard] ")
+    no_unknown(scorecard, {"win_win_at", "win_lose_at", "min_samples", "recent_months", "shift_alpha", "signals"},
+               origin, "[scorecard] ")
     try:
-        thresholds = Thresholds(**{k: scorecard[k] for k in scorecard})
+        thresholds = Thresholds(**{k: scorecard[k] for k in ("win_win_at", "win_lose_at", "min_samples")
+                                   if k in scorecard})
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{origin}: [scorecard] {exc}") from None
+    signals = read_signals(data, scorecard, thresholds, origin)
     github = table(data, "github", origin)
     no_unknown(github, {"verification_labels", "acceptance_labels"}, origin, "[github] ")
     settings: dict[str, Any] = {k: tuple(text_list(github, k, origin, "[github]")) for k in github}
@@ -178,6 +183,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
         kinds=kind_map,
         thresholds=thresholds,
         rules=rules,
+        signals=signals,
     )
 
 

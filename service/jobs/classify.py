@@ -16,6 +16,9 @@ from sqlalchemy.orm import Session
 
 from analytics.affiliation import Affiliation
 from analytics.attribution import attribute, attribute_linked
+from analytics.signals.facts import ticket_facts
+from analytics.signals.months import month_of
+from analytics.signals.records import Attributed
 from connectors.records import Account as AccountRecord
 from connectors.records import Event as EventRecord
 from connectors.records import ParsedTicket
@@ -24,7 +27,8 @@ from service.config import Config
 from service.store.directory import Directory, KnownAccount
 from service.store.identity import affected_tickets, recompute_people
 from service.store.affiliations import Affiliations
-from service.store.sql import ATTRIBUTION_COLUMNS, ATTRIBUTIONS, EVENTS, LINKS, TICKETS, bulk_insert
+from service.store.sql import (ATTRIBUTION_COLUMNS, ATTRIBUTIONS, EVENTS, FACT_COLUMNS, FACTS, LINKS, TICKETS,
+                               bulk_insert)
 
 BATCH = 2000
 
@@ -47,21 +51,25 @@ class Classifier:
     def attribute_stored(self, session: Session, stored: Sequence[tuple[int, ParsedTicket]]) -> ClassifyResult:
         """Replace the attributions of tickets just stored, from their records in memory."""
         rows: list[tuple[Any, ...]] = []
+        facts: list[tuple[Any, ...]] = []
         events = 0
         linked = self._linked_prs(session, [item.ticket.key for _, item in stored])
         for tid, item in stored:
-            rows.extend(self.rows_for(session, tid, item.ticket, item.events, linked.get(item.ticket.key, ())))
+            found = self.rows_for(session, tid, item.ticket, item.events, linked.get(item.ticket.key, ()))
+            rows.extend(found)
+            facts.extend(self.facts_for(session, tid, item.ticket, item.events, found))
             events += len(item.events)
         ids = [tid for tid, _ in stored]
-        for start in range(0, len(ids), BATCH):
-            session.execute(delete(ATTRIBUTIONS).where(ATTRIBUTIONS.c.ticket_id.in_(ids[start:start + BATCH])))
+        forget(session, ids)
         bulk_insert(session, ATTRIBUTIONS, ATTRIBUTION_COLUMNS, rows)
+        bulk_insert(session, FACTS, FACT_COLUMNS, facts)
         return ClassifyResult(tickets=len(stored), events=events, attributions=len(rows))
 
     def classify_all(self, session: Session, on_progress: Callable[[int, int], None] | None = None) -> ClassifyResult:
         """Recompute every kind, phase and attribution, in id ranges so memory stays bounded."""
         count = session.scalar(select(func.count()).select_from(TICKETS)) or 0
         session.execute(delete(ATTRIBUTIONS))
+        session.execute(delete(FACTS))
         total = ClassifyResult()
         last_id = 0
         while True:
@@ -85,6 +93,7 @@ class Classifier:
         by_ticket = self._events_by_ticket(events)
         linked = self._linked_prs(session, [t.key for t in tickets])
         rows: list[tuple[Any, ...]] = []
+        facts: list[tuple[Any, ...]] = []
         changed: list[dict[str, Any]] = []
         for t in tickets:
             if t.deleted_at is not None:
@@ -92,10 +101,14 @@ class Classifier:
             record = self._record(t)
             if record.kind != t.kind or self.config.phases.phase(t.status) != t.phase:
                 changed.append({"b_id": t.id, "kind": record.kind, "phase": self.config.phases.phase(t.status)})
-            rows.extend(self.rows_for(session, t.id, record, by_ticket.get(t.id, ()), linked.get(t.key, ())))
+            events = by_ticket.get(t.id, ())
+            found = self.rows_for(session, t.id, record, events, linked.get(t.key, ()))
+            rows.extend(found)
+            facts.extend(self.facts_for(session, t.id, record, events, found))
         if changed:
             session.connection().execute(update(TICKETS).where(TICKETS.c.id == bindparam("b_id")), changed)
         bulk_insert(session, ATTRIBUTIONS, ATTRIBUTION_COLUMNS, rows)
+        bulk_insert(session, FACTS, FACT_COLUMNS, facts)
         total.tickets += len(tickets)
         total.events += len(events)
         total.attributions += len(rows)
@@ -159,6 +172,32 @@ class Classifier:
                          a.event_id, a.at, a.rule, a.explanation))
         return rows
 
+    def facts_for(self, session: Session, ticket_id: int, ticket: TicketRecord, events: Sequence[EventRecord],
+                  rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """The signal facts of one ticket (`analytics.signals.facts`), as rows to insert."""
+        by_id = self.directory.by_id
+        attributed = [Attributed(r[1], by_id[r[2]].ref, r[7], r[5], r[4]) for r in rows]
+        sides: dict[tuple[str, Any], tuple[str, str | None]] = {}
+
+        def side_of(ref: str, at: Any) -> tuple[str, str | None]:
+            key = (ref, at.date())
+            if key not in sides:
+                known = self.directory.by_ref.get(ref) or self._learn(session, ref)
+                aff = self.affiliation_of(session, known, at)
+                sides[key] = (aff.side, aff.organisation)
+            return sides[key]
+
+        person = self._person
+        return [(ticket_id, f.measure, f.at, month_of(f.at), ticket.project, f.partner, f.side or "",
+                 person(session, f.person), person(session, f.other), f.n, f.k, f.x)
+                for f in ticket_facts(ticket, events, attributed, self.config.phases, side_of)]
+
+    def _person(self, session: Session, ref: str | None) -> int | None:
+        if ref is None:
+            return None
+        known = self.directory.by_ref.get(ref) or self._learn(session, ref)
+        return known.person_id
+
     def affiliation_of(self, session: Session, known: KnownAccount, at: Any) -> Affiliation:
         """The acting account's affiliation at `at` (`service.store.affiliations`)."""
         return self.affiliations.of(session, known, at)
@@ -168,7 +207,7 @@ class Classifier:
         total = ClassifyResult()
         for start in range(0, len(ticket_ids), BATCH):
             chunk = list(ticket_ids[start:start + BATCH])
-            session.execute(delete(ATTRIBUTIONS).where(ATTRIBUTIONS.c.ticket_id.in_(chunk)))
+            forget(session, chunk)
             tickets = session.execute(_ticket_select().where(TICKETS.c.id.in_(chunk)).order_by(TICKETS.c.id)).all()
             events = session.execute(_event_select().where(EVENTS.c.ticket_id.in_(chunk))).all()
             self._classify_rows(session, tickets, events, total)
@@ -187,6 +226,14 @@ class Classifier:
         tracker, _, external_id = ref.partition(":")
         self.directory.ensure(session, [AccountRecord(tracker, external_id)])
         return self.directory.by_ref[ref]
+
+
+def forget(session: Session, ticket_ids: Sequence[int]) -> None:
+    """Drop the attributions and signal facts of these tickets (before they are made again)."""
+    for start in range(0, len(ticket_ids), BATCH):
+        chunk = list(ticket_ids[start:start + BATCH])
+        session.execute(delete(ATTRIBUTIONS).where(ATTRIBUTIONS.c.ticket_id.in_(chunk)))
+        session.execute(delete(FACTS).where(FACTS.c.ticket_id.in_(chunk)))
 
 
 def _ticket_select() -> Any:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -231,3 +231,29 @@ class WebhookDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SignalFact(Base):
+    """One dated observation behind a signal (`analytics.signals.facts`), replaced with its
+    ticket's attributions. `month` is the month of `at`, kept so reports group without date
+    functions that differ between databases."""
+
+    __tablename__ = "signal_facts"
+    __table_args__ = (
+        Index("ix_signal_facts_ticket", "ticket_id"),
+        Index("ix_signal_facts_measure_at", "measure", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    measure: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    month: Mapped[str] = mapped_column(String(7))
+    project: Mapped[str] = mapped_column(String(200))
+    partner: Mapped[str | None] = mapped_column(String(200))
+    side: Mapped[str] = mapped_column(String(10))
+    person_id: Mapped[int | None] = mapped_column(Integer)
+    other_person_id: Mapped[int | None] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
+    k: Mapped[int] = mapped_column(Integer)
+    x: Mapped[float | None] = mapped_column(Float)

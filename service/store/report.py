@@ -15,7 +15,7 @@ from analytics.scorecard import build_report
 from service.store.affiliations import Affiliations
 from service.config import Config
 from service.store.directory import Directory
-from service.store.sql import ACCOUNTS, ATTRIBUTIONS, EVENTS, TICKETS
+from service.store.sql import ACCOUNTS, ATTRIBUTIONS, EVENTS, FACTS, TICKETS
 from service.terminal import is_unsafe
 
 PROJECT_MAX = 200  # the length of tickets.project
@@ -44,14 +44,14 @@ class Filters:
                               "so no act can match.")
 
 
-def act_filters(filters: Filters) -> list[Any]:
-    """The date filters as conditions on attributions (the day of the act, inclusive)."""
-    a = ATTRIBUTIONS.c
+def act_filters(filters: Filters, at: Any = ATTRIBUTIONS.c.at) -> list[Any]:
+    """The date filters as conditions on the time of an act (its day, inclusive): on attributions
+    unless another column is given."""
     where = []
     if filters.since:
-        where.append(a.at >= _start_of(filters.since))
+        where.append(at >= _start_of(filters.since))
     if filters.until and filters.until < date.max:  # the last day there is has no day after it
-        where.append(a.at < _start_of(filters.until + timedelta(days=1)))
+        where.append(at < _start_of(filters.until + timedelta(days=1)))
     return where
 
 
@@ -71,8 +71,10 @@ def role_counts(session: Session, filters: Filters = Filters()) -> dict[str, dic
 def responsibility_report(session: Session, config: Config, filters: Filters = Filters()) -> dict[str, Any]:
     """Counts per role, shares and assessment per area, and what those numbers rest on (`data_quality`)."""
     from service.store.quality import data_quality
+    from service.store.signals import signals_report
 
     report = build_report(role_counts(session, filters), config.thresholds)
+    report["signals"] = signals_report(session, config, filters.project, act_filters(filters, FACTS.c.at))
     report["data_quality"] = data_quality(session, config, filters.project, act_filters(filters))
     return report
 

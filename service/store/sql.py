@@ -27,6 +27,9 @@ EVENT_COLUMNS = ("ticket_id", "external_id", "kind", "at", "actor_id", "field", 
 ATTRIBUTIONS: Table = models.Attribution.__table__  # type: ignore[assignment]
 ATTRIBUTION_COLUMNS = ("ticket_id", "role", "account_id", "person_id", "organisation", "side",
                        "event_external_id", "at", "rule", "explanation")
+FACTS: Table = models.SignalFact.__table__  # type: ignore[assignment]
+FACT_COLUMNS = ("ticket_id", "measure", "at", "month", "project", "partner", "side", "person_id", "other_person_id",
+                "n", "k", "x")
 
 
 # A text column without a length still gets a cap: a 210 MB summary is no summary.

@@ -1,0 +1,75 @@
+"""Each signal's figures over a set of months in one scope: a rate with its Wilson interval, a
+median, or a person-level figure. Every figure is a dict with `value`, `low`, `high` and `n`
+(the observations it rests on); intervals exist for rates only."""
+from __future__ import annotations
+
+from statistics import median, quantiles
+from typing import Any, Iterable, Sequence
+
+from analytics.scorecard import wilson
+from analytics.signals.observations import Scope
+
+Figure = dict[str, Any]
+
+
+def rate(scope: Scope, measure: str, months: Iterable[str]) -> Figure:
+    n, k = scope.count(measure, months)
+    if not n:
+        return {"value": None, "low": None, "high": None, "n": 0}
+    low, high = wilson(k, n)
+    return {"value": round(k / n, 4), "low": round(low, 4), "high": round(high, 4), "n": n}
+
+
+def response_hours(scope: Scope, months: Sequence[str]) -> Figure:
+    """Median and 90th percentile hours to the partner's first response; `unanswered` beside."""
+    rows = [r for m in months for r in scope.hours.get(m, ())]
+    hours = sorted(r.hours for r in rows if r.hours is not None)
+    p90 = None
+    if len(hours) >= 2:
+        p90 = round(quantiles(hours, n=10, method="inclusive")[-1], 2)
+    elif hours:
+        p90 = round(hours[0], 2)
+    return {"median": round(median(hours), 2) if hours else None, "p90": p90, "n": len(hours),
+            "unanswered": len(rows) - len(hours)}
+
+
+def communication(scope: Scope, months: Sequence[str]) -> Figure:
+    """Distinct partner-client pairs per person who commented, over the months together."""
+    import networkx as nx  # imported when a report needs it: the command line starts faster
+
+    graph = nx.Graph()
+    graph.add_edges_from((("partner", p.partner_person), ("client", p.client_person))
+                         for m in months for p in scope.pairs.get(m, ()))
+    active = {(c.side, c.person) for m in months for c in scope.commenters.get(m, ()) if c.comments}
+    if not active:
+        return {"value": None, "low": None, "high": None, "n": 0}
+    return {"value": round(graph.number_of_edges() / len(active), 4), "low": None, "high": None, "n": len(active)}
+
+
+def gatekeepers(scope: Scope, months: Sequence[str]) -> Figure:
+    """The share of cross-organisation comments made by the two busiest people of each side."""
+    per_person: dict[tuple[str, int], int] = {}
+    for m in months:
+        for c in scope.commenters.get(m, ()):
+            if c.cross:
+                per_person[(c.side, c.person)] = per_person.get((c.side, c.person), 0) + c.cross
+    total = sum(per_person.values())
+    if not total:
+        return {"value": None, "low": None, "high": None, "n": 0}
+    top = 0
+    for side in ("client", "partner"):
+        top += sum(sorted((v for (s, _), v in per_person.items() if s == side), reverse=True)[:2])
+    return {"value": round(top / total, 4), "low": None, "high": None, "n": total}
+
+
+def onboarding(scope: Scope, months: Sequence[str]) -> Figure:
+    rows = [r for m in months for r in scope.newcomers.get(m, ())]
+    if not rows:
+        return {"value": None, "low": None, "high": None, "n": 0}
+    return {"value": round(sum(r.contacts for r in rows) / len(rows), 4), "low": None, "high": None, "n": len(rows)}
+
+
+def days_to_first_resolve(scope: Scope, months: Sequence[str]) -> Figure:
+    rows = [r for m in months for r in scope.newcomers.get(m, ())]
+    days = [r.days_to_first_resolve for r in rows if r.days_to_first_resolve is not None]
+    return {"median": round(median(days), 2) if days else None, "n": len(days), "never": len(rows) - len(days)}
