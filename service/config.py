@@ -131,7 +131,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
 
     workflow = table(data, "workflow", origin)
     no_unknown(workflow, {"phases", "declining_resolutions"}, origin, "[workflow] ")
-    phase_overrides = text_map(table(workflow, "phases", origin), origin, "[workflow.phases]")
+    phase_overrides = text_map(table(workflow, "phases", origin, "workflow.phases"), origin, "[workflow.phases]")
     for status, phase in phase_overrides.items():
         if phase not in PHASES:
             raise ConfigError(

@@ -33,14 +33,14 @@ def read_signals(data: Mapping[str, Any], scorecard: Mapping[str, Any], threshol
     alpha = scorecard.get("shift_alpha", DEFAULT_ALPHA)
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 0.5:
         raise ConfigError(f"{origin}: [scorecard] key 'shift_alpha' must be a number between 0 and 0.5 (exclusive).")
-    overrides = table(scorecard, "signals", origin)
+    overrides = table(scorecard, "signals", origin, "scorecard.signals")
     no_unknown(overrides, set(BY_NAME), origin, "[scorecard.signals] ")
     share = Judgement(thresholds.win_win_at, thresholds.win_lose_at, thresholds.min_samples)
     signals = []
     for signal in SIGNALS:
         judgement = share if signal.unit == "partner_share" else signal.judgement
-        given = table(overrides, signal.name, origin)
         where = f"[scorecard.signals.{signal.name}]"
+        given = table(overrides, signal.name, origin, where[1:-1])
         if given and judgement is None:
             raise ConfigError(f"{origin}: {where} {signal.name} is declared, not judged: it takes no thresholds.")
         no_unknown(given, {"win_win_at", "win_lose_at", "min_samples"}, origin, f"{where} ")

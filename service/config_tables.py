@@ -17,10 +17,11 @@ def no_unknown(table: Mapping[str, Any], allowed: set[str], origin: str, where: 
             raise ConfigError(f"{origin}: {where}key '{key}' is not a known setting; known: {', '.join(sorted(allowed))}.")
 
 
-def table(data: Mapping[str, Any], key: str, origin: str) -> Mapping[str, Any]:
+def table(data: Mapping[str, Any], key: str, origin: str, name: str | None = None) -> Mapping[str, Any]:
+    """The table `key` of `data` (empty when absent); `name` is its full dotted name, for nested tables."""
     value = data.get(key, {})
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{origin}: [{key}] must be a table.")
+        raise ConfigError(f"{origin}: [{name or key}] must be a table.")
     return value
 
 

@@ -9,6 +9,7 @@ area's attributed acts (`analytics.scorecard.AREAS`); other names are fact measu
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -29,7 +30,7 @@ class Judgement:
     def __post_init__(self) -> None:
         for name in ("win_win_at", "win_lose_at"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a number of at least 0, not {value!r}.")
         if isinstance(self.min_samples, bool) or not isinstance(self.min_samples, int) or self.min_samples < 1:
             raise ValueError(f"min_samples must be a whole number of at least 1, not {self.min_samples!r}.")

@@ -48,10 +48,42 @@ def _report_table(data: dict[str, Any]) -> str:
     lines.append(f"{'role':<18} {'partner':>7} {'client':>7} {'unknown':>7}")
     for name, c in data["roles"].items():
         lines.append(f"{name:<18} {c['partner']:>7} {c['client']:>7} {c['unknown']:>7}")
+    lines += [""] + _signal_lines(data["signals"])
     quality = quality_lines(data["data_quality"])
     if quality:
         lines += ["", "data quality:"] + [printable(f"  {line}") for line in quality]
     return "\n".join(lines)
+
+
+def _signal_lines(signals: dict[str, Any]) -> list[str]:
+    """The signals for all partners: recent window beside the whole period, and any shift."""
+    first = next(iter(signals.values()), None)
+    if first is None or first["whole"]["from"] is None:
+        return ["signals: no acts in the filtered range"]
+    recent, whole = first["recent"], first["whole"]
+    lines = [f"signals (recent window {recent['from']} to {recent['until']}; "
+             f"whole period {whole['from']} to {whole['until']})",
+             f"{'signal':<19} {'kind':<8} {'recent':>8} {'n':>6}  {'assessment':<18} {'whole':>8}  "
+             f"{'assessment':<18} shift"]
+    for name, entry in signals.items():
+        r, w = entry["recent"], entry["whole"]
+        shift = entry["shift"]
+        moved = "–" if not shift else (f"{shift['month']}: {_value(entry['unit'], shift['before'])} → "
+                                       f"{_value(entry['unit'], shift['after'])}")
+        if entry["kind"] == "declared":
+            lines.append(printable(f"{name:<19} {entry['kind']:<8} {'':>8} {'':>6}  {r['assessment']}"))
+            continue
+        lines.append(f"{name:<19} {entry['kind']:<8} {_value(entry['unit'], r['value']):>8} {r['n']:>6}  "
+                     f"{r['assessment']:<18} {_value(entry['unit'], w['value']):>8}  {w['assessment']:<18} {moved}")
+    return lines
+
+
+def _value(unit: str, value: float | None) -> str:
+    if value is None:
+        return "–"
+    if unit.endswith("_share"):
+        return f"{value * 100:.0f}%"
+    return f"{value:.2f}"
 
 
 @click.command()

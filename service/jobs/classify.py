@@ -27,8 +27,10 @@ from service.config import Config
 from service.store.directory import Directory, KnownAccount
 from service.store.identity import affected_tickets, recompute_people
 from service.store.affiliations import Affiliations
-from service.store.sql import (ATTRIBUTION_COLUMNS, ATTRIBUTIONS, EVENTS, FACT_COLUMNS, FACTS, LINKS, TICKETS,
-                               bulk_insert)
+from service.store.models import Setting
+from service.store.quality import SIGNALS_OWED
+from service.store.rollups import add_facts, forget_all, forget_facts
+from service.store.sql import ATTRIBUTION_COLUMNS, ATTRIBUTIONS, EVENTS, LINKS, TICKETS, bulk_insert
 
 BATCH = 2000
 
@@ -62,14 +64,15 @@ class Classifier:
         ids = [tid for tid, _ in stored]
         forget(session, ids)
         bulk_insert(session, ATTRIBUTIONS, ATTRIBUTION_COLUMNS, rows)
-        bulk_insert(session, FACTS, FACT_COLUMNS, facts)
+        add_facts(session, facts)
         return ClassifyResult(tickets=len(stored), events=events, attributions=len(rows))
 
     def classify_all(self, session: Session, on_progress: Callable[[int, int], None] | None = None) -> ClassifyResult:
         """Recompute every kind, phase and attribution, in id ranges so memory stays bounded."""
         count = session.scalar(select(func.count()).select_from(TICKETS)) or 0
         session.execute(delete(ATTRIBUTIONS))
-        session.execute(delete(FACTS))
+        forget_all(session)
+        session.execute(delete(Setting).where(Setting.key == SIGNALS_OWED))
         total = ClassifyResult()
         last_id = 0
         while True:
@@ -108,7 +111,7 @@ class Classifier:
         if changed:
             session.connection().execute(update(TICKETS).where(TICKETS.c.id == bindparam("b_id")), changed)
         bulk_insert(session, ATTRIBUTIONS, ATTRIBUTION_COLUMNS, rows)
-        bulk_insert(session, FACTS, FACT_COLUMNS, facts)
+        add_facts(session, facts)
         total.tickets += len(tickets)
         total.events += len(events)
         total.attributions += len(rows)
@@ -233,7 +236,7 @@ def forget(session: Session, ticket_ids: Sequence[int]) -> None:
     for start in range(0, len(ticket_ids), BATCH):
         chunk = list(ticket_ids[start:start + BATCH])
         session.execute(delete(ATTRIBUTIONS).where(ATTRIBUTIONS.c.ticket_id.in_(chunk)))
-        session.execute(delete(FACTS).where(FACTS.c.ticket_id.in_(chunk)))
+        forget_facts(session, chunk)
 
 
 def _ticket_select() -> Any:

@@ -242,6 +242,7 @@ class SignalFact(Base):
     __table_args__ = (
         Index("ix_signal_facts_ticket", "ticket_id"),
         Index("ix_signal_facts_measure_at", "measure", "at"),
+        Index("ix_signal_facts_measure_person_at", "measure", "person_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -257,3 +258,37 @@ class SignalFact(Base):
     n: Mapped[int] = mapped_column(Integer)
     k: Mapped[int] = mapped_column(Integer)
     x: Mapped[float | None] = mapped_column(Float)
+
+
+class SignalRollup(Base):
+    """Signal facts summed by measure, month, partner, project and (for person-level measures)
+    person: what reports read, kept in step with `signal_facts` as tickets are attributed, so a
+    report costs the same at any number of tickets. '' and 0 stand for "none" in the key."""
+
+    __tablename__ = "signal_rollups"
+    __table_args__ = (
+        UniqueConstraint("measure", "month", "partner", "project", "side", "person_id", "other_person_id",
+                         name="uq_signal_rollups_key"),
+        Index("ix_signal_rollups_month", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measure: Mapped[str] = mapped_column(String(40))
+    month: Mapped[str] = mapped_column(String(7))
+    partner: Mapped[str] = mapped_column(String(200))
+    project: Mapped[str] = mapped_column(String(200))
+    side: Mapped[str] = mapped_column(String(10))
+    person_id: Mapped[int] = mapped_column(Integer)
+    other_person_id: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
+    k: Mapped[int] = mapped_column(Integer)
+    c: Mapped[int] = mapped_column(Integer)  # facts summed here
+
+
+class Setting(Base):
+    """Small values the database keeps for every process: a maintenance step still owed, say."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -17,9 +17,10 @@ from service.config import Config
 from service.store.directory import Directory
 from connectors.jira_context import CONFLICT
 from service.store.identity import refused_merges
-from service.store.models import AccountAlias
+from service.store.models import AccountAlias, Setting
 from service.store.sql import ACCOUNTS, ATTRIBUTIONS, TICKETS
 
+SIGNALS_OWED = "signals_need_classify"  # set by migration 0005 on a database that held attributions
 LISTED = 50  # items listed per kind; the count says how many there are in all
 # Written as the partial indexes' own conditions (models): a bound parameter would keep the
 # database from using them.
@@ -57,6 +58,7 @@ def data_quality(session: Session, config: Config, project: str | None = None,
                            for r in refused_merges(session, config)],
         "unmapped_accounts": unmapped_accounts(session, project, acts_where),
         "idle_configured_accounts": idle_configured_accounts(session, config),
+        "signals_need_classify": session.get(Setting, SIGNALS_OWED) is not None,
         "ambiguous_user_ids": sorted(session.scalars(select(AccountAlias.alias).where(AccountAlias.kind == CONFLICT))),
     }
 
@@ -144,6 +146,8 @@ def quality_lines(quality: dict[str, Any], skip: tuple[str, ...] = ()) -> list[s
         lines.append(f"{len(ambiguous)} Jira user ids may name more than one user (a name reused after a rename); "
                      f"the assignments they name may be credited to the wrong one: {', '.join(ambiguous[:10])}"
                      f"{', …' if len(ambiguous) > 10 else ''}")
+    if quality.get("signals_need_classify"):
+        lines.append("the signals lack the tickets attributed before this version: run `partnerscope classify` once")
     for idle in quality["idle_configured_accounts"]:
         lines.append(f"configured account {idle['account']} never acts, while {idle['twin']} "
                      f"({idle['twin_name'] or 'no name'}) of the same name has {idle['twin_acts']} acts; "

@@ -15,7 +15,7 @@ from analytics.scorecard import build_report
 from service.store.affiliations import Affiliations
 from service.config import Config
 from service.store.directory import Directory
-from service.store.sql import ACCOUNTS, ATTRIBUTIONS, EVENTS, FACTS, TICKETS
+from service.store.sql import ACCOUNTS, ATTRIBUTIONS, EVENTS, TICKETS
 from service.terminal import is_unsafe
 
 PROJECT_MAX = 200  # the length of tickets.project
@@ -44,9 +44,9 @@ class Filters:
                               "so no act can match.")
 
 
-def act_filters(filters: Filters, at: Any = ATTRIBUTIONS.c.at) -> list[Any]:
-    """The date filters as conditions on the time of an act (its day, inclusive): on attributions
-    unless another column is given."""
+def act_filters(filters: Filters) -> list[Any]:
+    """The date filters as conditions on attributions (the day of the act, inclusive)."""
+    at = ATTRIBUTIONS.c.at
     where = []
     if filters.since:
         where.append(at >= _start_of(filters.since))
@@ -74,7 +74,7 @@ def responsibility_report(session: Session, config: Config, filters: Filters = F
     from service.store.signals import signals_report
 
     report = build_report(role_counts(session, filters), config.thresholds)
-    report["signals"] = signals_report(session, config, filters.project, act_filters(filters, FACTS.c.at))
+    report["signals"] = signals_report(session, config, filters.project, filters.since, filters.until)
     report["data_quality"] = data_quality(session, config, filters.project, act_filters(filters))
     return report
 

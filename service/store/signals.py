@@ -1,66 +1,120 @@
-"""The store's side of the signals: their facts, aggregated for one report's filters.
+"""The store's side of the signals: their monthly sums, read for one report's filters.
 
-Counts are summed in the database by measure, month, partner and project; the person-level
-rows (pairs, commenters, newcomers) come grouped as far as the database can take them. Facts
+Whole months come from `signal_rollups` (`service.store.rollups`), so a report costs the same at
+any number of tickets; a month the date filters cut in part is summed from its facts. Facts
 that name no partner (a ticket no partner person acted on) are given to the partner that
 carries most of that project's acts, so a client doing everything alone still counts against
 the partner of that project; with no partner in the project they count for "all partners".
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from calendar import monthrange
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analytics.signals.build import build_signals
 from analytics.signals.months import month_range
 from analytics.signals.observations import Commenter, Count, Hours, Newcomer, Observations, Pair
 from service.config import Config
+from service.store.rollups import PER_PAIR, PER_PERSON, ROLLUPS, rollup_key
 from service.store.sql import ATTRIBUTIONS, FACTS
 
 NEWCOMER_AFTER = timedelta(days=60)  # a first act this long after the data begins is a newcomer's
 ONBOARDING = timedelta(days=60)  # a newcomer's first days
-PERSON_MEASURES = ("comment_pair", "contact", "comment", "first_act", "first_response", "escaped_defect")
+Row = tuple[str, str, str, str, str, int, int, int, int, int]  # rollup key, n, k, c
 
 
-def signals_report(session: Session, config: Config, project: str | None, where: list[Any]) -> dict[str, Any]:
-    """`signals` of the report for acts matching `where` (conditions on FACTS.c.at) and `project`."""
+def signals_report(session: Session, config: Config, project: str | None, since: date | None,
+                   until: date | None) -> dict[str, Any]:
+    """`signals` of the report for acts from `since` to `until` (days, inclusive) in `project`."""
     settings = config.signals
-    obs = observations(session, project, where)
+    obs = observations(session, project, since, until)
     obs.declared = dict(settings.declared)
     return build_signals(obs, settings.signals, settings.recent_months, settings.shift_alpha)
 
 
-def observations(session: Session, project: str | None, where: list[Any]) -> Observations:
-    f = FACTS.c
-    scope = list(where) + ([f.project == project] if project else [])
-    first, last = session.execute(select(func.min(f.month), func.max(f.month)).where(*scope)).one()
-    if first is None:
+def observations(session: Session, project: str | None, since: date | None, until: date | None) -> Observations:
+    rows = list(_sums(session, project, since, until))
+    if not rows:
         return Observations(months=[])
-    obs = Observations(months=month_range(first, last))
-    rows = session.execute(
-        select(f.measure, f.month, f.partner, f.project, func.sum(f.n), func.sum(f.k))
-        .where(*scope, f.measure.not_in(PERSON_MEASURES))
-        .group_by(f.measure, f.month, f.partner, f.project))
-    obs.counts = [Count(*r) for r in rows]
-    main = _main_partners(obs.counts)
-    obs.counts += _escaped_defects(session, scope)
-    obs.counts += [Count("first_response", r.month, r.partner, r.project, 1, r.k) for r in session.execute(
-        select(f.month, f.partner, f.project, f.k).where(*scope, f.measure == "first_response"))]
-    obs.hours = [Hours(r.month, r.partner, r.project, r.x) for r in session.execute(
-        select(f.month, f.partner, f.project, f.x).where(*scope, f.measure == "first_response"))]
-    obs.pairs = [Pair(*r) for r in session.execute(
-        select(f.month, f.partner, f.project, f.person_id, f.other_person_id)
-        .where(*scope, f.measure == "comment_pair").distinct())]
-    obs.commenters = [Commenter(*r) for r in session.execute(
-        select(f.month, f.partner, f.project, f.person_id, f.side, func.count(), func.sum(f.k))
-        .where(*scope, f.measure == "comment")
-        .group_by(f.month, f.partner, f.project, f.person_id, f.side))]
-    obs.newcomers = _newcomers(session, scope)
-    _give_partners(obs, main)
+    months = sorted({r[1] for r in rows})
+    obs = Observations(months=month_range(months[0], months[-1]))
+    delivered = _first_partner_close(session)
+    for measure, month, partner, proj, side, person, other, n, k, c in rows:
+        who = partner or None
+        if measure == "comment_pair":
+            obs.pairs.append(Pair(month, who, proj, person, other))
+        elif measure == "comment":
+            obs.commenters.append(Commenter(month, who, proj, person, side, c, k))
+        elif measure in PER_PAIR or measure in PER_PERSON:
+            continue
+        elif measure == "escaped_defect":
+            if proj in delivered and month > delivered[proj]:
+                obs.counts.append(Count(measure, month, who, proj, n, k))
+        else:
+            obs.counts.append(Count(measure, month, who, proj, n, k))
+    f = FACTS.c
+    window = _at_filters(since, until, f.at) + ([f.project == project] if project else [])
+    obs.hours = [Hours(*r) for r in session.execute(
+        select(f.month, f.partner, f.project, f.x).where(f.measure == "first_response", *window))]
+    obs.newcomers = _newcomers(session, project, since, until)
+    _give_partners(obs, _main_partners(obs.counts))
     return obs
+
+
+def _sums(session: Session, project: str | None, since: date | None, until: date | None) -> Iterable[Row]:
+    """The sums for whole months from the rollups, and for months cut by the filters from the facts."""
+    r, f = ROLLUPS.c, FACTS.c
+    first = _month(since) if since else None
+    last = _month(until) if until else None
+    cut_first = since is not None and since.day != 1
+    cut_last = until is not None and until != date.max and until.day != monthrange(until.year, until.month)[1]
+    where = [r.project == project] if project else []
+    if first:
+        where.append(r.month > first if cut_first else r.month >= first)
+    if last:
+        where.append(r.month < last if cut_last else r.month <= last)
+    if not (cut_first and cut_last and first == last):
+        yield from session.execute(select(r.measure, r.month, r.partner, r.project, r.side, r.person_id,
+                                          r.other_person_id, r.n, r.k, r.c).where(*where))
+    cut = sorted({m for m, is_cut in ((first, cut_first), (last, cut_last)) if is_cut})
+    if not cut:
+        return
+    keep = [f.month.in_(cut), *_at_filters(since, until, f.at)] + ([f.project == project] if project else [])
+    sums: dict[tuple[Any, ...], list[int]] = {}
+    for row in session.execute(
+            select(f.measure, f.month, f.partner, f.project, f.side, f.person_id, f.other_person_id,
+                   func.sum(f.n), func.sum(f.k), func.count()).where(*keep)
+            .group_by(f.measure, f.month, f.partner, f.project, f.side, f.person_id, f.other_person_id)):
+        cell = sums.setdefault(rollup_key(*row[:7]), [0, 0, 0])
+        for i in range(3):
+            cell[i] += row[7 + i]
+    for key, (n, k, c) in sums.items():
+        yield (*key, n, k, c)
+
+
+def _month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _at_filters(since: date | None, until: date | None, at: Any) -> list[Any]:
+    where = []
+    if since:
+        where.append(at >= datetime.combine(since, time.min, tzinfo=timezone.utc))
+    if until and until < date.max:
+        where.append(at < datetime.combine(until + timedelta(days=1), time.min, tzinfo=timezone.utc))
+    return where
+
+
+def _first_partner_close(session: Session) -> dict[str, str]:
+    """Per project, the month a partner person first closed work (the `client_reopen` facts are
+    the partner's closes): defects reported from the next month on escaped the partner's testing."""
+    r = ROLLUPS.c
+    return dict(session.execute(select(r.project, func.min(r.month)).where(r.measure == "client_reopen")
+                                .group_by(r.project)).all())
 
 
 def _main_partners(counts: Iterable[Count]) -> dict[str, str]:
@@ -70,7 +124,7 @@ def _main_partners(counts: Iterable[Count]) -> dict[str, str]:
         if c.partner is not None and c.measure.startswith("area:"):
             totals[(c.project, c.partner)] = totals.get((c.project, c.partner), 0) + c.n
     main: dict[str, str] = {}
-    for (project, partner), n in sorted(totals.items(), key=lambda item: (-item[1], item[0])):
+    for (project, partner), _ in sorted(totals.items(), key=lambda item: (-item[1], item[0])):
         main.setdefault(project, partner)
     return main
 
@@ -81,56 +135,30 @@ def _give_partners(obs: Observations, main: dict[str, str]) -> None:
         setattr(obs, name, [r._replace(partner=main.get(r.project)) if r.partner is None else r for r in rows])
 
 
-def _escaped_defects(session: Session, scope: list[Any]) -> list[Count]:
-    """Defects by who reported them, counted once the partner had resolved or deployed work in
-    the project: a defect the client reports after that escaped the partner's testing."""
-    f = FACTS.c
-    first_delivery = (
-        select(f.project.label("project"), func.min(f.at).label("at"))
-        .where(f.measure == "client_reopen")  # every close by a partner person
-        .group_by(f.project).subquery())
-    rows = session.execute(
-        select(f.month, f.partner, f.project, func.sum(f.n), func.sum(f.k))
-        .join(first_delivery, and_(first_delivery.c.project == f.project, f.at > first_delivery.c.at))
-        .where(*scope, f.measure == "escaped_defect")
-        .group_by(f.month, f.partner, f.project))
-    return [Count("escaped_defect", *r) for r in rows]
-
-
-def _newcomers(session: Session, scope: list[Any]) -> list[Newcomer]:
+def _newcomers(session: Session, project: str | None, since: date | None, until: date | None) -> list[Newcomer]:
     """Partner people whose first act comes `NEWCOMER_AFTER` or more after the data begins, with
     the distinct client people they met in their first `ONBOARDING` days and the days to their
-    first resolved ticket."""
-    f = FACTS.c
+    first resolved ticket; those whose first act is in the filtered range and project."""
+    f, r = FACTS.c, ROLLUPS.c
     began = session.scalar(select(func.min(f.at)).where(f.measure == "first_act"))
     if began is None:
         return []
-    firsts = (select(f.person_id, func.min(f.at).label("first")).where(f.measure == "first_act", f.side == "partner")
-              .group_by(f.person_id).subquery())
-    starts: dict[int, datetime] = {}
-    where: dict[int, tuple[str, str | None, str]] = {}
-    for person, first in session.execute(select(firsts.c.person_id, firsts.c.first)
-                                         .where(firsts.c.first >= began + NEWCOMER_AFTER)):
-        starts[person] = first
-    if not starts:
-        return []
-    for row in session.execute(select(f.person_id, f.at, f.month, f.partner, f.project)
-                               .where(*scope, f.measure == "first_act", f.person_id.in_(list(starts)))):
-        if row.at == starts[row.person_id]:
-            where[row.person_id] = (row.month, row.partner, row.project)
-    contacts: dict[int, set[int]] = {p: set() for p in where}
-    for person, other, at in session.execute(select(f.person_id, f.other_person_id, f.at)
-                                             .where(f.measure == "contact", f.person_id.in_(list(where)))):
-        if at <= starts[person] + ONBOARDING:
-            contacts[person].add(other)
-    resolved = dict(session.execute(
-        select(ATTRIBUTIONS.c.person_id, func.min(ATTRIBUTIONS.c.at))
-        .where(ATTRIBUTIONS.c.role == "resolve", ATTRIBUTIONS.c.person_id.in_(list(where)))
-        .group_by(ATTRIBUTIONS.c.person_id)).all())
+    people = [p for (p,) in session.execute(
+        select(r.person_id).where(r.measure == "first_act", r.side == "partner").distinct())]
+    lo, hi = (since or date.min), (until or date.max)
     out = []
-    for person, (month, partner, project) in where.items():
-        done = resolved.get(person)
-        days = (done - starts[person]).total_seconds() / 86400 if done is not None else None
-        out.append(Newcomer(month, partner, project, person, len(contacts[person]), days))
+    for person in people:
+        first = session.execute(
+            select(f.at, f.month, f.partner, f.project).where(f.measure == "first_act", f.person_id == person)
+            .order_by(f.at).limit(1)).first()
+        if first is None or first.at < began + NEWCOMER_AFTER or not lo <= first.at.date() <= hi:
+            continue
+        if project and first.project != project:
+            continue
+        met = session.scalar(select(func.count(func.distinct(f.other_person_id))).where(
+            f.measure == "contact", f.person_id == person, f.at >= first.at, f.at <= first.at + ONBOARDING))
+        resolved = session.scalar(select(func.min(ATTRIBUTIONS.c.at)).where(
+            ATTRIBUTIONS.c.role == "resolve", ATTRIBUTIONS.c.person_id == person))
+        days = (resolved - first.at).total_seconds() / 86400 if resolved is not None else None
+        out.append(Newcomer(first.month, first.partner, first.project, person, met or 0, days))
     return out
-

@@ -15,7 +15,8 @@ from connectors.records import ParsedTicket
 from connectors.webhooks import TicketEvents
 from service.store.directory import Directory
 from service.store.webhook_acts import reconcile
-from service.store.sql import (ATTRIBUTIONS, EVENT_COLUMNS, EVENTS, FACTS, LINKS, TICKETS, bulk_insert, chunks, clean,
+from service.store.rollups import forget_facts
+from service.store.sql import (ATTRIBUTIONS, EVENT_COLUMNS, EVENTS, LINKS, TICKETS, bulk_insert, chunks, clean,
                                clean_record)
 
 @dataclass(slots=True)
@@ -302,7 +303,7 @@ def mark_deleted(session: Session, source: str, external_ids: Sequence[str]) -> 
     if ids:
         session.execute(update(TICKETS).where(TICKETS.c.id.in_(ids)).values(deleted_at=datetime.now(timezone.utc)))
         session.execute(delete(ATTRIBUTIONS).where(ATTRIBUTIONS.c.ticket_id.in_(ids)))
-        session.execute(delete(FACTS).where(FACTS.c.ticket_id.in_(ids)))
+        forget_facts(session, ids)
     return ids
 
 

@@ -1,0 +1,183 @@
+"""The signals through the store: facts and their monthly sums kept in step, filters, the report."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta, timezone
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from connectors.records import Event, ParsedTicket, Ticket
+from service.cli import cli
+from service.jobs.classify import Classifier
+from service.store.directory import Directory
+from service.store.db import transaction
+from service.store.report import Filters, responsibility_report
+from service.store.rollups import ROLLUPS, rollup_key
+from service.store.sql import FACTS
+from service.store.upserts import mark_deleted
+from tests.service.test_store import ingest
+
+START = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+
+
+def bug(number: int, day: int, *, deployer: str, reporter: str = "jira:client-1", project: str = "SHOP") -> ParsedTicket:
+    """A bug reported by `reporter` on `day` (days after START), answered by the partner an hour
+    later, tested by the partner and deployed by `deployer` the next day."""
+    at = START + timedelta(days=day)
+    t = Ticket(source="test-jira", external_id=str(20000 + number), key=f"{project}-{number}", project=project,
+               type_name="Bug", kind="bug", title=f"bug {number}", status="Deployed", created=at,
+               updated=at + timedelta(days=2), reporter=reporter)
+    events = [
+        Event("created", "created", at, reporter),
+        Event(f"m{number}", "comment", at + timedelta(hours=1), "jira:partner-1"),
+        Event("h1", "transition", at + timedelta(hours=2), "jira:partner-1", "status", "Backlog", "In Progress"),
+        Event("h2", "transition", at + timedelta(hours=3), "jira:partner-1", "status", "In Progress", "In QA"),
+        Event("h3", "transition", at + timedelta(hours=4), "jira:partner-1", "status", "In QA", "Ready for Release"),
+        Event("h4", "transition", at + timedelta(days=1), deployer, "status", "Ready for Release", "Deployed"),
+    ]
+    from connectors.records import Account
+
+    refs = {reporter, "jira:partner-1", deployer}
+    return ParsedTicket(t, [Account("jira", r.split(":")[1], r.split(":")[1]) for r in refs], events)
+
+
+def year_of_bugs(sessions, config) -> None:
+    """Client deploys for the first six months, the partner for the last six; two bugs a week."""
+    items = []
+    for i in range(104):
+        day = i * 7 // 2
+        items.append(bug(i + 1, day, deployer="jira:client-1" if day < 182 else "jira:partner-1",
+                         project="SHOP" if i % 4 else "PAY"))
+    ingest(sessions, config, items)
+
+
+def sums_from_facts(session) -> dict:
+    f = FACTS.c
+    out: dict = {}
+    for row in session.execute(select(f.measure, f.month, f.partner, f.project, f.side, f.person_id,
+                                      f.other_person_id, f.n, f.k)):
+        cell = out.setdefault(rollup_key(*row[:7]), [0, 0, 0])
+        cell[0] += row[7]
+        cell[1] += row[8]
+        cell[2] += 1
+    return out
+
+
+def rollups(session) -> dict:
+    r = ROLLUPS.c
+    return {(row[0], row[1], row[2], row[3], row[4], row[5], row[6]): [row[7], row[8], row[9]]
+            for row in session.execute(select(r.measure, r.month, r.partner, r.project, r.side, r.person_id,
+                                              r.other_person_id, r.n, r.k, r.c))}
+
+
+def test_deployment_signal_agrees_with_the_area_and_finds_the_shift(sessions, config) -> None:
+    year_of_bugs(sessions, config)
+    with sessions() as s:
+        report = responsibility_report(s, config)
+    signal, area = report["signals"]["deployment"], report["areas"]["deployment"]
+    assert signal["whole"]["n"] == area["partner"] + area["client"] == 104
+    assert signal["whole"]["value"] == area["partner_share"]
+    assert signal["series"][0]["value"] == 0.0 and signal["series"][-1]["value"] == 1.0
+    assert signal["recent"]["assessment"] == "win-win" and signal["whole"]["assessment"] == "mixed"
+    assert signal["shift"]["month"] == "2025-07" and signal["shift"]["before"] == 0.0
+    assert set(signal["by_project"]) == {"PAY", "SHOP"} and set(signal["by_partner"]) == {"Nordlys"}
+    issue = report["signals"]["issue_management"]["whole"]
+    assert issue["first_response_hours"] == {"median": 1.0, "p90": 1.0, "n": 104, "unanswered": 0}
+    assert issue["participation"]["value"] == 1.0
+
+
+def test_sums_stay_equal_to_their_facts_through_reattribution_and_deletion(sessions, config) -> None:
+    year_of_bugs(sessions, config)
+    with transaction(sessions) as s:
+        assert rollups(s) == sums_from_facts(s) and rollups(s)
+        classifier = Classifier(config, Directory(s))
+        ids = [i for (i,) in s.execute(select(FACTS.c.ticket_id).distinct().limit(30))]
+        classifier.reclassify(s, ids)
+        mark_deleted(s, "test-jira", ["20001", "20002", "20050"])
+    # The same ticket again with another deployer: its old facts leave the sums, the new ones enter.
+    ingest(sessions, config, [bug(3, 7, deployer="jira:partner-1")])
+    with sessions() as s:
+        assert rollups(s) == sums_from_facts(s)
+        assert all(v[2] > 0 for v in rollups(s).values())
+        report = responsibility_report(s, config)
+    assert report["signals"]["deployment"]["whole"]["n"] == 101
+
+
+def test_filters_cut_months_from_their_facts(sessions, config) -> None:
+    year_of_bugs(sessions, config)
+    since, until = date(2025, 2, 10), date(2025, 8, 20)
+    with sessions() as s:
+        report = responsibility_report(s, config, Filters(since=since, until=until))
+        project = responsibility_report(s, config, Filters(project="PAY"))
+        f = FACTS.c
+        expected = s.scalar(select(func.sum(f.n)).where(
+            f.measure == "area:deployment", f.at >= datetime(2025, 2, 10, tzinfo=timezone.utc),
+            f.at < datetime(2025, 8, 21, tzinfo=timezone.utc)))
+    signal = report["signals"]["deployment"]
+    assert signal["whole"]["n"] == expected == report["areas"]["deployment"]["partner"] + report["areas"][
+        "deployment"]["client"]
+    assert (signal["whole"]["from"], signal["whole"]["until"]) == ("2025-02", "2025-08")
+    assert (signal["recent"]["from"], signal["recent"]["until"]) == ("2025-03", "2025-08")
+    assert project["signals"]["deployment"]["whole"]["n"] == 26
+    assert set(project["signals"]["deployment"]["by_project"]) == {"PAY"}
+
+
+def test_empty_database_and_filters_that_match_nothing(sessions, config) -> None:
+    with sessions() as s:
+        report = responsibility_report(s, config)
+    entry = report["signals"]["quality_assurance"]
+    assert entry["series"] == [] and entry["whole"]["value"] is None
+    assert entry["whole"]["assessment"] == "insufficient data" and entry["shift"] is None
+
+
+def test_cli_report_json_has_signals_and_table_names_the_window(sessions, config, db_url, tmp_path) -> None:
+    year_of_bugs(sessions, config)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{db_url}"\n[[organisations]]\nname = "Acme"\nside = "client"\n'
+                   'accounts = ["jira:client-1"]\n[[organisations]]\nname = "Nordlys"\nside = "partner"\n'
+                   'accounts = ["jira:partner-1"]\n[scorecard]\nrecent_months = 3\n'
+                   '[declared]\ncontract_type = "target price"\n')
+    runner = CliRunner()
+    out = runner.invoke(cli, ["--config", str(cfg), "report", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    signals = json.loads(out.output)["signals"]
+    assert (signals["deployment"]["recent"]["from"], signals["deployment"]["recent"]["until"]) == ("2025-11", "2026-01")
+    assert signals["contract_type"]["recent"]["assessment"] == "declared: target price"
+    table = runner.invoke(cli, ["--config", str(cfg), "report"])
+    assert table.exit_code == 0, table.output
+    assert "recent window 2025-11 to 2026-01" in table.output
+    assert "declared: target price" in table.output
+
+
+def test_a_database_upgraded_with_attributions_owes_a_classify(tmp_path, config) -> None:
+    from dataclasses import replace
+
+    from service.jobs.classify import classify_all
+    from service.store.db import make_engine, session_factory, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine)
+    sessions = session_factory(engine)
+    config = replace(config, database_url=str(engine.url))
+    year_of_bugs(sessions, config)
+    with engine.begin() as c:  # as a database of the version before: attributions, no facts
+        from sqlalchemy import text
+        c.execute(text("DELETE FROM signal_facts"))
+        c.execute(text("DELETE FROM signal_rollups"))
+        c.execute(text("DROP TABLE settings"))
+        c.execute(text("DROP TABLE signal_rollups"))
+        c.execute(text("DROP TABLE signal_facts"))
+        c.execute(text("UPDATE alembic_version SET version_num = '0004'"))
+    upgrade(engine)
+    with sessions() as s:
+        before = responsibility_report(s, config)
+    assert before["data_quality"]["signals_need_classify"] is True
+    assert before["signals"]["deployment"]["whole"]["n"] == 0
+    with transaction(sessions) as s:
+        classify_all(s, config)
+    with sessions() as s:
+        after = responsibility_report(s, config)
+    assert after["data_quality"]["signals_need_classify"] is False
+    assert after["signals"]["deployment"]["whole"]["n"] == 104
+    engine.dispose()
