@@ -247,8 +247,22 @@ def case_reclassify_and_report(args: argparse.Namespace, workdir: Path, results:
     timing = subprocess.run([PYTHON, "-m", "bench.report_timing", str(config), str(args.report_runs)],
                             cwd=ROOT, check=True, capture_output=True, text=True)
     report = json.loads(timing.stdout)
-    report.update(tickets=args.large_tickets, requests=0)
+    report.update(tickets=args.large_tickets, requests=0, database="sqlite")
     results["report"] = report
+
+
+def case_report_postgres(args: argparse.Namespace, workdir: Path, results: dict[str, Any]) -> None:
+    from bench.report_cases import report_on_postgres
+
+    report_on_postgres(args, workdir, results, measure, PARTNERSCOPE, PYTHON, case="report_postgres",
+                       tickets=args.large_tickets)
+
+
+def case_scale(args: argparse.Namespace, workdir: Path, results: dict[str, Any]) -> None:
+    from bench.report_cases import report_on_postgres
+
+    report_on_postgres(args, workdir, results, measure, PARTNERSCOPE, PYTHON, case="scale",
+                       tickets=args.scale_tickets)
 
 
 def table(results: dict[str, Any]) -> str:
@@ -269,8 +283,9 @@ def table(results: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--perceval", help="path of the perceval executable (in its own venv)")
-    parser.add_argument("--cases", default="jira,github,ingest,exports,large",
-                        help="comma-separated: jira, github, ingest, exports, large")
+    parser.add_argument("--cases", default="jira,github,ingest,exports,large,report_postgres",
+                        help="comma-separated: jira, github, ingest, exports, large, report_postgres, "
+                             "and the opt-in scale (1,000,000 tickets on PostgreSQL)")
     parser.add_argument("--github-tickets", type=int, default=2000)
     parser.add_argument("--jira-tickets", type=int, default=2000)
     parser.add_argument("--latency-ms", type=float, default=10)
@@ -279,6 +294,10 @@ def main() -> None:
     parser.add_argument("--export-mb", type=int, default=200, help="size of the one-file Jira export (MB)")
     parser.add_argument("--github-export-tickets", type=int, default=3500, help="tickets of the GitHub export")
     parser.add_argument("--report-runs", type=int, default=40)
+    parser.add_argument("--scale-tickets", type=int, default=1_000_000)
+    parser.add_argument("--postgres-url", default=os.environ.get("PARTNERSCOPE_BENCH_POSTGRES_URL",
+                                                                  "postgresql://postgres@127.0.0.1:5432/postgres"),
+                        help="a PostgreSQL server where the benchmark may create and drop its own databases")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
     args = parser.parse_args()
     if args.perceval:
@@ -298,6 +317,10 @@ def main() -> None:
             case_exports(args, workdir, results)
         if "large" in cases:
             case_reclassify_and_report(args, workdir, results)
+        if "report_postgres" in cases:
+            case_report_postgres(args, workdir, results)
+        if "scale" in cases:
+            case_scale(args, workdir, results)
     document = {
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},

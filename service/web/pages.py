@@ -19,3 +19,11 @@ def index() -> str:
     unsigned = [s.name for s in config.sources if s.allow_unsigned]
     return render_template("report.html", report=report, filters=chosen, unaffiliated=unaffiliated,
                            demo=config.is_demo, filter_args=filter_args(), unsigned=unsigned)
+
+
+@pages.app_template_filter("signal_value")
+def signal_value(value: float | None, unit: str) -> str:
+    """A signal's value for the page: shares in per cent, rates with two decimals."""
+    if value is None:
+        return "–"
+    return f"{value * 100:.0f} %" if unit.endswith("_share") else f"{value:.2f}"

@@ -181,3 +181,14 @@ def test_a_database_upgraded_with_attributions_owes_a_classify(tmp_path, config)
     assert after["data_quality"]["signals_need_classify"] is False
     assert after["signals"]["deployment"]["whole"]["n"] == 104
     engine.dispose()
+
+
+def test_page_and_api_show_the_signals_and_their_window(client, sessions, config) -> None:
+    year_of_bugs(sessions, config)
+    page = client.get("/").get_data(as_text=True)
+    assert "Recent window 2025-08 to 2026-01" in page and "whole period 2025-01 to 2026-01" in page
+    assert "project management" in page and "2025-07: 0 % → 96 %" in page
+    data = client.get("/api/report?since=2025-03-01").get_json()
+    assert data["signals"]["deployment"]["whole"]["from"] == "2025-03"
+    empty = client.get("/?since=2030-01-01").get_data(as_text=True)
+    assert "No acts in the filtered range." in empty
