@@ -33,12 +33,11 @@ def comment_facts(acts: Sequence[Act], partner: str | None, side_of: SideOf) -> 
         replied = after < len(theirs) and theirs[after] <= working_days_after(at, REPLY_WORKING_DAYS)
         facts.append(Fact("reply", at, act.organisation if act.side == "partner" else partner, k=int(replied),
                           person=act.event.actor, side=act.side))
-    for act in comments:
+    all_times = [a.event.at for a in comments]
+    for index, act in enumerate(comments):
         at = act.event.at
-        for earlier in comments:
-            if earlier.event.at > at:
-                break
-            if earlier.side == act.side or at - earlier.event.at > PAIR_WINDOW:
+        for earlier in comments[bisect_left(all_times, at - PAIR_WINDOW):index]:
+            if earlier.side == act.side:
                 continue
             p, c = (act, earlier) if act.side == "partner" else (earlier, act)
             key = (p.event.actor, c.event.actor, f"{at:%Y-%m}")

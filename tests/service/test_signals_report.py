@@ -192,3 +192,31 @@ def test_page_and_api_show_the_signals_and_their_window(client, sessions, config
     assert data["signals"]["deployment"]["whole"]["from"] == "2025-03"
     empty = client.get("/?since=2030-01-01").get_data(as_text=True)
     assert "No acts in the filtered range." in empty
+
+
+def test_a_merge_of_two_accounts_reaches_the_signal_facts(sessions, config) -> None:
+    from service.jobs.classify import regroup
+    from service.store.identity import record
+
+    items = []
+    for i, commenter in enumerate(["jira:client-1", "jira:client-2"] * 3):
+        item = bug(i + 1, i * 3, deployer="jira:partner-1", reporter="jira:client-3")
+        item.events.append(Event(f"x{i}", "comment", item.ticket.created + timedelta(hours=2), commenter))
+        from connectors.records import Account
+        item.accounts += [Account("jira", commenter.split(":")[1], commenter.split(":")[1],
+                                  "second@acme.example" if commenter.endswith("2") else None),
+                          Account("jira", "client-3", "Client 3", "third@acme.example")]
+        items.append(item)
+    ingest(sessions, config, items)
+    with sessions() as s:
+        before = responsibility_report(s, config)["signals"]["communication"]["whole"]
+    with transaction(sessions) as s:
+        record(s, "merge", "jira:client-1", "jira:client-2")
+        regroup(s, config, Classifier(config, Directory(s)))
+    with sessions() as s:
+        after = responsibility_report(s, config)["signals"]["communication"]["whole"]
+        assert rollups(s) == sums_from_facts(s)
+    # Two client people and the partner: two pairs among three; merged, one pair among two. The
+    # merged accounts only comment: no attribution names them, their signal facts do.
+    assert (before["value"], before["n"]) == (0.6667, 3)
+    assert (after["value"], after["n"]) == (0.5, 2)
