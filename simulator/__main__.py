@@ -1,4 +1,4 @@
-"""`python -m simulator jira|github --port 8765 --tickets 2000 --latency-ms 10 --fault-rate 0.02 --faults 429,503`.
+"""`python -m simulator jira|github --port 8765 --tickets 2000 [--no-shift] --latency-ms 10 --fault-rate 0.02 --faults 429,503`.
 
 Serves a fake tracker in the foreground until Ctrl-C, then prints the request counts. One
 subcommand per tracker.
@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(jira)
     jira.add_argument("--tickets", type=int, default=2000, help="issues in the scenario (default 2000)")
     jira.add_argument("--seed", type=int, default=7, help="scenario seed (default 7)")
+    _no_shift(jira)
     jira.add_argument("--email", default="partnerscope@acme.example", help="the account's email (Basic auth user)")
     jira.add_argument("--token", default="fake-jira-token", help="the API token / personal access token")
     jira.add_argument("--time-zone", default="UTC", help="the account's time zone; JQL times are read in it")
@@ -76,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     jira.add_argument("--allow-unbounded", action="store_true", help="accept JQL without a restriction on search/jql")
     _github_parser(commands)
     return parser
+
+
+def _no_shift(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-shift", dest="shift", action="store_false",
+                        help="the steady scenario: partner shares stay the same all period (default: they shift halfway)")
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -104,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         time_zone=args.time_zone, deployment=args.deployment, latency_ms=args.latency_ms,
         faults=plan if (plan.rate or plan.at) else None, rate_limit=args.rate_limit,
         embedded_histories=args.embedded_histories, embedded_comments=args.embedded_comments,
-        allow_unbounded=args.allow_unbounded, quiet=not args.verbose,
+        allow_unbounded=args.allow_unbounded, quiet=not args.verbose, scenario={"shift": args.shift},
     )
 
     return _serve(server, lambda: f"Fake Jira: {args.tickets} issues at {server.url} (user {args.email}, "
@@ -130,6 +136,7 @@ def _github_parser(commands: Any) -> None:
     _common(github)
     github.add_argument("--tickets", type=int, default=2000, help="issues and pull requests (default 2000)")
     github.add_argument("--seed", type=int, default=7, help="scenario seed (default 7)")
+    _no_shift(github)
     github.add_argument("--token", default="fake-github-token", help="the token to accept (token X or Bearer X)")
     github.add_argument("--enterprise-no-rate-limit", action="store_true",
                         help="no rate limit and no X-RateLimit headers, as an Enterprise Server with it off "
@@ -147,7 +154,7 @@ def _serve_github(args: argparse.Namespace, plan: FaultPlan) -> int:
         tickets=args.tickets, seed=args.seed, port=args.port, token=args.token, latency_ms=args.latency_ms,
         faults=plan if (plan.rate or plan.at) else None, rate_limit=args.rate_limit or GITHUB_LIMIT,
         secondary_limit=args.secondary_limit, enterprise_no_rate_limit=args.enterprise_no_rate_limit,
-        events_page_limit=args.events_page_limit, quiet=not args.verbose,
+        events_page_limit=args.events_page_limit, quiet=not args.verbose, scenario={"shift": args.shift},
     )
 
     return _serve(server, lambda: f"Fake GitHub: {args.tickets} issues and pull requests at {server.url} "

@@ -4,6 +4,11 @@
 a logistic curve that flips around the middle of the period, so the demo moves from a
 win-lose pattern (the client tests, deploys, specifies) to a win-win one (the partner does).
 It is a probability, not a rule, so the numbers look like real data.
+
+A steady cast (`shift=False`) is the control: every role's share is the midpoint of its two
+halves all period long, so the data holds the same mix of both sides as the shifting one, but
+no change for change detection to find. People still come and go (the mover, the second
+tester): they fill a side's slot, while the side itself is drawn by the share.
 """
 from __future__ import annotations
 
@@ -28,7 +33,7 @@ SHIFT = {
 class Cast:
     """Who is around at a time, and on which side, for one scenario period."""
 
-    def __init__(self, start: int, end: int, move: int) -> None:
+    def __init__(self, start: int, end: int, move: int, shift: bool = True) -> None:
         self.start, self.end = start, end
         self.mid = (start + end) / 2
         self.width = max((end - start) / 40, HOUR)  # how quickly the shift happens around the middle
@@ -42,15 +47,19 @@ class Cast:
         self._bounds = sorted({b for _, lo, hi, _ in self._stints for b in (lo, hi)})
         self._pools: dict[tuple[int, str, str], tuple[list[Person], list[float]]] = {}
         # The shift is a logistic curve around the middle, tabulated per hour: it is read for every act.
-        hours = (end - start) // HOUR + 1
-        self._curve = [1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, (start + h * HOUR - self.mid) / self.width))))
-                       for h in range(hours)]
+        self._curve: list[float] | None = None
+        if shift:
+            hours = (end - start) // HOUR + 1
+            self._curve = [1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, (start + h * HOUR - self.mid) / self.width))))
+                           for h in range(hours)]
 
     def share(self, role: str, t: int) -> float:
         """The partner's probability of performing `role` at time `t`."""
         lo, hi = SHIFT[role]
-        hour = (t - self.start) // HOUR
         curve = self._curve
+        if curve is None:
+            return (lo + hi) / 2  # steady: the midpoint, before, during and after the period
+        hour = (t - self.start) // HOUR
         if not 0 <= hour < len(curve):
             return lo if hour < 0 else hi
         return lo + (hi - lo) * curve[hour]

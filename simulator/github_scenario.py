@@ -3,14 +3,15 @@
 `generate(tickets, seed=7)` plays `tickets` issues and pull requests (about half each) over the
 same period and with the same cast and win-lose → win-win shift as the Jira demo
 (`simulator.cast`): early on the client reports, tests, accepts and deploys; later the partner
-does. Issues are labelled (bug, enhancement, feature), triaged, assigned and discussed; about
-two in three pull requests say "Fixes #N" for an open issue and close it when merged, after
-which a tester labels it `qa-passed` and someone `verified` (bugs) or `accepted` (features).
-Pull requests get commits, two reviews on average and are mostly merged; merged work goes out
-on the release train (Tuesdays and Thursdays) as a staging then a production deployment with
-statuses, and a release. Every act is recorded with its time; acts after the end of the period
-are cut, so late tickets are still open. Records are plain dicts (`simulator.github_shapes`
-turns them into REST JSON); ids grow with time, as GitHub's do. Same arguments, same data.
+does (with `shift=False` each side keeps one share all period). Issues are labelled (bug,
+enhancement, feature), triaged, assigned and discussed; about two in three pull requests say
+"Fixes #N" for an open issue and close it when merged, after which a tester labels it
+`qa-passed` and someone `verified` (bugs) or `accepted` (features). Pull requests get commits,
+two reviews on average and are mostly merged; merged work goes out on the release train
+(Tuesdays and Thursdays) as a staging then a production deployment with statuses, and a
+release. Every act is recorded with its time; acts after the end of the period are cut, so late
+tickets are still open. Records are plain dicts (`simulator.github_shapes` turns them into REST
+JSON); ids grow with time, as GitHub's do. Same arguments, same data.
 
 Logins: `simulator.github_people` (`LOGINS`, `github_scenario_config()`).
 """
@@ -77,14 +78,16 @@ def _ticket(number: int, pull: bool, created: int, kind: str) -> dict[str, Any]:
 
 def generate(
     tickets: int = 2000, *, seed: int = 7, start: date = date(2025, 1, 1), months: int = 18,
-    repos: tuple[tuple[str, str, str, int], ...] = REPOS,
+    repos: tuple[tuple[str, str, str, int], ...] = REPOS, shift: bool = True,
 ) -> GitHubScenario:
-    """`tickets` issues and pull requests over `months` months from `start` in `repos` (owner, name, area, weight)."""
+    """`tickets` issues and pull requests over `months` months from `start` in `repos` (owner, name, area, weight).
+
+    `shift=False` keeps every role's partner share steady (the control without a change)."""
     if tickets < 0 or months < 1 or not repos:
         raise ValueError("tickets must be >= 0, months >= 1 and at least one repository given")
     rng = Random(f"github:{seed}")
     first, end = _epoch(start), _epoch(add_months(start, months))
-    cast = Cast(first, end, _epoch(move_date(start, months)))
+    cast = Cast(first, end, _epoch(move_date(start, months)), shift=shift)
     data = [RepoData(Repo(owner, name, 700_000_001 + i, first - 400 * DAY + i * 9 * DAY), area)
             for i, (owner, name, area, _) in enumerate(repos)]
     created = []

@@ -11,6 +11,9 @@ clock, so the same arguments always give byte-identical JSON. Tickets are create
 order over the period; each one's whole life is played at once and the parts after the end of
 the period are cut, so late tickets are still open. `iter_issues()` yields in `updated` order
 while holding only the tickets updated later than the one being created, not all of them.
+
+`shift=False` gives the control scenario: the same people, workflow and sizes, but each kind of
+act keeps one partner share all period (`simulator.cast`), so there is no change to detect.
 """
 from __future__ import annotations
 
@@ -51,13 +54,14 @@ def iter_issues(
     months: int = 18,
     base_url: str = DEFAULT_BASE_URL,
     long_history_rate: float = 0.02,
+    shift: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """The scenario's issues one by one, in `fields.updated` order (ties by id); see `generate`."""
     if tickets < 0 or months < 1 or not 0.0 <= long_history_rate <= 1.0:
         raise ValueError("tickets must be >= 0, months >= 1 and long_history_rate between 0 and 1")
     rng = Random(seed)
     first, end = _epoch(start), _epoch(add_months(start, months))
-    cast = Cast(first, end, _epoch(move_date(start, months)))
+    cast = Cast(first, end, _epoch(move_date(start, months)), shift=shift)
     renderer = Renderer(base_url, end)
     created = []
     for _ in range(tickets):
@@ -97,14 +101,17 @@ def generate(
     months: int = 18,
     base_url: str = DEFAULT_BASE_URL,
     long_history_rate: float = 0.02,
+    shift: bool = True,
 ) -> list[dict[str, Any]]:
     """The scenario's Jira Cloud issues with full changelogs and comments, sorted by `fields.updated`.
 
     `tickets` issues created over `months` months from `start`, in projects SHOP and PAY; about
-    `long_history_rate` of them carry more than 100 changelog histories. Same arguments, same JSON.
+    `long_history_rate` of them carry more than 100 changelog histories. With `shift` (the
+    default) the partner takes over halfway, without it the shares stay steady. Same arguments,
+    same JSON.
     """
     return list(iter_issues(tickets, seed=seed, start=start, months=months, base_url=base_url,
-                            long_history_rate=long_history_rate))
+                            long_history_rate=long_history_rate, shift=shift))
 
 
 def truncate(issue: dict[str, Any], max_histories: int = 40, max_comments: int = 20) -> dict[str, Any]:

@@ -130,17 +130,20 @@ def classify(ctx: Context) -> None:
 @click.command()
 @click.option("--tickets", default=2000, show_default=True, type=click.IntRange(1, DEMO_MAX_TICKETS),
               help="How many demo tickets to generate.")
+@click.option("--no-shift", "steady", is_flag=True,
+              help="A steady collaboration: each role's partner share stays the same all period "
+                   "(default: the partner takes over halfway).")
 @pass_ctx
-def demo(ctx: Context, tickets: int) -> None:
+def demo(ctx: Context, tickets: int, steady: bool) -> None:
     """Generate the demo scenario (Acme and its partner Nordlys) into the database."""
-    run_demo(ctx, tickets)
+    run_demo(ctx, tickets, shift=not steady)
 
 
-def run_demo(ctx: Context, tickets: int = 2000) -> None:
+def run_demo(ctx: Context, tickets: int = 2000, shift: bool = True) -> None:
     from service.jobs.ingest import build_demo
 
     started = time.monotonic()
     with Reporter("demo") as reporter:
-        result = build_demo(ctx.sessions, ctx.config, tickets, reporter=reporter)
+        result = build_demo(ctx.sessions, ctx.config, tickets, reporter=reporter, shift=shift)
     click.echo(f"demo: {result.tickets} tickets, {result.events} events, {result.attributions} attributions "
                f"in {time.monotonic() - started:.1f} s")

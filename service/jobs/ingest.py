@@ -228,16 +228,19 @@ def import_files(
 
 def build_demo(
     factory: sessionmaker[Session], config: Config, tickets: int = 2000, batch: int = BATCH,
-    reporter: Reporter | None = None,
+    reporter: Reporter | None = None, shift: bool = True,
 ) -> IngestResult:
-    """Generate the demo scenario and ingest it as if synced from Jira Cloud."""
+    """Generate the demo scenario and ingest it as if synced from Jira Cloud.
+
+    `shift=False` builds the steady control scenario (no change in who does what over time).
+    """
     from simulator.scenario import generate
 
     result = IngestResult()
     with factory() as session:
         directory = Directory(session)
     classifier = Classifier(config, directory)
-    issues = generate(tickets)
+    issues = generate(tickets, shift=shift)
     for start in range(0, len(issues), batch):
         parsed = [_parse_jira(raw, DEMO_SOURCE, config) for raw in issues[start:start + batch]]
         with transaction(factory) as session:

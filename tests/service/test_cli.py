@@ -40,6 +40,18 @@ def test_demo_then_every_reading_command(demo_config: Path) -> None:
     assert "is up to date" in invoke(demo_config, "db", "upgrade")
 
 
+def test_demo_no_shift_keeps_the_partner_share_steady(demo_config: Path) -> None:
+    assert "demo: 300 tickets" in invoke(demo_config, "demo", "--tickets", "300", "--no-shift")
+
+    def deploy_share(*bounds: str) -> float:
+        deploy = json.loads(invoke(demo_config, "report", "--format", "json", *bounds))["roles"]["deploy"]
+        return deploy["partner"] / (deploy["partner"] + deploy["client"])
+
+    # The default scenario deploys about 0.2 by the partner before the middle and 0.8 after.
+    first, second = deploy_share("--until", "2025-09-30"), deploy_share("--since", "2025-10-01")
+    assert 0.35 < first < 0.65 and 0.35 < second < 0.65 and abs(first - second) < 0.15
+
+
 def test_sync_without_sources_is_a_config_error(demo_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["--config", str(demo_config), "sync"])

@@ -61,6 +61,7 @@ def test_extreme_dates_count_everything(report_config, capsys, bound: list[str])
     pytest.param(["demo", "--tickets", "0"], "0 is not in the range 1<=x<=1000000", id="demo-zero"),
     pytest.param(["demo", "--tickets", "10000000000"], "10000000000 is not in the range", id="demo-ten-billion"),
     pytest.param(["demo", "--tickets", "many"], "'many' is not a valid integer", id="demo-not-a-number"),
+    pytest.param(["demo", "--no-shift=yes"], "does not take a value", id="demo-no-shift-with-value"),
     pytest.param(["serve", "--port", "70000"], "70000 is not in the range 1<=x<=65535", id="serve-port-too-high"),
     pytest.param(["serve", "--port", "0"], "0 is not in the range 1<=x<=65535", id="serve-port-zero"),
     pytest.param(["run", "--port", "-1"], "-1 is not in the range 1<=x<=65535", id="run-port-negative"),
