@@ -13,17 +13,25 @@ from simulator.people import scenario_toml
 SHIFTING = ("quality_assurance", "issue_management", "deployment")
 
 
-@pytest.fixture(scope="module")
-def demo_report(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    folder = tmp_path_factory.mktemp("demo")
+def build_and_report(folder: Path, *flags: str) -> dict:
     config = folder / "config.toml"
     config.write_text(f'[database]\nurl = "sqlite:///{folder / "demo.db"}"\n\n' + scenario_toml(), encoding="utf-8")
     runner = CliRunner()
-    built = runner.invoke(cli, ["--config", str(config), "demo"], catch_exceptions=False)
+    built = runner.invoke(cli, ["--config", str(config), "demo", *flags], catch_exceptions=False)
     assert built.exit_code == 0, built.output
     out = runner.invoke(cli, ["--config", str(config), "report", "--format", "json"], catch_exceptions=False)
     assert out.exit_code == 0, out.output
     return json.loads(out.output)
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return build_and_report(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="module")
+def steady_report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return build_and_report(tmp_path_factory.mktemp("steady"), "--no-shift")
 
 
 @pytest.mark.parametrize("name", SHIFTING)
@@ -48,3 +56,13 @@ def test_the_demo_has_one_partner_and_two_projects(demo_report: dict) -> None:
     qa = demo_report["signals"]["quality_assurance"]
     assert set(qa["by_partner"]) == {"Nordlys"} and set(qa["by_project"]) == {"PAY", "SHOP"}
     assert qa["by_partner"]["Nordlys"]["shift"]["month"] == qa["shift"]["month"]
+
+
+def test_a_steady_collaboration_shows_no_shift(steady_report: dict) -> None:
+    """The control scenario: the same people and sizes, each kind of act shared at one constant
+    rate. A shift found here would be a false alarm."""
+    shifted = {name: entry["shift"] for name, entry in steady_report["signals"].items() if entry["shift"]}
+    assert shifted == {}
+    for name in SHIFTING:
+        entry = steady_report["signals"][name]
+        assert entry["recent"]["assessment"] == entry["whole"]["assessment"], name
