@@ -6,8 +6,8 @@
   days of each other (once per pair and month), dated by the later comment.
 - `reply`: each comment by a known side; `k` 1 when the other side's next comment came within
   two working days (the relationships proxy).
-- `contact`: a client person assigning the ticket to a partner person, or a comment pair:
-  who a partner newcomer met (the onboarding proxy).
+- `contact`: a client person assigning the ticket to a partner person: with the comment pairs,
+  whom a partner newcomer met (the onboarding proxy).
 """
 from __future__ import annotations
 
@@ -44,8 +44,7 @@ def comment_facts(acts: Sequence[Act], partner: str | None, side_of: SideOf) -> 
             if key in pairs:
                 continue
             pairs.add(key)
-            for measure in ("comment_pair", "contact"):
-                facts.append(Fact(measure, at, p.organisation, n=0, person=p.event.actor, other=c.event.actor))
+            facts.append(Fact("comment_pair", at, p.organisation, n=0, person=p.event.actor, other=c.event.actor))
     for act in acts:
         e = act.event
         if e.kind == "assign" and act.side == "client" and e.to_value:

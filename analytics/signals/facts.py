@@ -14,15 +14,12 @@ from __future__ import annotations
 from typing import Sequence
 
 from analytics.phases import PhaseMap
-from analytics.scorecard import AREAS
 from analytics.resolution import CLOSED_PHASES
 from analytics.signals.conversation import comment_facts
 from analytics.signals.records import (DEFECT_KINDS, DEVELOPMENT_PHASES, PRIORITY_FIELDS, RESPONSE_KINDS,
                                        SCOPE_KINDS, SERVICE_KINDS, SIDES, SPEC_FIELDS, Act, Attributed, Fact, SideOf,
                                        ticket_partner)
 from connectors.records import Event, Ticket
-
-AREA_OF = {role: area for area, roles in AREAS.items() for role in roles}
 
 
 def ticket_facts(ticket: Ticket, events: Sequence[Event], attributed: Sequence[Attributed], phases: PhaseMap,
@@ -34,11 +31,9 @@ def ticket_facts(ticket: Ticket, events: Sequence[Event], attributed: Sequence[A
     partner = ticket_partner(acts)
     facts: list[Fact] = []
     for a in attributed:
-        area = AREA_OF.get(a.role)
-        if area:
-            facts.append(Fact(f"area:{area}", a.at, a.organisation if a.side == "partner" else partner,
-                              k=int(a.side == "partner"), n=int(a.side in ("partner", "client")),
-                              person=a.actor, side=a.side))
+        facts.append(Fact(f"role:{a.role}", a.at, a.organisation if a.side == "partner" else partner,
+                          k=int(a.side == "partner"), n=int(a.side in ("partner", "client")),
+                          person=a.actor, side=a.side))
     facts += _focus(ticket, partner)
     facts += _co_specification(ticket, acts, phases, partner)
     facts += _closes_and_reopens(acts, phases)
@@ -127,6 +122,8 @@ def _response(ticket: Ticket, acts: Sequence[Act], partner: str | None) -> list[
     hours = (first.event.at - reported).total_seconds() / 3600 if first else None
     facts.append(Fact("first_response", reported, first.organisation if first else partner,
                       k=int(first is not None), x=hours))
+    if hours is not None:  # summed by duration bucket, for the median and 90th percentile
+        facts.append(Fact("response_hours", reported, first.organisation if first else partner, n=0, x=hours))
     return facts
 
 
@@ -167,12 +164,13 @@ def _interventions(ticket: Ticket, acts: Sequence[Act], side_of: SideOf, partner
 
 
 def _first_acts(acts: Sequence[Act], partner: str | None) -> list[Fact]:
-    """Each person's first act on the ticket: onboarding reads a newcomer's first act from these."""
+    """Each partner person's first act on the ticket: onboarding reads a newcomer's first act
+    from these."""
     facts: list[Fact] = []
     seen: set[str] = set()
     for act in acts:
         e = act.event
-        if e.actor not in seen and act.side in ("client", "partner"):
+        if act.side == "partner" and e.actor not in seen:
             seen.add(e.actor)
-            facts.append(Fact("first_act", e.at, _own(act, partner), n=0, person=e.actor, side=act.side))
+            facts.append(Fact("first_act", e.at, act.organisation, n=0, person=e.actor, side=act.side))
     return facts

@@ -3,10 +3,11 @@ median, or a person-level figure. Every figure is a dict with `value`, `low`, `h
 (the observations it rests on); intervals exist for rates only."""
 from __future__ import annotations
 
-from statistics import median, quantiles
+from statistics import median
 from typing import Any, Iterable, Sequence
 
 from analytics.scorecard import wilson
+from analytics.signals.durations import quantile
 from analytics.signals.observations import Scope
 
 Figure = dict[str, Any]
@@ -21,16 +22,16 @@ def rate(scope: Scope, measure: str, months: Iterable[str]) -> Figure:
 
 
 def response_hours(scope: Scope, months: Sequence[str]) -> Figure:
-    """Median and 90th percentile hours to the partner's first response; `unanswered` beside."""
-    rows = [r for m in months for r in scope.hours.get(m, ())]
-    hours = sorted(r.hours for r in rows if r.hours is not None)
-    p90 = None
-    if len(hours) >= 2:
-        p90 = round(quantiles(hours, n=10, method="inclusive")[-1], 2)
-    elif hours:
-        p90 = round(hours[0], 2)
-    return {"median": round(median(hours), 2) if hours else None, "p90": p90, "n": len(hours),
-            "unanswered": len(rows) - len(hours)}
+    """Median and 90th percentile hours to the partner's first response on client-reported defects
+    (from duration buckets: within about 2 %); `unanswered` counts those not answered yet."""
+    counts: dict[int, int] = {}
+    for m in months:
+        for r in scope.hours.get(m, ()):
+            counts[r.bucket] = counts.get(r.bucket, 0) + r.count
+    n, k = scope.count("first_response", months)
+    median, p90 = quantile(counts, 0.5), quantile(counts, 0.9)
+    return {"median": None if median is None else round(median, 2), "p90": None if p90 is None else round(p90, 2),
+            "n": sum(counts.values()), "unanswered": n - k}
 
 
 def communication(scope: Scope, months: Sequence[str]) -> Figure:

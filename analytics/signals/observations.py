@@ -20,11 +20,12 @@ class Count(NamedTuple):
     k: int
 
 
-class Hours(NamedTuple):  # one client-reported defect: hours to the partner's first response
+class Hours(NamedTuple):  # client-reported defects answered after a duration in one bucket
     month: str
     partner: str | None
     project: str
-    hours: float | None  # None: no response yet
+    bucket: int  # analytics.signals.durations
+    count: int
 
 
 class Pair(NamedTuple):  # a partner person and a client person who talked on one ticket
@@ -63,6 +64,7 @@ class Observations:
     commenters: list[Commenter] = field(default_factory=list)
     newcomers: list[Newcomer] = field(default_factory=list)
     declared: dict[str, str] = field(default_factory=dict)
+    roles: dict[str, dict[str, int]] = field(default_factory=dict)  # attributed acts by role and side
 
     def partners(self) -> list[str]:
         return sorted({r.partner for r in self._rows() if r.partner is not None})

@@ -9,6 +9,7 @@ the database grows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timezone
 from typing import Any, Callable, Sequence
 
 from sqlalchemy import bindparam, delete, func, select, update
@@ -33,6 +34,7 @@ from service.store.rollups import add_facts, forget_all, forget_facts
 from service.store.sql import ATTRIBUTION_COLUMNS, ATTRIBUTIONS, EVENTS, LINKS, TICKETS, bulk_insert
 
 BATCH = 2000
+SIDE_CACHE = 200_000  # affiliations remembered by account and day (a person's acts cluster in days)
 
 
 @dataclass(slots=True)
@@ -49,6 +51,7 @@ class Classifier:
         self.config = config
         self.directory = directory
         self.affiliations = Affiliations(config, directory)
+        self._sides: dict[tuple[str, int], tuple[str, str | None]] = {}  # (account, day) -> side, organisation
 
     def attribute_stored(self, session: Session, stored: Sequence[tuple[int, ParsedTicket]]) -> ClassifyResult:
         """Replace the attributions of tickets just stored, from their records in memory."""
@@ -104,10 +107,10 @@ class Classifier:
             record = self._record(t)
             if record.kind != t.kind or self.config.phases.phase(t.status) != t.phase:
                 changed.append({"b_id": t.id, "kind": record.kind, "phase": self.config.phases.phase(t.status)})
-            events = by_ticket.get(t.id, ())
-            found = self.rows_for(session, t.id, record, events, linked.get(t.key, ()))
+            history = by_ticket.get(t.id, ())
+            found = self.rows_for(session, t.id, record, history, linked.get(t.key, ()))
             rows.extend(found)
-            facts.extend(self.facts_for(session, t.id, record, events, found))
+            facts.extend(self.facts_for(session, t.id, record, history, found))
         if changed:
             session.connection().execute(update(TICKETS).where(TICKETS.c.id == bindparam("b_id")), changed)
         bulk_insert(session, ATTRIBUTIONS, ATTRIBUTION_COLUMNS, rows)
@@ -180,15 +183,18 @@ class Classifier:
         """The signal facts of one ticket (`analytics.signals.facts`), as rows to insert."""
         by_id = self.directory.by_id
         attributed = [Attributed(r[1], by_id[r[2]].ref, r[7], r[5], r[4]) for r in rows]
-        sides: dict[tuple[str, Any], tuple[str, str | None]] = {}
+        sides = self._sides
+        if len(sides) > SIDE_CACHE:
+            sides.clear()
 
         def side_of(ref: str, at: Any) -> tuple[str, str | None]:
-            key = (ref, at.date())
-            if key not in sides:
+            key = (ref, (at.astimezone(timezone.utc) if at.tzinfo else at).toordinal())  # a UTC day
+            found = sides.get(key)
+            if found is None:
                 known = self.directory.by_ref.get(ref) or self._learn(session, ref)
                 aff = self.affiliation_of(session, known, at)
-                sides[key] = (aff.side, aff.organisation)
-            return sides[key]
+                found = sides[key] = (aff.side, aff.organisation)
+            return found
 
         person = self._person
         return [(ticket_id, f.measure, f.at, month_of(f.at), ticket.project, f.partner, f.side or "",

@@ -241,7 +241,7 @@ class SignalFact(Base):
     __tablename__ = "signal_facts"
     __table_args__ = (
         Index("ix_signal_facts_ticket", "ticket_id"),
-        Index("ix_signal_facts_measure_at", "measure", "at"),
+        Index("ix_signal_facts_month_measure", "month", "measure"),
         Index("ix_signal_facts_measure_person_at", "measure", "person_id", "at"),
     )
 

@@ -29,6 +29,11 @@ UNKNOWN = text("attributions.side = 'unknown'")
 assert {"done", "deployed"} == CLOSED_PHASES
 
 
+def signals_owed(session: Session) -> bool:
+    """Whether the database holds attributions made before the signals' facts existed."""
+    return session.get(Setting, SIGNALS_OWED) is not None
+
+
 def data_quality(session: Session, config: Config, project: str | None = None,
                  acts_where: list[Any] | None = None) -> dict[str, Any]:
     """The data-quality section of a report; `acts_where` are the report's filters on attributions."""
@@ -58,7 +63,7 @@ def data_quality(session: Session, config: Config, project: str | None = None,
                            for r in refused_merges(session, config)],
         "unmapped_accounts": unmapped_accounts(session, project, acts_where),
         "idle_configured_accounts": idle_configured_accounts(session, config),
-        "signals_need_classify": session.get(Setting, SIGNALS_OWED) is not None,
+        "signals_need_classify": signals_owed(session),
         "ambiguous_user_ids": sorted(session.scalars(select(AccountAlias.alias).where(AccountAlias.kind == CONFLICT))),
     }
 

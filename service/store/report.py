@@ -69,12 +69,16 @@ def role_counts(session: Session, filters: Filters = Filters()) -> dict[str, dic
 
 
 def responsibility_report(session: Session, config: Config, filters: Filters = Filters()) -> dict[str, Any]:
-    """Counts per role, shares and assessment per area, and what those numbers rest on (`data_quality`)."""
-    from service.store.quality import data_quality
-    from service.store.signals import signals_report
+    """Counts per role, shares and assessment per area, the signals, and what those numbers rest
+    on (`data_quality`). Roles and signals read the monthly sums (`service.store.signals`); a
+    database that still owes the classify that fills them counts roles from the attributions."""
+    from service.store.quality import data_quality, signals_owed
+    from service.store.signals import observations, signals_report
 
-    report = build_report(role_counts(session, filters), config.thresholds)
-    report["signals"] = signals_report(session, config, filters.project, filters.since, filters.until)
+    obs = observations(session, filters.project, filters.since, filters.until)
+    roles = role_counts(session, filters) if signals_owed(session) else obs.roles
+    report = build_report(roles, config.thresholds)
+    report["signals"] = signals_report(session, config, obs)
     report["data_quality"] = data_quality(session, config, filters.project, act_filters(filters))
     return report
 

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from analytics.signals.durations import bucket
 from service.store.models import SignalRollup
 from service.store.sql import FACT_COLUMNS, FACTS, bulk_insert, dialect_insert
 
@@ -21,17 +22,23 @@ ROLLUPS = SignalRollup.__table__
 #: Measures summed per person (side and person), and per pair of people.
 PER_PERSON = frozenset({"comment", "first_act"})
 PER_PAIR = frozenset({"comment_pair", "contact"})
+DURATIONS = frozenset({"response_hours"})
 KEY = ("measure", "month", "partner", "project", "side", "person_id", "other_person_id")
 Key = tuple[str, str, str, str, str, int, int]
 
 
 def rollup_key(measure: str, month: str, partner: str | None, project: str, side: str | None,
-               person: int | None, other: int | None) -> Key:
-    """The sums' key of a fact: person and pair only for the measures read per person."""
+               person: int | None, other: int | None, x: float | None) -> Key:
+    """The sums' key of a fact: the acting side for roles, person and pair only for the measures
+    read per person, the duration's bucket (in `person_id`) for durations."""
     if measure in PER_PAIR:
         return (measure, month, partner or "", project, "", person or 0, other or 0)
     if measure in PER_PERSON:
         return (measure, month, partner or "", project, side or "", person or 0, 0)
+    if measure.startswith("role:"):
+        return (measure, month, partner or "", project, side or "", 0, 0)
+    if measure in DURATIONS:
+        return (measure, month, partner or "", project, "", bucket(x or 0.0), 0)
     return (measure, month, partner or "", project, "", 0, 0)
 
 
@@ -40,7 +47,7 @@ def add_facts(session: Session, rows: list[tuple[Any, ...]]) -> None:
     bulk_insert(session, FACTS, FACT_COLUMNS, rows)
     sums: dict[Key, list[int]] = {}
     for r in rows:
-        cell = sums.setdefault(rollup_key(r[1], r[3], r[5], r[4], r[6], r[7], r[8]), [0, 0, 0])
+        cell = sums.setdefault(rollup_key(r[1], r[3], r[5], r[4], r[6], r[7], r[8], r[11]), [0, 0, 0])
         cell[0] += r[9]
         cell[1] += r[10]
         cell[2] += 1
@@ -53,16 +60,16 @@ def forget_facts(session: Session, ticket_ids: Sequence[int]) -> None:
     if not ticket_ids:
         return
     rows = session.execute(
-        select(f.measure, f.month, f.partner, f.project, f.side, f.person_id, f.other_person_id,
+        select(f.measure, f.month, f.partner, f.project, f.side, f.person_id, f.other_person_id, f.x,
                func.sum(f.n), func.sum(f.k), func.count())
         .where(f.ticket_id.in_(list(ticket_ids)))
-        .group_by(f.measure, f.month, f.partner, f.project, f.side, f.person_id, f.other_person_id))
+        .group_by(f.measure, f.month, f.partner, f.project, f.side, f.person_id, f.other_person_id, f.x))
     sums: dict[Key, list[int]] = {}
     for r in rows:
-        cell = sums.setdefault(rollup_key(*r[:7]), [0, 0, 0])
-        cell[0] -= r[7]
-        cell[1] -= r[8]
-        cell[2] -= r[9]
+        cell = sums.setdefault(rollup_key(*r[:8]), [0, 0, 0])
+        cell[0] -= r[8]
+        cell[1] -= r[9]
+        cell[2] -= r[10]
     if sums:
         session.execute(delete(FACTS).where(f.ticket_id.in_(list(ticket_ids))))
         _adjust(session, sums)

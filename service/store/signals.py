@@ -15,37 +15,51 @@ from typing import Any, Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from analytics.scorecard import AREAS
 from analytics.signals.build import build_signals
 from analytics.signals.months import month_range
 from analytics.signals.observations import Commenter, Count, Hours, Newcomer, Observations, Pair
 from service.config import Config
 from service.store.rollups import PER_PAIR, PER_PERSON, ROLLUPS, rollup_key
-from service.store.sql import ATTRIBUTIONS, FACTS
+from service.store.sql import FACTS
 
 NEWCOMER_AFTER = timedelta(days=60)  # a first act this long after the data begins is a newcomer's
 ONBOARDING = timedelta(days=60)  # a newcomer's first days
+AREA_OF = {role: area for area, roles in AREAS.items() for role in roles}
 Row = tuple[str, str, str, str, str, int, int, int, int, int]  # rollup key, n, k, c
 
 
-def signals_report(session: Session, config: Config, project: str | None, since: date | None,
-                   until: date | None) -> dict[str, Any]:
-    """`signals` of the report for acts from `since` to `until` (days, inclusive) in `project`."""
+def signals_report(session: Session, config: Config, obs: Observations) -> dict[str, Any]:
+    """`signals` of the report from the observations of its filters."""
     settings = config.signals
-    obs = observations(session, project, since, until)
     obs.declared = dict(settings.declared)
     return build_signals(obs, settings.signals, settings.recent_months, settings.shift_alpha)
 
 
 def observations(session: Session, project: str | None, since: date | None, until: date | None) -> Observations:
+    """Everything the signals and the role counts read, for acts from `since` to `until` (days,
+    inclusive) in `project`."""
     rows = list(_sums(session, project, since, until))
     if not rows:
         return Observations(months=[])
     months = sorted({r[1] for r in rows})
     obs = Observations(months=month_range(months[0], months[-1]))
     delivered = _first_partner_close(session)
+    areas: dict[tuple[str, str, str | None, str], list[int]] = {}
     for measure, month, partner, proj, side, person, other, n, k, c in rows:
         who = partner or None
-        if measure == "comment_pair":
+        if measure.startswith("role:"):
+            role = measure[5:]
+            counts = obs.roles.setdefault(role, {"partner": 0, "client": 0, "unknown": 0})
+            counts[side] = counts.get(side, 0) + c
+            area = AREA_OF.get(role)
+            if area:
+                cell = areas.setdefault((f"area:{area}", month, who, proj), [0, 0])
+                cell[0] += n
+                cell[1] += k
+        elif measure == "response_hours":
+            obs.hours.append(Hours(month, who, proj, person, c))
+        elif measure == "comment_pair":
             obs.pairs.append(Pair(month, who, proj, person, other))
         elif measure == "comment":
             obs.commenters.append(Commenter(month, who, proj, person, side, c, k))
@@ -56,10 +70,7 @@ def observations(session: Session, project: str | None, since: date | None, unti
                 obs.counts.append(Count(measure, month, who, proj, n, k))
         else:
             obs.counts.append(Count(measure, month, who, proj, n, k))
-    f = FACTS.c
-    window = _at_filters(since, until, f.at) + ([f.project == project] if project else [])
-    obs.hours = [Hours(*r) for r in session.execute(
-        select(f.month, f.partner, f.project, f.x).where(f.measure == "first_response", *window))]
+    obs.counts += [Count(*key, n, k) for key, (n, k) in areas.items()]
     obs.newcomers = _newcomers(session, project, since, until)
     _give_partners(obs, _main_partners(obs.counts))
     return obs
@@ -86,12 +97,12 @@ def _sums(session: Session, project: str | None, since: date | None, until: date
     keep = [f.month.in_(cut), *_at_filters(since, until, f.at)] + ([f.project == project] if project else [])
     sums: dict[tuple[Any, ...], list[int]] = {}
     for row in session.execute(
-            select(f.measure, f.month, f.partner, f.project, f.side, f.person_id, f.other_person_id,
+            select(f.measure, f.month, f.partner, f.project, f.side, f.person_id, f.other_person_id, f.x,
                    func.sum(f.n), func.sum(f.k), func.count()).where(*keep)
-            .group_by(f.measure, f.month, f.partner, f.project, f.side, f.person_id, f.other_person_id)):
-        cell = sums.setdefault(rollup_key(*row[:7]), [0, 0, 0])
+            .group_by(f.measure, f.month, f.partner, f.project, f.side, f.person_id, f.other_person_id, f.x)):
+        cell = sums.setdefault(rollup_key(*row[:8]), [0, 0, 0])
         for i in range(3):
-            cell[i] += row[7 + i]
+            cell[i] += row[8 + i]
     for key, (n, k, c) in sums.items():
         yield (*key, n, k, c)
 
@@ -140,9 +151,10 @@ def _newcomers(session: Session, project: str | None, since: date | None, until:
     the distinct client people they met in their first `ONBOARDING` days and the days to their
     first resolved ticket; those whose first act is in the filtered range and project."""
     f, r = FACTS.c, ROLLUPS.c
-    began = session.scalar(select(func.min(f.at)).where(f.measure == "first_act"))
-    if began is None:
+    first_month = session.scalar(select(func.min(r.month)).where(r.measure == "first_act"))
+    if first_month is None:
         return []
+    began = session.scalar(select(func.min(f.at)).where(f.month == first_month, f.measure == "first_act"))
     people = [p for (p,) in session.execute(
         select(r.person_id).where(r.measure == "first_act", r.side == "partner").distinct())]
     lo, hi = (since or date.min), (until or date.max)
@@ -155,10 +167,10 @@ def _newcomers(session: Session, project: str | None, since: date | None, until:
             continue
         if project and first.project != project:
             continue
-        met = session.scalar(select(func.count(func.distinct(f.other_person_id))).where(
-            f.measure == "contact", f.person_id == person, f.at >= first.at, f.at <= first.at + ONBOARDING))
-        resolved = session.scalar(select(func.min(ATTRIBUTIONS.c.at)).where(
-            ATTRIBUTIONS.c.role == "resolve", ATTRIBUTIONS.c.person_id == person))
+        met = len(set(session.scalars(select(f.other_person_id).where(
+            f.measure.in_(("contact", "comment_pair")), f.person_id == person,
+            f.at >= first.at, f.at <= first.at + ONBOARDING))))
+        resolved = session.scalar(select(func.min(f.at)).where(f.measure == "role:resolve", f.person_id == person))
         days = (resolved - first.at).total_seconds() / 86400 if resolved is not None else None
         out.append(Newcomer(first.month, first.partner, first.project, person, met or 0, days))
     return out

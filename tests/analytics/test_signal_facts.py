@@ -130,8 +130,8 @@ def test_a_person_who_changes_sides_counts_for_each_side_in_turn() -> None:
                   Attributed("accept", MOVER, day(9), "client", "Acme")]
     found = facts(ticket(), [ev("c", "created", 0, CLIENT), ev("m", "comment", 1, MOVER),
                              ev("n", "comment", 9, MOVER)], attributed)
-    assert [(f.side, f.k, f.n, f.partner) for f in of(found, "area:quality_assurance")] == [
-        ("partner", 1, 1, "Nordlys"), ("client", 0, 1, "Nordlys")]
+    assert [(f.measure, f.side, f.k, f.n, f.partner) for f in found if f.measure.startswith("role:")] == [
+        ("role:test", "partner", 1, 1, "Nordlys"), ("role:accept", "client", 0, 1, "Nordlys")]
     assert [f.side for f in of(found, "comment")] == ["partner", "client"]
 
 
@@ -143,7 +143,7 @@ def test_two_partners_on_one_ticket() -> None:
     events = [ev("c", "created", 0, CLIENT), ev("m1", "comment", 1, PARTNER_B), ev("m2", "comment", 2, PARTNER),
               ev("m3", "comment", 2.5, PARTNER)]
     found = facts(ticket(), events, attributed)
-    areas = [(f.measure, f.partner, f.k, f.n) for f in found if f.measure.startswith("area:")]
+    roles = [(f.measure, f.partner, f.k, f.n) for f in found if f.measure.startswith("role:")]
     # Each partner's acts are its own; the client's act goes to the partner that acted most.
-    assert areas == [("area:quality_assurance", "Fjord", 1, 1), ("area:issue_management", "Nordlys", 1, 1),
-                     ("area:quality_assurance", "Nordlys", 0, 1), ("area:issue_management", "Nordlys", 0, 0)]
+    assert roles == [("role:test", "Fjord", 1, 1), ("role:resolve", "Nordlys", 1, 1),
+                     ("role:accept", "Nordlys", 0, 1), ("role:investigate", "Nordlys", 0, 0)]

@@ -35,7 +35,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index('ix_signal_facts_ticket', 'signal_facts', ['ticket_id'], unique=False)
-    op.create_index('ix_signal_facts_measure_at', 'signal_facts', ['measure', 'at'], unique=False)
+    op.create_index('ix_signal_facts_month_measure', 'signal_facts', ['month', 'measure'], unique=False)
     op.create_index('ix_signal_facts_measure_person_at', 'signal_facts', ['measure', 'person_id', 'at'], unique=False)
     op.create_table('signal_rollups',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -70,6 +70,6 @@ def downgrade() -> None:
     op.drop_index('ix_signal_rollups_month', table_name='signal_rollups')
     op.drop_table('signal_rollups')
     op.drop_index('ix_signal_facts_measure_person_at', table_name='signal_facts')
-    op.drop_index('ix_signal_facts_measure_at', table_name='signal_facts')
+    op.drop_index('ix_signal_facts_month_measure', table_name='signal_facts')
     op.drop_index('ix_signal_facts_ticket', table_name='signal_facts')
     op.drop_table('signal_facts')
