@@ -230,21 +230,27 @@ def build_demo(
     factory: sessionmaker[Session], config: Config, tickets: int = 2000, batch: int = BATCH,
     reporter: Reporter | None = None, shift: bool = True,
 ) -> IngestResult:
-    """Generate the demo scenario and ingest it as if synced from Jira Cloud.
+    """Generate the demo scenario and ingest it as if synced from Jira Cloud, `batch` issues at a time.
+
+    Each issue is parsed as soon as it is played and only a batch of parsed tickets is held, so
+    memory stays flat at any size. Issues come in creation order, not in the `updated` order a
+    sync pages them in: storing does not depend on the order, and `updated` order would hold every
+    ticket still in flight (a few percent of them all), which grows with the size.
 
     `shift=False` builds the steady control scenario (no change in who does what over time).
     """
-    from simulator.scenario import generate
+    from simulator.scenario import iter_issues
 
     result = IngestResult()
     with factory() as session:
         directory = Directory(session)
     classifier = Classifier(config, directory)
-    issues = generate(tickets, shift=shift)
-    for start in range(0, len(issues), batch):
-        parsed = [_parse_jira(raw, DEMO_SOURCE, config) for raw in issues[start:start + batch]]
+    issues = iter_issues(tickets, shift=shift, order="created")
+    done = 0
+    for parsed in batches((_parse_jira(raw, DEMO_SOURCE, config) for raw in issues), batch):
         with transaction(factory) as session:
             add_page(result, store_and_attribute(session, parsed, directory, classifier, config))
+        done += len(parsed)
         if reporter:
-            reporter.progress(min(start + batch, len(issues)), len(issues))
+            reporter.progress(done, tickets)
     return result

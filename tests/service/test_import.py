@@ -252,3 +252,26 @@ def test_notices_of_one_file_are_counted_past_a_hundred(sessions, config, tmp_pa
     result = import_files(sessions, config, [path], "acme-jira")
     assert result.tickets == 1 and len(result.warnings) == 101
     assert str(result.warnings[-1]) == f"{path}: 5 more items refused" and result.warnings[-1].refused
+
+
+def test_the_demo_stores_what_its_export_imports(sessions, db_url: str, tmp_path: Path) -> None:
+    """The demo build takes issues as they are played (creation order), an export pages them by
+    `updated`: the same tickets, events and attributions either way, whatever the batch size."""
+    from service.config import parse_config
+    from service.jobs.ingest import DEMO_SOURCE, build_demo
+    from simulator.scenario import scenario_config, write_export
+
+    demo_config = parse_config(dict(scenario_config(), database={"url": db_url}), None)
+    built = build_demo(sessions, demo_config, 300, batch=40)
+    imported = import_files(sessions, demo_config, write_export(tmp_path / "export", 300), "jira-import", batch=70)
+    assert built.tickets == imported.tickets == 300
+    assert built.events == imported.events and built.attributions == imported.attributions > 0
+
+    def acts(source: str) -> list[tuple]:
+        with sessions() as session:
+            return sorted(session.execute(
+                select(Ticket.key, Attribution.role, Account.external_id, Attribution.side, Attribution.at)
+                .join(Ticket, Ticket.id == Attribution.ticket_id).join(Account, Account.id == Attribution.account_id)
+                .where(Ticket.source == source)).all())
+
+    assert acts(DEMO_SOURCE) == acts("jira-import")

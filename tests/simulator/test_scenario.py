@@ -40,6 +40,14 @@ def test_iter_issues_yields_what_generate_returns() -> None:
     assert list(iter_issues(400, seed=3)) == generate(400, seed=3)
 
 
+def test_in_creation_order_the_same_issues_come_by_id() -> None:
+    by_creation = list(iter_issues(400, seed=3, order="created"))
+    assert [int(i["id"]) for i in by_creation] == list(range(10000, 10400))
+    assert json.dumps(by_creation) == json.dumps(sorted(generate(400, seed=3), key=lambda i: int(i["id"])))
+    with pytest.raises(ValueError):
+        next(iter_issues(10, order="key"))
+
+
 def test_issues_are_sorted_by_updated_then_id(issues: list[dict[str, Any]]) -> None:
     order = [(i["fields"]["updated"], int(i["id"])) for i in issues]
     assert order == sorted(order)
