@@ -10,7 +10,7 @@ from typing import Iterable, Mapping
 
 PHASES = ("backlog", "specify", "investigate", "develop", "review", "test", "accept", "release", "deployed", "done")
 
-KINDS = ("bug", "incident", "improvement", "feature", "task", "pull_request", "deployment", "other")
+KINDS = ("bug", "incident", "service_request", "improvement", "feature", "task", "pull_request", "deployment", "other")
 
 #: Record types whose kind is structural, whatever their labels say: a GitHub pull request is
 #: a pull request even when labelled "bug", and a repository's deployments pseudo-ticket is
@@ -64,6 +64,8 @@ DEFAULT_STATUS_PHASES: Mapping[str, str] = {
 DEFAULT_KINDS: Mapping[str, str] = {
     "Bug": "bug",
     "Incident": "incident",
+    "Service Request": "service_request",  # Jira Service Management's request types
+    "Service Request with Approvals": "service_request",
     "Improvement": "improvement",
     "New Feature": "feature",
     "Feature": "feature",

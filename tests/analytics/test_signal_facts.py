@@ -147,3 +147,24 @@ def test_two_partners_on_one_ticket() -> None:
     # Each partner's acts are its own; the client's act goes to the partner that acted most.
     assert roles == [("role:test", "Fjord", 1, 1), ("role:resolve", "Nordlys", 1, 1),
                      ("role:accept", "Nordlys", 0, 1), ("role:investigate", "Nordlys", 0, 0)]
+
+
+def test_focus_counts_service_work_against_scope_work() -> None:
+    assert [(f.k, f.at) for f in of(facts(ticket("incident"), []), "service_mix")] == [(1, START)]
+    assert [f.k for f in of(facts(ticket("service_request"), []), "service_mix")] == [1]
+    assert [f.k for f in of(facts(ticket("feature"), []), "service_mix")] == [0]
+    assert of(facts(ticket("bug"), []), "service_mix") == []  # a defect is neither
+
+
+def test_first_acts_of_partner_people_only() -> None:
+    found = facts(ticket(), [ev("c", "created", 0, CLIENT), ev("m1", "comment", 1, PARTNER),
+                             ev("m2", "comment", 2, PARTNER), ev("m3", "comment", 3, PARTNER_B),
+                             ev("m4", "comment", 4, STRANGER)])
+    assert [(f.person, f.at, f.partner) for f in of(found, "first_act")] == [
+        (PARTNER, day(1), "Nordlys"), (PARTNER_B, day(3), "Fjord")]
+
+
+def test_contacts_are_client_assignments_of_partner_people() -> None:
+    found = facts(ticket(), [ev("a1", "assign", 1, CLIENT, None, PARTNER), ev("a2", "assign", 2, PARTNER, PARTNER, CLIENT2),
+                             ev("a3", "assign", 3, CLIENT, CLIENT2, STRANGER)])
+    assert [(f.person, f.other, f.at) for f in of(found, "contact")] == [(PARTNER, CLIENT, day(1))]

@@ -88,6 +88,12 @@ def test_deployment_signal_agrees_with_the_area_and_finds_the_shift(sessions, co
     assert (hours["n"], hours["unanswered"]) == (104, 0)
     assert hours["median"] == pytest.approx(1.0, rel=0.025) and hours["p90"] == pytest.approx(1.0, rel=0.025)
     assert issue["participation"]["value"] == 1.0
+    # Escaped defects count from the month after the partner's first close (its first deploy, 2025-07).
+    later = sum(1 for i in range(104) if (START + timedelta(days=i * 7 // 2)).strftime("%Y-%m") > "2025-07")
+    qa = report["signals"]["quality_assurance"]["whole"]
+    assert qa["escaped_defects"]["n"] == later and qa["escaped_defects"]["value"] == 1.0
+    partner_closes = sum(1 for i in range(104) if i * 7 // 2 >= 182)
+    assert (qa["client_reopens"]["value"], qa["client_reopens"]["n"]) == (0.0, partner_closes)
 
 
 def test_sums_stay_equal_to_their_facts_through_reattribution_and_deletion(sessions, config) -> None:
@@ -223,3 +229,26 @@ def test_a_merge_of_two_accounts_reaches_the_signal_facts(sessions, config) -> N
     # merged accounts only comment: no attribution names them, their signal facts do.
     assert (before["value"], before["n"]) == (0.6667, 3)
     assert (after["value"], after["n"]) == (0.5, 2)
+
+
+def test_onboarding_counts_a_newcomers_client_contacts_in_their_first_60_days(sessions, config) -> None:
+    from connectors.records import Account
+
+    items = [bug(1, 0, deployer="jira:client-1")]  # the data begins on START
+    newcomer = "jira:fresh"  # partner by domain; first act 100 days later
+    for i, (day, client) in enumerate([(100, "jira:client-1"), (120, "jira:client-2"), (130, "jira:client-1"),
+                                       (200, "jira:client-3")]):
+        item = bug(10 + i, day, deployer="jira:client-1", reporter=client)
+        item.events += [Event(f"n{i}", "comment", item.ticket.created + timedelta(hours=3), newcomer),
+                        Event(f"r{i}", "comment", item.ticket.created + timedelta(hours=4), client)]
+        item.accounts += [Account("jira", "fresh", "Fresh", "fresh@nordlys.example"),
+                          Account("jira", client.split(":")[1], client, f"{client.split(':')[1]}@acme.example")]
+        items.append(item)
+    ingest(sessions, config, items)
+    with sessions() as s:
+        onboarding = responsibility_report(s, config)["signals"]["onboarding"]
+    # Within 60 days of the first act (day 100): client-1 and client-2; client-3 on day 200 is later.
+    # partner-1 acted from day 0, so is no newcomer.
+    assert (onboarding["whole"]["value"], onboarding["whole"]["n"]) == (2.0, 1)
+    assert onboarding["series"][3] == {"month": "2025-04", "value": 2.0, "low": None, "high": None, "n": 1}
+    assert onboarding["whole"]["days_to_first_resolve"] == {"median": None, "n": 0, "never": 1}
