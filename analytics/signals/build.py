@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 from analytics.signals import measures
 from analytics.signals.catalog import RATE_EXTRAS, Signal
 from analytics.signals.months import month_range, recent_window
-from analytics.signals.observations import Observations, Scope
+from analytics.signals.observations import Observations, Scope, scopes
 from analytics.signals.shift import find_shift
 
 PERSON_MEASURES: dict[str, Callable[[Scope, Sequence[str]], measures.Figure]] = {
@@ -35,9 +35,7 @@ def build_signals(obs: Observations, signals: Sequence[Signal], recent_months: i
     window: tuple[str, str] | None = None
     if months:
         window = recent_window(months[-1], recent_months, months[0])
-    everything = Scope(obs)
-    partners = {p: Scope(obs, partner=p) for p in obs.partners()}
-    projects = {p: Scope(obs, project=p) for p in obs.projects()}
+    everything, partners, projects = scopes(obs)
     out: dict[str, Any] = {}
     for signal in signals:
         entry = _entry(signal, everything, months, window, obs.declared, alpha)

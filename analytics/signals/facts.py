@@ -42,6 +42,7 @@ def ticket_facts(ticket: Ticket, events: Sequence[Event], attributed: Sequence[A
     facts += _both_sides(ticket, acts, partner)
     facts += _interventions(ticket, acts, side_of, partner)
     facts += _first_acts(acts, partner)
+    facts += _uncredited(ticket, attributed, phases, partner)
     facts += comment_facts(acts, partner, side_of)
     return facts
 
@@ -174,3 +175,14 @@ def _first_acts(acts: Sequence[Act], partner: str | None) -> list[Fact]:
             seen.add(e.actor)
             facts.append(Fact("first_act", e.at, act.organisation, n=0, person=e.actor, side=act.side))
     return facts
+
+
+def _uncredited(ticket: Ticket, attributed: Sequence[Attributed], phases: PhaseMap, partner: str | None) -> list[Fact]:
+    """A closed ticket that credits nobody with the close (data quality, not a signal): no
+    resolve or decline act. A pull request closed unmerged resolves nothing by design, and a
+    deployment is no ticket."""
+    if phases.phase(ticket.status) not in CLOSED_PHASES or ticket.kind in ("pull_request", "deployment"):
+        return []
+    if any(a.role in ("resolve", "decline") for a in attributed):
+        return []
+    return [Fact("uncredited", ticket.updated, partner, n=0)]

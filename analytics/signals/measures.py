@@ -26,8 +26,8 @@ def response_hours(scope: Scope, months: Sequence[str]) -> Figure:
     (from duration buckets: within about 2 %); `unanswered` counts those not answered yet."""
     counts: dict[int, int] = {}
     for m in months:
-        for r in scope.hours.get(m, ()):
-            counts[r.bucket] = counts.get(r.bucket, 0) + r.count
+        for index, count in scope.hours.get(m, {}).items():
+            counts[index] = counts.get(index, 0) + count
     n, k = scope.count("first_response", months)
     median, p90 = quantile(counts, 0.5), quantile(counts, 0.9)
     return {"median": None if median is None else round(median, 2), "p90": None if p90 is None else round(p90, 2),
@@ -35,16 +35,21 @@ def response_hours(scope: Scope, months: Sequence[str]) -> Figure:
 
 
 def communication(scope: Scope, months: Sequence[str]) -> Figure:
-    """Distinct partner-client pairs per person who commented, over the months together."""
-    import networkx as nx  # imported when a report needs it: the command line starts faster
-
-    graph = nx.Graph()
-    graph.add_edges_from((("partner", p.partner_person), ("client", p.client_person))
-                         for m in months for p in scope.pairs.get(m, ()))
+    """Distinct partner-client pairs per person who commented, over the months together: the
+    edges of the cross-organisation comment graph over its people."""
     active = {(c.side, c.person) for m in months for c in scope.commenters.get(m, ()) if c.comments}
     if not active:
         return {"value": None, "low": None, "high": None, "n": 0}
-    return {"value": round(graph.number_of_edges() / len(active), 4), "low": None, "high": None, "n": len(active)}
+    if len(months) == 1:  # a month of the series: its distinct pairs are its edges
+        edges = len({(p.partner_person, p.client_person) for p in scope.pairs.get(months[0], ())})
+    else:
+        import networkx as nx  # imported when a report needs it: the command line starts faster
+
+        graph = nx.Graph()
+        graph.add_edges_from((("partner", p.partner_person), ("client", p.client_person))
+                             for m in months for p in scope.pairs.get(m, ()))
+        edges = graph.number_of_edges()
+    return {"value": round(edges / len(active), 4), "low": None, "high": None, "n": len(active)}
 
 
 def gatekeepers(scope: Scope, months: Sequence[str]) -> Figure:

@@ -2,7 +2,7 @@
 
 Every row names its month ('YYYY-MM'), the partner organisation it belongs to (None when no
 partner is involved: such rows count for "all partners" only) and its project. `Scope` picks
-the rows of one partner or one project, and indexes them by month once, so every figure of a
+the rows of one partner or one project, and `scopes` indexes them by month in one pass, so every figure of a
 signal (its series, its recent window, its whole period) reads the same small dictionaries.
 """
 from __future__ import annotations
@@ -66,37 +66,17 @@ class Observations:
     declared: dict[str, str] = field(default_factory=dict)
     roles: dict[str, dict[str, int]] = field(default_factory=dict)  # attributed acts by role and side
 
-    def partners(self) -> list[str]:
-        return sorted({r.partner for r in self._rows() if r.partner is not None})
-
-    def projects(self) -> list[str]:
-        return sorted({r.project for r in self._rows()})
-
-    def _rows(self) -> Iterable[Count | Hours | Pair | Commenter | Newcomer]:
-        yield from self.counts
-        yield from self.hours
-        yield from self.pairs
-        yield from self.commenters
-        yield from self.newcomers
 
 
 class Scope:
-    """The rows of one partner, one project, or all, indexed by month."""
+    """The rows of one partner, one project, or all, indexed by month (`scopes` fills them)."""
 
-    def __init__(self, obs: Observations, partner: str | None = None, project: str | None = None) -> None:
-        def keep(row: Count | Hours | Pair | Commenter | Newcomer) -> bool:
-            return (partner is None or row.partner == partner) and (project is None or row.project == project)
-
+    def __init__(self) -> None:
         self.counts: dict[tuple[str, str], list[int]] = {}
-        for c in obs.counts:
-            if keep(c):
-                cell = self.counts.setdefault((c.measure, c.month), [0, 0])
-                cell[0] += c.n
-                cell[1] += c.k
-        self.hours = _by_month(r for r in obs.hours if keep(r))
-        self.pairs = _by_month(r for r in obs.pairs if keep(r))
-        self.commenters = _by_month(r for r in obs.commenters if keep(r))
-        self.newcomers = _by_month(r for r in obs.newcomers if keep(r))
+        self.hours: dict[str, dict[int, int]] = {}  # month -> duration bucket -> defects
+        self.pairs: dict[str, list[Pair]] = {}
+        self.commenters: dict[str, list[Commenter]] = {}
+        self.newcomers: dict[str, list[Newcomer]] = {}
 
     def count(self, measure: str, months: Iterable[str]) -> tuple[int, int]:
         n = k = 0
@@ -107,8 +87,30 @@ class Scope:
         return n, k
 
 
-def _by_month(rows: Iterable[NamedTuple]) -> dict[str, list]:  # type: ignore[type-arg]
-    out: dict[str, list] = {}  # type: ignore[type-arg]
-    for row in rows:
-        out.setdefault(row.month, []).append(row)  # type: ignore[attr-defined]
-    return out
+def scopes(obs: Observations) -> tuple[Scope, dict[str, Scope], dict[str, Scope]]:
+    """All rows, the rows of each partner and of each project: one pass over the rows."""
+    everything = Scope()
+    partners: dict[str, Scope] = {}
+    projects: dict[str, Scope] = {}
+
+    def targets(row: Count | Hours | Pair | Commenter | Newcomer) -> tuple[Scope, ...]:
+        project = projects.get(row.project) or projects.setdefault(row.project, Scope())
+        if row.partner is None:
+            return (everything, project)
+        partner = partners.get(row.partner) or partners.setdefault(row.partner, Scope())
+        return (everything, partner, project)
+
+    for c in obs.counts:
+        for scope in targets(c):
+            cell = scope.counts.setdefault((c.measure, c.month), [0, 0])
+            cell[0] += c.n
+            cell[1] += c.k
+    for h in obs.hours:
+        for scope in targets(h):
+            buckets = scope.hours.setdefault(h.month, {})
+            buckets[h.bucket] = buckets.get(h.bucket, 0) + h.count
+    for name in ("pairs", "commenters", "newcomers"):
+        for row in getattr(obs, name):
+            for scope in targets(row):
+                getattr(scope, name).setdefault(row.month, []).append(row)
+    return everything, dict(sorted(partners.items())), dict(sorted(projects.items()))

@@ -30,7 +30,7 @@ from service.store.identity import affected_tickets, recompute_people
 from service.store.affiliations import Affiliations
 from service.store.models import Setting
 from service.store.quality import SIGNALS_OWED
-from service.store.rollups import add_facts, forget_all, forget_facts
+from service.store.rollups import add_facts, forget_facts, rebuilding
 from service.store.sql import ATTRIBUTION_COLUMNS, ATTRIBUTIONS, EVENTS, LINKS, TICKETS, bulk_insert
 
 BATCH = 2000
@@ -74,9 +74,14 @@ class Classifier:
         """Recompute every kind, phase and attribution, in id ranges so memory stays bounded."""
         count = session.scalar(select(func.count()).select_from(TICKETS)) or 0
         session.execute(delete(ATTRIBUTIONS))
-        forget_all(session)
         session.execute(delete(Setting).where(Setting.key == SIGNALS_OWED))
         total = ClassifyResult()
+        with rebuilding(session):
+            self._classify_batches(session, count, total, on_progress)
+        return total
+
+    def _classify_batches(self, session: Session, count: int, total: ClassifyResult,
+                          on_progress: Callable[[int, int], None] | None) -> None:
         last_id = 0
         while True:
             tickets = session.execute(
@@ -92,7 +97,6 @@ class Classifier:
             self._classify_rows(session, tickets, events, total)
             if on_progress:
                 on_progress(total.tickets, count)
-        return total
 
     def _classify_rows(self, session: Session, tickets: Sequence[Any], events: Sequence[Any],
                        total: ClassifyResult) -> None:

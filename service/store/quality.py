@@ -18,7 +18,8 @@ from service.store.directory import Directory
 from connectors.jira_context import CONFLICT
 from service.store.identity import refused_merges
 from service.store.models import AccountAlias, Setting
-from service.store.sql import ACCOUNTS, ATTRIBUTIONS, TICKETS
+from service.store.rollups import ROLLUPS
+from service.store.sql import ACCOUNTS, ATTRIBUTIONS, FACTS, TICKETS
 
 SIGNALS_OWED = "signals_need_classify"  # set by migration 0005 on a database that held attributions
 LISTED = 50  # items listed per kind; the count says how many there are in all
@@ -44,21 +45,14 @@ def data_quality(session: Session, config: Config, project: str | None = None,
     rows = session.execute(select(t.key, t.incomplete).where(*incomplete).order_by(t.id).limit(LISTED)).all()
     acts = session.scalar(select(func.count()).select_from(ATTRIBUTIONS).join(TICKETS, t.id == a.ticket_id)
                           .where(*incomplete, *(acts_where or [])))
-    credited = exists().where(a.ticket_id == t.id, a.role.in_(("resolve", "decline")))
-    # A pull request closed unmerged resolves nothing by design, and a deployment is no ticket.
-    closed = [CLOSED, ~credited, t.kind.not_in(("pull_request", "deployment")), *scope]
-    # One pass over the closed tickets for list and count alike: on a healthy database it finds few.
-    uncredited = session.execute(select(t.key, t.status).where(*closed).order_by(t.id)).all()
+    uncredited = closed_without_resolver(session, project)
     return {
         "incomplete_tickets": {
             "count": session.scalar(select(func.count()).select_from(TICKETS).where(*incomplete)) or 0,
             "acts": acts or 0,
             "tickets": [{"key": key, "missing": missing} for key, missing in rows],
         },
-        "closed_without_resolver": {
-            "count": len(uncredited),
-            "tickets": [{"key": key, "status": status} for key, status in uncredited[:LISTED]],
-        },
+        "closed_without_resolver": uncredited,
         "refused_merges": [{"email": r.email, "accounts": list(r.accounts), "reason": r.reason}
                            for r in refused_merges(session, config)],
         "unmapped_accounts": unmapped_accounts(session, project, acts_where),
@@ -66,6 +60,25 @@ def data_quality(session: Session, config: Config, project: str | None = None,
         "signals_need_classify": signals_owed(session),
         "ambiguous_user_ids": sorted(session.scalars(select(AccountAlias.alias).where(AccountAlias.kind == CONFLICT))),
     }
+
+
+def closed_without_resolver(session: Session, project: str | None) -> dict[str, Any]:
+    """Closed tickets that credit nobody with the close: counted by the classifier as `uncredited`
+    facts (`analytics.signals.facts`), so a report reads a sum; a database that still owes the
+    classify that makes them is asked the tickets themselves."""
+    t, a, f, r = TICKETS.c, ATTRIBUTIONS.c, FACTS.c, ROLLUPS.c
+    if signals_owed(session):
+        credited = exists().where(a.ticket_id == t.id, a.role.in_(("resolve", "decline")))
+        closed = [CLOSED, ~credited, t.kind.not_in(("pull_request", "deployment")), t.deleted_at.is_(None)]
+        rows = session.execute(select(t.key, t.status).where(*closed, *([t.project == project] if project else []))
+                               .order_by(t.id)).all()
+        return {"count": len(rows), "tickets": [{"key": key, "status": status} for key, status in rows[:LISTED]]}
+    count = session.scalar(select(func.coalesce(func.sum(r.c), 0)).where(
+        r.measure == "uncredited", *([r.project == project] if project else [])))
+    listed = (select(f.ticket_id).where(f.measure == "uncredited", *([f.project == project] if project else []))
+              .order_by(f.ticket_id).limit(LISTED).subquery())
+    rows = session.execute(select(t.key, t.status).join(listed, listed.c.ticket_id == t.id).order_by(t.id)).all()
+    return {"count": int(count or 0), "tickets": [{"key": key, "status": status} for key, status in rows]}
 
 
 def unmapped_accounts(session: Session, project: str | None = None,

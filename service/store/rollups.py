@@ -9,7 +9,8 @@ order and cannot deadlock on PostgreSQL.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -78,6 +79,22 @@ def forget_facts(session: Session, ticket_ids: Sequence[int]) -> None:
 def forget_all(session: Session) -> None:
     session.execute(delete(FACTS))
     session.execute(delete(ROLLUPS))
+
+
+@contextmanager
+def rebuilding(session: Session) -> Iterator[None]:
+    """Every fact is about to be written again (`partnerscope classify`). On SQLite, without the
+    facts' indexes, which are built once at the end as a bulk load should be (in the same
+    transaction; readers keep their snapshot). PostgreSQL keeps them: dropping one there would
+    lock every reader of the facts out until the classify commits."""
+    forget_all(session)
+    bind = session.connection()
+    indexes = list(FACTS.indexes) if bind.dialect.name == "sqlite" else []
+    for index in indexes:
+        index.drop(bind, checkfirst=True)
+    yield
+    for index in indexes:
+        index.create(bind, checkfirst=True)
 
 
 def _adjust(session: Session, sums: dict[Key, list[int]]) -> None:

@@ -90,7 +90,7 @@ def _sums(session: Session, project: str | None, since: date | None, until: date
         where.append(r.month < last if cut_last else r.month <= last)
     if not (cut_first and cut_last and first == last):
         yield from session.execute(select(r.measure, r.month, r.partner, r.project, r.side, r.person_id,
-                                          r.other_person_id, r.n, r.k, r.c).where(*where))
+                                          r.other_person_id, r.n, r.k, r.c).where(*where)).all()
     cut = sorted({m for m, is_cut in ((first, cut_first), (last, cut_last)) if is_cut})
     if not cut:
         return
