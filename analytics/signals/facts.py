@@ -41,16 +41,10 @@ def ticket_facts(ticket: Ticket, events: Sequence[Event], attributed: Sequence[A
     facts += _prioritised_together(ticket, acts, partner)
     facts += _both_sides(ticket, acts, partner)
     facts += _interventions(ticket, acts, side_of, partner)
-    facts += _first_acts(acts, partner)
+    facts += _first_acts(acts)
     facts += _uncredited(ticket, attributed, phases, partner)
     facts += comment_facts(acts, partner, side_of)
     return facts
-
-
-def _own(act: Act, partner: str | None) -> str | None:
-    """The partner a fact about this act belongs to: the actor's own organisation when they act
-    for a partner, else the ticket's partner."""
-    return act.organisation if act.side == "partner" else partner
 
 
 def _focus(ticket: Ticket, partner: str | None) -> list[Fact]:
@@ -164,7 +158,7 @@ def _interventions(ticket: Ticket, acts: Sequence[Act], side_of: SideOf, partner
     return facts
 
 
-def _first_acts(acts: Sequence[Act], partner: str | None) -> list[Fact]:
+def _first_acts(acts: Sequence[Act]) -> list[Fact]:
     """Each partner person's first act on the ticket: onboarding reads a newcomer's first act
     from these."""
     facts: list[Fact] = []
