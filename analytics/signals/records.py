@@ -2,9 +2,8 @@
 constants that say which kinds, phases and fields count for what."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 from connectors.records import Event
 
@@ -22,8 +21,7 @@ PAIR_WINDOW = timedelta(days=14)
 REPLY_WORKING_DAYS = 2
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
+class Fact(NamedTuple):  # tuples: a ticket yields a score of facts, and millions are made per classify
     """One observation for a measure: `k` of `n`, or a duration `x` (hours), dated `at`."""
 
     measure: str
@@ -37,8 +35,7 @@ class Fact:
     side: str = ""  # the side of `person` at `at`, where the fact is one person's act
 
 
-@dataclass(frozen=True, slots=True)
-class Attributed:
+class Attributed(NamedTuple):
     """An attribution with its actor's side and organisation at the time of the act."""
 
     role: str
@@ -48,8 +45,7 @@ class Attributed:
     organisation: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Act:
+class Act(NamedTuple):
     """An event with its actor's side and organisation at the time."""
 
     event: Event
