@@ -23,7 +23,7 @@ def rate(scope: Scope, measure: str, months: Iterable[str]) -> Figure:
 
 def response_hours(scope: Scope, months: Sequence[str]) -> Figure:
     """Median and 90th percentile hours to the partner's first response on client-reported defects
-    (from duration buckets: within about 2 %); `unanswered` counts those not answered yet."""
+    (from duration buckets: within 4.4 %, usually 2 %); `unanswered` counts those not answered yet."""
     counts: dict[int, int] = {}
     for m in months:
         for index, count in scope.hours.get(m, {}).items():
