@@ -28,7 +28,7 @@ from service.config_sources import SourceConfig
 from service.jobs.classify import Classifier
 from service.jobs.pipeline import store_and_attribute
 from service.store.db import transaction
-from service.store.deliveries import APPLIED, FAILED, IGNORED, claim, finish, prune
+from service.store.deliveries import APPLIED, CLAIM_TIMEOUT, FAILED, IGNORED, claim, finish, prune
 from service.store.directory import Directory, jira_context
 from service.store.upserts import attach_events, mark_deleted, remove_events
 
@@ -53,6 +53,7 @@ class DeliveryApplier:
 
     def __init__(self, sessions: sessionmaker[Session], config: Config) -> None:
         self.sessions, self.config = sessions, config
+        self.claim_timeout = config.claim_timeout or CLAIM_TIMEOUT
         self.sources = {(s.kind, s.name): s for s in config.sources}
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -98,7 +99,8 @@ class DeliveryApplier:
     def apply_once(self, limit: int = BATCH) -> int:
         """Claim up to `limit` deliveries and apply them; returns how many were claimed."""
         with transaction(self.sessions) as session:
-            claimed = [Claimed(d.id, d.source, d.tracker, d.event, d.delivery_id, d.body) for d in claim(session, limit)]
+            claimed = [Claimed(d.id, d.source, d.tracker, d.event, d.delivery_id, d.body)
+                       for d in claim(session, limit, timeout=self.claim_timeout)]
         if not claimed:
             return 0
         try:

@@ -4,7 +4,8 @@ A verified delivery is written in its own transaction before it is acknowledged,
 tracker's delivery id, so a redelivery is recognised and nothing a tracker was told it
 delivered can be lost. Appliers (one per web process, or the worker) claim deliveries in the
 order they arrived: the claim is an update of the state, so two processes never apply one
-delivery twice, and a claim left by a killed process is taken over after `CLAIM_TIMEOUT`.
+delivery twice, and a claim left by a killed process is taken over after `CLAIM_TIMEOUT` (or the
+timeout the applier is given: `PARTNERSCOPE_CLAIM_TIMEOUT`, see `service.config.claim_timeout`).
 """
 from __future__ import annotations
 
@@ -54,11 +55,12 @@ def store_delivery(session: Session, *, source: str, tracker: str, delivery_id: 
     return Stored(known.id, False, known.state)
 
 
-def claim(session: Session, limit: int, at: datetime | None = None) -> list[WebhookDelivery]:
-    """Take up to `limit` deliveries to apply, oldest first: those received, and those whose claim
-    went stale. The caller commits the claim before applying (so other appliers skip them)."""
+def claim(session: Session, limit: int, at: datetime | None = None,
+          timeout: timedelta = CLAIM_TIMEOUT) -> list[WebhookDelivery]:
+    """Take up to `limit` deliveries to apply, oldest first: those received, and those claimed more
+    than `timeout` ago. The caller commits the claim before applying (so other appliers skip them)."""
     at = at or now()
-    stale = at - CLAIM_TIMEOUT
+    stale = at - timeout
     waiting = select(WebhookDelivery).where(or_(
         WebhookDelivery.state == RECEIVED,
         (WebhookDelivery.state == APPLYING) & (WebhookDelivery.claimed_at < stale),
