@@ -3,15 +3,20 @@ the claim timeout (PARTNERSCOPE_CLAIM_TIMEOUT in tests that kill a server), and 
 arrive while it applies are gathered into the next batch instead of each paying for a batch."""
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from service.config import ConfigError, claim_timeout, load_config
+from service.config_sources import SourceConfig
 from service.jobs.deliveries import DeliveryApplier
 from service.store.deliveries import CLAIM_TIMEOUT, claim, now, store_delivery
+from service.store.models import WebhookDelivery
 
 
 def store(sessions: Any, *ids: str) -> None:
@@ -65,3 +70,62 @@ def test_the_applier_uses_the_configured_claim_timeout(tmp_path: Path, sessions:
     config = load_config(path, {"PARTNERSCOPE_CLAIM_TIMEOUT": "3"})
     assert DeliveryApplier(sessions, config).claim_timeout == timedelta(seconds=3)
     assert DeliveryApplier(sessions, load_config(path, {})).claim_timeout == CLAIM_TIMEOUT
+
+
+class Recording(DeliveryApplier):
+    """An applier that remembers the size of every batch it claimed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.batches: list[int] = []
+
+    def apply_once(self, limit: int = 50) -> int:
+        done = super().apply_once(limit)
+        if done:
+            self.batches.append(done)
+        return done
+
+
+def settle(sessions: Any, within: float = 30.0) -> None:
+    """Wait until no delivery waits or is being applied."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        with sessions() as s:
+            if not s.scalar(select(func.count()).select_from(WebhookDelivery)
+                            .where(WebhookDelivery.state.in_(("received", "applying")))):
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"deliveries still waiting after {within} s")
+
+
+@pytest.fixture
+def hook_config(config: Any) -> Any:
+    return replace(config, sources=(SourceConfig(name="acme-jira", kind="jira", url="https://acme.atlassian.net"),))
+
+
+def test_deliveries_stored_while_the_applier_works_share_the_next_batch(sessions: Any, hook_config: Any) -> None:
+    applier = Recording(sessions, hook_config, gather=0.5)
+    applier.start()
+    try:
+        store(sessions, "first")
+        applier.wake()
+        settle(sessions)  # applied at once, alone: nothing else was waiting
+        for delivery_id in ("b", "c", "d"):  # each stored and announced apart, as requests are
+            store(sessions, delivery_id)
+            applier.wake()
+            time.sleep(0.05)
+        settle(sessions)
+    finally:
+        applier.stop()
+    assert applier.batches == [1, 3]
+
+
+def test_a_full_batch_is_followed_by_the_next_at_once(sessions: Any, hook_config: Any) -> None:
+    store(sessions, *"abcde")
+    applier = Recording(sessions, hook_config, batch=2, gather=60.0)  # a wait after a full batch would show
+    applier.start()
+    try:
+        settle(sessions, within=20.0)
+    finally:
+        applier.stop()
+    assert applier.batches == [2, 2, 1]
