@@ -24,8 +24,8 @@ def create_app(config: Config, *, engine: Any = None, start_applier: bool = Fals
     ensure_schema(engine)
     sessions = session_factory(engine)
     applier = DeliveryApplier(sessions, config)
-    app.extensions["partnerscope"] = {"config": config, "sessions": sessions, "webhooks": hooks_of(config),
-                                      "applier": applier}
+    app.extensions["partnerscope"] = {"config": config, "engine": engine, "sessions": sessions,
+                                      "webhooks": hooks_of(config), "applier": applier}
     app.register_blueprint(pages)
     app.register_blueprint(api)
     app.register_blueprint(webhooks)
