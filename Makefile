@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench bench-webhooks clean
 
 BENCH_VENV := .bench-venv
 
@@ -36,6 +36,10 @@ $(BENCH_VENV)/.installed-stamp:
 
 bench: $(STAMP) $(BENCH_VENV)/.installed-stamp
 	$(BIN)/python -m bench.run --perceval $(BENCH_VENV)/bin/perceval
+
+## Webhook deliveries under load (SQLite, then PostgreSQL when a server answers); about four minutes.
+bench-webhooks: $(STAMP)
+	$(BIN)/python -m bench.run --cases webhooks
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info .pytest_cache

@@ -257,6 +257,11 @@ def table(results: dict[str, Any]) -> str:
         if "skipped" in r:
             lines.append(f"| {name} | | | | | | skipped: {r['skipped']} |")
             continue
+        if "ack_ms" in r or "acknowledged_ids" in r:
+            from bench.hooks_case import table_row
+
+            lines.append(f"| {name} | " + " | ".join(table_row(r)) + " |")
+            continue
         notes = []
         for key in ("requests_ratio", "wall_ratio", "tickets_per_s", "median_ms", "p95_ms", "file_mb"):
             if key in r:
@@ -270,7 +275,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--perceval", help="path of the perceval executable (in its own venv)")
     parser.add_argument("--cases", default="jira,github,ingest,exports,large",
-                        help="comma-separated: jira, github, ingest, exports, large")
+                        help="comma-separated: jira, github, ingest, exports, large; and webhooks (opt-in, about "
+                             "4 minutes: not in the default)")
     parser.add_argument("--github-tickets", type=int, default=2000)
     parser.add_argument("--jira-tickets", type=int, default=2000)
     parser.add_argument("--latency-ms", type=float, default=10)
@@ -279,6 +285,13 @@ def main() -> None:
     parser.add_argument("--export-mb", type=int, default=200, help="size of the one-file Jira export (MB)")
     parser.add_argument("--github-export-tickets", type=int, default=3500, help="tickets of the GitHub export")
     parser.add_argument("--report-runs", type=int, default=40)
+    parser.add_argument("--webhook-deliveries", type=int, default=10000, help="deliveries the webhooks case replays")
+    parser.add_argument("--webhook-rate", type=float, default=200, help="webhook deliveries sent per second")
+    parser.add_argument("--webhook-kill-deliveries", type=int, default=2000,
+                        help="deliveries of the kill-and-restart check (0: skip it)")
+    parser.add_argument("--postgres-admin-url", default=os.environ.get(
+        "PARTNERSCOPE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        help="a PostgreSQL database to connect to while bench_hooks is created and dropped")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
     args = parser.parse_args()
     if args.perceval:
@@ -298,6 +311,10 @@ def main() -> None:
             case_exports(args, workdir, results)
         if "large" in cases:
             case_reclassify_and_report(args, workdir, results)
+        if "webhooks" in cases:
+            from bench.hooks_case import case_webhooks
+
+            case_webhooks(PARTNERSCOPE, args, workdir, results, free_port, ROOT)
     document = {
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},

@@ -62,28 +62,39 @@ def replay(total: int = 10_000, *, seed: int = 11, redelivery_rate: float = 0.03
     tickets = max(total // 10, 10)
     while True:
         issues = sorted(generate(tickets), key=lambda issue: int(issue["id"]))
-        users = user_index(issues)
-        chosen, lives, used, deleted = [], [], 0, 0
-        for issue in issues:
-            comment_id = DELETED_COMMENT_IDS + len(chosen) if rng.random() < deleted_comment_rate else None
-            life = issue_deliveries(issue, users, comment_id)
-            if used + len(life) > budget:
-                break
-            chosen.append(issue)
-            lives.append(life)
-            used += len(life)
-            deleted += any(d.event == "comment_deleted" for d in life)
-        else:
-            tickets *= 2  # the scenario ran out before the budget: a larger one, drawn afresh
-            rng = Random(seed)
-            continue
-        break
+        chosen, lives, deleted, full = _lives(issues, budget, deleted_comment_rate, rng)
+        if full:
+            break
+        tickets *= 2  # the scenario ran out before the budget: a larger one, drawn afresh
+        rng = Random(seed)
+    if not chosen:
+        raise ValueError(f"{total} deliveries are too few to tell one issue's whole life")
     ordered = sorted(((d.at, n, position, d) for n, life in enumerate(lives) for position, d in enumerate(life)),
                      key=lambda row: row[:3])
     sendings = [Sending(d, str(uuid.UUID(int=rng.getrandbits(128), version=4))) for *_, d in ordered]
     swapped = _swap_updates(sendings, round(total * out_of_order_rate), rng)
     sendings, again = _redeliver(sendings, total - len(sendings), rng)
     return Replay(sendings, chosen, again, swapped, deleted, dict(Counter(s.delivery.event for s in sendings)))
+
+
+def _lives(issues: list[dict[str, Any]], budget: int, deleted_comment_rate: float,
+           rng: Random) -> tuple[list[dict[str, Any]], list[list[Delivery]], int, bool]:
+    """The first issues whose deliveries fit in `budget`, their deliveries, how many delete a
+    comment, and whether the budget was reached (False: the issues ran out first)."""
+    users = user_index(issues)
+    chosen: list[dict[str, Any]] = []
+    lives: list[list[Delivery]] = []
+    used = deleted = 0
+    for issue in issues:
+        comment_id = DELETED_COMMENT_IDS + len(chosen) if rng.random() < deleted_comment_rate else None
+        life = issue_deliveries(issue, users, comment_id)
+        if used + len(life) > budget:
+            return chosen, lives, deleted, True
+        chosen.append(issue)
+        lives.append(life)
+        used += len(life)
+        deleted += any(d.event == "comment_deleted" for d in life)
+    return chosen, lives, deleted, False
 
 
 def _swap_updates(sendings: list[Sending], pairs: int, rng: Random) -> int:

@@ -28,6 +28,11 @@ def test_the_replay_has_exactly_the_sendings_asked_for_and_is_deterministic(smal
     assert small.redeliveries >= 45 and small.out_of_order == 30 and small.deleted_comments > 0
 
 
+def test_too_few_deliveries_for_one_issue_are_refused() -> None:
+    with pytest.raises(ValueError, match="too few to tell one issue's whole life"):
+        replay(3)
+
+
 def test_a_redelivery_repeats_its_original_after_it(small: Replay) -> None:
     firsts = {}
     for position, sending in enumerate(small.sendings):
