@@ -20,6 +20,8 @@ them out (measured by the `webhooks` benchmark case, 200 deliveries a second):
   and after a quiet spell it applies the first delivery at once.
 - A batch is at most `BATCH` deliveries, so the write lock is held for tens of milliseconds, not
   the hundreds a backlog of 100 or 200 takes.
+- Every transaction of the applier goes through the process's `WriteGate` (`service.store.gate`),
+  which lets the acknowledgements waiting go first.
 """
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ from service.jobs.pipeline import store_and_attribute
 from service.store.db import transaction
 from service.store.deliveries import APPLIED, CLAIM_TIMEOUT, FAILED, IGNORED, claim, finish, prune
 from service.store.directory import Directory, jira_context
+from service.store.gate import WriteGate
 from service.store.upserts import attach_events, mark_deleted, remove_events
 
 log = logging.getLogger(__name__)
@@ -67,8 +70,9 @@ class DeliveryApplier:
     """Applies what the webhook endpoints stored; `wake()` after a delivery is stored."""
 
     def __init__(self, sessions: sessionmaker[Session], config: Config, *, batch: int = BATCH,
-                 gather: float = GATHER) -> None:
+                 gather: float = GATHER, gate: WriteGate | None = None) -> None:
         self.sessions, self.config, self.batch, self.gather = sessions, config, batch, gather
+        self.gate = gate or WriteGate(enabled=False)  # alone in its process (deliveries replay): no one to wait for
         self.claim_timeout = config.claim_timeout or CLAIM_TIMEOUT
         self.sources = {(s.kind, s.name): s for s in config.sources}
         self._wake = threading.Event()
@@ -108,7 +112,7 @@ class DeliveryApplier:
                 elif done < self.batch:
                     self._stop.wait(self.gather)
                 if time.monotonic() - self._pruned_at > PRUNE_EVERY:
-                    with transaction(self.sessions) as session:
+                    with self.gate.apply(), transaction(self.sessions) as session:
                         prune(session, self.config.webhook_retention_days)
                     self._pruned_at = time.monotonic()
             except Exception:  # the database went away, say: keep the thread, try again shortly
@@ -117,13 +121,13 @@ class DeliveryApplier:
 
     def apply_once(self, limit: int = BATCH) -> int:
         """Claim up to `limit` deliveries and apply them; returns how many were claimed."""
-        with transaction(self.sessions) as session:
+        with self.gate.apply(), transaction(self.sessions) as session:
             claimed = [Claimed(d.id, d.source, d.tracker, d.event, d.delivery_id, d.body)
                        for d in claim(session, limit, timeout=self.claim_timeout)]
         if not claimed:
             return 0
         try:
-            with transaction(self.sessions) as session:
+            with self.gate.apply(), transaction(self.sessions) as session:
                 self._apply(session, claimed)
         except Exception as exc:
             if len(claimed) == 1:
@@ -131,7 +135,7 @@ class DeliveryApplier:
             else:  # find the delivery that failed the batch: the others still land
                 for one in claimed:
                     try:
-                        with transaction(self.sessions) as session:
+                        with self.gate.apply(), transaction(self.sessions) as session:
                             self._apply(session, [one])
                     except Exception as alone:
                         self._fail(one, alone)
@@ -140,7 +144,7 @@ class DeliveryApplier:
     def _fail(self, delivery: Claimed, exc: Exception) -> None:
         log.error("webhook.%s.apply_failed: source '%s' delivery %s: %s: %s", delivery.tracker, delivery.source,
                   delivery.delivery_id, type(exc).__name__, exc)
-        with transaction(self.sessions) as session:
+        with self.gate.apply(), transaction(self.sessions) as session:
             finish(session, [delivery.id], FAILED, f"{type(exc).__name__}: {exc}")
 
     def _apply(self, session: Session, deliveries: Sequence[Claimed]) -> None:

@@ -108,7 +108,7 @@ def _receive(tracker: str, name: str) -> Any:
     delivery_id = (request.headers.get("X-GitHub-Delivery") if tracker == "github"
                    else request.headers.get("X-Atlassian-Webhook-Identifier")) or _digest(body)
     try:
-        with ext["engine"].begin() as connection:
+        with ext["gate"].acknowledge(), ext["engine"].begin() as connection:
             stored = store_delivery(connection, source=name, tracker=tracker, delivery_id=delivery_id, event=event,
                                     headers=headers, body=body, state=state, error=why)
     except SQLAlchemyError:
