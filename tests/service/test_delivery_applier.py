@@ -72,6 +72,13 @@ def test_the_applier_uses_the_configured_claim_timeout(tmp_path: Path, sessions:
     assert DeliveryApplier(sessions, load_config(path, {})).claim_timeout == CLAIM_TIMEOUT
 
 
+def test_a_batch_is_smaller_on_sqlite_where_it_holds_the_write_lock(sessions: Any, hook_config: Any,
+                                                                     db_url: str) -> None:
+    expected = 50 if db_url.startswith("sqlite") else 200
+    assert DeliveryApplier(sessions, hook_config).batch == expected
+    assert DeliveryApplier(sessions, hook_config, batch=7).batch == 7
+
+
 class Recording(DeliveryApplier):
     """An applier that remembers the size of every batch it claimed."""
 
