@@ -37,7 +37,7 @@ $(BENCH_VENV)/.installed-stamp:
 bench: $(STAMP) $(BENCH_VENV)/.installed-stamp
 	$(BIN)/python -m bench.run --perceval $(BENCH_VENV)/bin/perceval
 
-## Webhook deliveries under load (SQLite, then PostgreSQL when a server answers); about four minutes.
+## Webhook deliveries under load (SQLite, then PostgreSQL when a server answers); about three minutes.
 bench-webhooks: $(STAMP)
 	$(BIN)/python -m bench.run --cases webhooks
 

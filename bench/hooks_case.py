@@ -20,6 +20,7 @@ as Jira retries, and checks that every acknowledged delivery is stored once and 
 """
 from __future__ import annotations
 
+import argparse
 import hashlib
 import hmac
 import json
@@ -43,6 +44,17 @@ SOURCE, SECRET_ENV = "bench-jira", "BENCH_JIRA_HOOK_SECRET"
 SECRET = "bench-webhook-secret-5c1e"  # a fake: the server reads it from the environment as in production
 SITE = "https://acme.atlassian.net"  # the scenario's; the server never calls it (serve does not sync)
 APPLY_WITHIN = 300.0  # seconds to wait for the queue to drain after the last request
+
+
+def webhook_arguments(parser: argparse.ArgumentParser) -> None:
+    """The case's options of `python -m bench.run`."""
+    parser.add_argument("--webhook-deliveries", type=int, default=10000, help="deliveries the webhooks case replays")
+    parser.add_argument("--webhook-rate", type=float, default=200, help="webhook deliveries sent per second")
+    parser.add_argument("--webhook-kill-deliveries", type=int, default=2000,
+                        help="deliveries of the kill-and-restart check (0: skip it)")
+    parser.add_argument("--postgres-admin-url", default=os.environ.get(
+        "PARTNERSCOPE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        help="a PostgreSQL database to connect to while bench_hooks is created and dropped")
 
 
 def requests_of(plan: Replay) -> list[Request]:

@@ -272,11 +272,13 @@ def table(results: dict[str, Any]) -> str:
 
 
 def main() -> None:
+    from bench.hooks_case import webhook_arguments
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--perceval", help="path of the perceval executable (in its own venv)")
     parser.add_argument("--cases", default="jira,github,ingest,exports,large",
                         help="comma-separated: jira, github, ingest, exports, large; and webhooks (opt-in, about "
-                             "4 minutes: not in the default)")
+                             "3 minutes: not in the default)")
     parser.add_argument("--github-tickets", type=int, default=2000)
     parser.add_argument("--jira-tickets", type=int, default=2000)
     parser.add_argument("--latency-ms", type=float, default=10)
@@ -285,13 +287,7 @@ def main() -> None:
     parser.add_argument("--export-mb", type=int, default=200, help="size of the one-file Jira export (MB)")
     parser.add_argument("--github-export-tickets", type=int, default=3500, help="tickets of the GitHub export")
     parser.add_argument("--report-runs", type=int, default=40)
-    parser.add_argument("--webhook-deliveries", type=int, default=10000, help="deliveries the webhooks case replays")
-    parser.add_argument("--webhook-rate", type=float, default=200, help="webhook deliveries sent per second")
-    parser.add_argument("--webhook-kill-deliveries", type=int, default=2000,
-                        help="deliveries of the kill-and-restart check (0: skip it)")
-    parser.add_argument("--postgres-admin-url", default=os.environ.get(
-        "PARTNERSCOPE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-        help="a PostgreSQL database to connect to while bench_hooks is created and dropped")
+    webhook_arguments(parser)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
     args = parser.parse_args()
     if args.perceval:
