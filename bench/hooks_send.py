@@ -6,7 +6,9 @@ connection, take the next due request, wait for its time and send it. When the s
 and every worker is waiting for an answer, the next request leaves late; its latency is
 therefore counted from when it was due (`from_due`), which includes that wait, so a slow server
 cannot hide its slowness by slowing the sender down (coordinated omission). `from_sent` counts
-from the moment the request was written, for comparison.
+from the moment the request was written, for comparison. 64 workers keep 200 requests a second
+on schedule as long as answers take under 320 ms; `send_rate_per_s` in the results says whether
+they did.
 """
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ class Outcome:
         return (self.answered - self.sent) * 1000
 
 
-def send_open_loop(host: str, port: int, requests: Sequence[Request], rate: float, workers: int = 32,
+def send_open_loop(host: str, port: int, requests: Sequence[Request], rate: float, workers: int = 64,
                    timeout: float = 30.0, stop: threading.Event | None = None) -> list[Outcome]:
     """Send every request on schedule (`rate` per second) and return one Outcome each, in order.
     `stop` set ends the run early: requests not yet sent are left without status."""
