@@ -1,45 +1,44 @@
-"""One writer at a time on a SQLite database within a process, in turns that keep both the
-acknowledgements of webhook deliveries and the applier of them moving.
+"""One writer at a time on a SQLite database within a process, acknowledgements of webhook
+deliveries first.
 
 SQLite has one write lock per database. The threads of `partnerscope serve` that store a
 delivery before acknowledging it and the applier thread that applies a batch of them all need
 it. Left to SQLite, a writer that finds the lock taken sleeps in its busy handler (1, 2, 5, 10 …
 up to 100 ms between tries) and tries again: it wakes up to 100 ms after the lock was freed, and
 the applier, which goes from one transaction straight to the next, can take the lock again before
-a sleeping acknowledgement tries. Under the `webhooks` benchmark's load that polling lengthened
-the tail of the acknowledgement latency (with the gate, p99 fell from 278 and 1,740 ms to 196 and
-437 ms in two A/B runs on a shared machine).
+a sleeping acknowledgement tries. Under the `webhooks` benchmark's load that polling made up the
+tail of the acknowledgement latency.
 
 `WriteGate` queues this process's writers in Python instead: a writer waiting for the gate is
-woken when it is freed, and the acknowledgements (`acknowledge()`) that are waiting when the
-applier asks for the gate (`apply()`) go first; then the applier goes, before any that came
-after it. So an acknowledgement waits for at most one batch, and a server too busy to keep up
-cannot starve the applier (a first version let acknowledgements go first for up to half a
-second each time; on a saturated machine the applier fell 17 s behind). Writers in other
-processes (a sync running beside the server) still meet at SQLite's lock and its busy timeout.
+woken when it is freed, and acknowledgements (`acknowledge()`) go before the applier
+(`apply()`), which waits while any acknowledgement waits, for at most `patience` seconds: then
+it is overdue, and new acknowledgements wait for its batch, so a steady stream of them cannot
+stall the applier for good. Writers in other processes (a sync
+running beside the server) still meet at SQLite's lock and its busy timeout.
 
 PostgreSQL locks rows, not the database: there the gate lets everyone through at once.
 """
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy import Engine
 
+PATIENCE = 0.5  # seconds the applier gives way to waiting acknowledgements before it only waits its turn
+
 
 class WriteGate:
-    """Serialises this process's writers to one SQLite database; a batch goes after the
-    acknowledgements that asked before it, and before those that ask after it."""
+    """Serialises this process's writers to one SQLite database; acknowledgements first."""
 
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled
+    def __init__(self, enabled: bool = True, patience: float = PATIENCE) -> None:
+        self.enabled, self.patience = enabled, patience
         self._changed = threading.Condition()
         self._held = False
-        self._asked = 0  # acknowledgements that have asked for the gate, ever
-        self._entered = 0  # … and have had it
-        self._batch_after: int | None = None  # a batch waits for this many acknowledgements to have entered
+        self._acknowledging = 0  # acknowledgements waiting for the gate
+        self._overdue = False  # a batch has waited its patience out: it goes next
 
     @classmethod
     def for_engine(cls, engine: Engine) -> WriteGate:
@@ -53,9 +52,11 @@ class WriteGate:
             yield
             return
         with self._changed:
-            self._asked += 1
-            self._changed.wait_for(lambda: not self._held and not self._batch_due())
-            self._entered += 1
+            self._acknowledging += 1
+            try:
+                self._changed.wait_for(lambda: not self._held and not self._overdue)
+            finally:
+                self._acknowledging -= 1
             self._held = True
         try:
             yield
@@ -68,19 +69,20 @@ class WriteGate:
         if not self.enabled:
             yield
             return
+        until = time.monotonic() + self.patience
         with self._changed:
-            self._batch_after = self._asked  # the acknowledgements that asked before it go first
-            self._changed.wait_for(lambda: not self._held and self._batch_due())
-            self._batch_after = None
+            while self._held or (self._acknowledging and not self._overdue):
+                left = until - time.monotonic()
+                if left <= 0 and not self._overdue:
+                    self._overdue = True
+                    continue
+                self._changed.wait(left if left > 0 else None)
+            self._overdue = False
             self._held = True
         try:
             yield
         finally:
             self._release()
-
-    def _batch_due(self) -> bool:
-        """Whether a batch is waiting and every acknowledgement that asked before it has entered."""
-        return self._batch_after is not None and self._entered >= self._batch_after
 
     def _release(self) -> None:
         with self._changed:
