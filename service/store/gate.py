@@ -13,8 +13,12 @@ tail of the acknowledgement latency.
 woken when it is freed, and acknowledgements (`acknowledge()`) go before the applier
 (`apply()`), which waits while any acknowledgement waits, for at most `patience` seconds: then
 it is overdue, and new acknowledgements wait for its batch, so a steady stream of them cannot
-stall the applier for good. Writers in other processes (a sync
-running beside the server) still meet at SQLite's lock and its busy timeout.
+stall the applier for good. When the server cannot keep up, it is the applier that falls
+behind, not the answers: a tracker that gets no answer in time delivers again, adding load,
+while a late batch only makes the dashboard later. (Taking turns instead, the acknowledgements
+waiting when a batch asks and then the batch, measured worse: see the history of this file.)
+Writers in other processes (a sync running beside the server) still meet at SQLite's lock and
+its busy timeout.
 
 PostgreSQL locks rows, not the database: there the gate lets everyone through at once.
 """
