@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench bench-webhooks clean
 
 BENCH_VENV := .bench-venv
 
@@ -34,11 +34,15 @@ $(BENCH_VENV)/.installed-stamp:
 	$(BENCH_VENV)/bin/python -m pip install --quiet 'perceval>=1.0'
 	touch $@
 
-## CASES picks the cases (bench/run.py --help); the opt-in `scale` case is not in the default list.
-CASES ?= jira,github,ingest,exports,large,report_postgres
+## CASES picks the cases (bench/run.py --help); webhooks, report_postgres and scale are opt-in.
+CASES ?= jira,github,ingest,exports,large
 
 bench: $(STAMP) $(BENCH_VENV)/.installed-stamp
 	$(BIN)/python -m bench.run --perceval $(BENCH_VENV)/bin/perceval --cases $(CASES)
+
+## Webhook deliveries under load (SQLite, then PostgreSQL when a server answers); about three minutes.
+bench-webhooks: $(STAMP)
+	$(BIN)/python -m bench.run --cases webhooks
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info .pytest_cache

@@ -1,9 +1,11 @@
 """Read and validate `config.toml`; every mistake becomes one sentence naming file and key."""
 from __future__ import annotations
 
+import math
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -19,6 +21,7 @@ from service.config_values import database_url_problem, is_account, is_github_na
 DEFAULT_DATABASE_URL = "sqlite:///partnerscope.db"
 RETENTION_DAYS = 30  # webhook deliveries are kept this long by default, then pruned
 CONFIG_ENV = "PARTNERSCOPE_CONFIG"
+CLAIM_TIMEOUT_ENV = "PARTNERSCOPE_CLAIM_TIMEOUT"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Config:
     rules: RuleSettings = field(default_factory=RuleSettings)
     webhook_retention_days: int = RETENTION_DAYS
     signals: SignalSettings = field(default_factory=SignalSettings)
+    claim_timeout: timedelta | None = None  # from PARTNERSCOPE_CLAIM_TIMEOUT; None: the store's CLAIM_TIMEOUT
 
     @property
     def is_demo(self) -> bool:
@@ -77,15 +81,37 @@ def find_config_path(explicit: str | os.PathLike[str] | None, environ: Mapping[s
 def load_config(explicit: str | os.PathLike[str] | None = None, environ: Mapping[str, str] = os.environ) -> Config:
     """Load the configuration the command should use; the built-in demo when there is none."""
     path = find_config_path(explicit, environ)
+    timeout = claim_timeout(environ)
     if path is None:
-        return demo_config()
+        return replace(demo_config(), claim_timeout=timeout)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: TOML syntax error: {exc}.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}.") from None
-    return parse_config(data, path)
+    return replace(parse_config(data, path), claim_timeout=timeout)
+
+
+def claim_timeout(environ: Mapping[str, str] = os.environ) -> timedelta | None:
+    """The seconds after which a webhook delivery claimed by an applier that stopped (a killed
+    process) is taken over, from PARTNERSCOPE_CLAIM_TIMEOUT; None when it is not set.
+
+    Tests that kill a server mid-batch set a few seconds instead of the default two minutes. At
+    least one second: a shorter one would hand a batch still being applied to a second applier.
+    """
+    raw = environ.get(CLAIM_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and 1 <= seconds <= 86400):
+        shown = raw if len(raw) <= 40 and raw.isprintable() else repr(raw[:40]) + "…"
+        raise ConfigError(f"{CLAIM_TIMEOUT_ENV} is '{shown}'; give the seconds after which a stopped applier's "
+                          "webhook deliveries are taken over, a number from 1 to 86400.")
+    return timedelta(seconds=seconds)
 
 
 def demo_config() -> Config:

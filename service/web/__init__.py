@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from service.config import Config
 from service.store.db import ensure_schema, make_engine, session_factory
+from service.store.gate import WriteGate
 from service.jobs.deliveries import DeliveryApplier
 from service.web.api import api
 from service.web.pages import pages
@@ -23,9 +24,10 @@ def create_app(config: Config, *, engine: Any = None, start_applier: bool = Fals
     engine = engine or make_engine(config.database_url)
     ensure_schema(engine)
     sessions = session_factory(engine)
-    applier = DeliveryApplier(sessions, config)
-    app.extensions["partnerscope"] = {"config": config, "sessions": sessions, "webhooks": hooks_of(config),
-                                      "applier": applier}
+    gate = WriteGate.for_engine(engine)  # the endpoints' acknowledgements go before the applier's batches
+    applier = DeliveryApplier(sessions, config, gate=gate)
+    app.extensions["partnerscope"] = {"config": config, "engine": engine, "sessions": sessions, "gate": gate,
+                                      "webhooks": hooks_of(config), "applier": applier}
     app.register_blueprint(pages)
     app.register_blueprint(api)
     app.register_blueprint(webhooks)

@@ -26,7 +26,6 @@ from connectors.jira_webhooks import JIRA_EVENTS
 from connectors.webhooks import verify_signature
 from service.config import Config
 from service.config_sources import SourceConfig
-from service.store.db import transaction
 from service.store.deliveries import APPLIED, IGNORED, RECEIVED, store_delivery
 
 log = logging.getLogger(__name__)
@@ -109,8 +108,8 @@ def _receive(tracker: str, name: str) -> Any:
     delivery_id = (request.headers.get("X-GitHub-Delivery") if tracker == "github"
                    else request.headers.get("X-Atlassian-Webhook-Identifier")) or _digest(body)
     try:
-        with transaction(ext["sessions"]) as session:
-            stored = store_delivery(session, source=name, tracker=tracker, delivery_id=delivery_id, event=event,
+        with ext["gate"].acknowledge(), ext["engine"].begin() as connection:
+            stored = store_delivery(connection, source=name, tracker=tracker, delivery_id=delivery_id, event=event,
                                     headers=headers, body=body, state=state, error=why)
     except SQLAlchemyError:
         log.exception("webhook.%s.store_failed: source '%s'", tracker, name)

@@ -135,3 +135,33 @@ def test_event_times_round_trip_through_the_bulk_insert(sessions, config) -> Non
         later = set(s.scalars(select(Event.external_id).where(Event.at >= precise)))
     assert times["h1.0"] == precise and times["h2.0"] == whole
     assert later == {"h1.0", "h2.0"}
+
+
+def test_attached_acts_land_once_on_stored_tickets_in_two_queries(sessions, config, engine) -> None:
+    from sqlalchemy import event as sa_event
+
+    from connectors.records import Event as Act
+    from connectors.webhooks import TicketEvents
+    from service.store.upserts import attach_events
+
+    ingest(sessions, config, [bug_through_qa(1), bug_through_qa(2)])
+    comment = Act("c7", "comment", at(5), "jira:partner-1")
+    acts = [TicketEvents("test-jira", str(10000 + n), f"SHOP-{n}", (Account("jira", "partner-1", "Partner-1"),),
+                         (replace(comment, external_id=f"c{n}"),)) for n in (1, 2, 1, 3)]  # SHOP-1 twice; 3 not stored
+    acts.append(TicketEvents("test-jira", "10002", "SHOP-2", (), (bug_through_qa(2).events[1],)))  # stored already
+    selects: list[str] = []
+    listener = lambda *args: selects.append(args[2]) if args[2].lstrip().upper().startswith("SELECT") else None  # noqa: E731
+    with transaction(sessions) as session:
+        directory = Directory(session)
+        sa_event.listen(engine, "before_cursor_execute", listener)
+        try:
+            touched = attach_events(session, directory, acts)
+        finally:
+            sa_event.remove(engine, "before_cursor_execute", listener)
+    with sessions() as s:
+        ids = dict(s.execute(select(Ticket.key, Ticket.id)).all())
+        comments = sorted(s.execute(select(Ticket.key, Event.external_id).join(Ticket, Event.ticket_id == Ticket.id)
+                                    .where(Event.kind == "comment")).all())
+    assert sorted(touched) == sorted([ids["SHOP-1"], ids["SHOP-2"]])
+    assert comments == [("SHOP-1", "c1"), ("SHOP-2", "c2")]
+    assert len(selects) == 2  # the tickets, then their events: not two per act
