@@ -55,6 +55,7 @@ class Classifier:
 
     def attribute_stored(self, session: Session, stored: Sequence[tuple[int, ParsedTicket]]) -> ClassifyResult:
         """Replace the attributions of tickets just stored, from their records in memory."""
+        self._sides.clear()  # people may have been regrouped since the last page
         rows: list[tuple[Any, ...]] = []
         facts: list[tuple[Any, ...]] = []
         events = 0
@@ -217,6 +218,7 @@ class Classifier:
 
     def reclassify(self, session: Session, ticket_ids: Sequence[int]) -> ClassifyResult:
         """Attribute these stored tickets again from the database (after people were regrouped)."""
+        self._sides.clear()  # what the regroup changed must not be read from the cache
         total = ClassifyResult()
         for start in range(0, len(ticket_ids), BATCH):
             chunk = list(ticket_ids[start:start + BATCH])
