@@ -15,6 +15,7 @@ from connectors.github_parse import parse_issue
 from connectors.github_webhooks import GITHUB_EVENTS, github_change
 from connectors.records import Event
 from connectors.webhooks import WebhookChange, same_act
+from tests.connectors.payload_edits import set_path
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "github_webhooks"
 SOURCE = "acme-github"
@@ -232,45 +233,33 @@ def test_an_unknown_event_is_ignored_whatever_its_body() -> None:
                              "deployment_status", "release"}
 
 
-def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
-    def edit(body: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        for name in parents:
-            body = body[name]
-        if value is KeyError:
-            del body[last]
-        else:
-            body[last] = value
-    return edit
-
-
 @pytest.mark.parametrize(("name", "edit", "delivery_id", "message"), [
     pytest.param("issues.closed", lambda body: body.clear(), GUID, "GitHub issues delivery has no action", id="empty-body"),
-    pytest.param("issues.closed", _set("action", 7), GUID, "GitHub issues delivery has no action", id="action-not-text"),
-    pytest.param("issues.closed", _set("repository", KeyError), GUID,
+    pytest.param("issues.closed", set_path("action", 7), GUID, "GitHub issues delivery has no action", id="action-not-text"),
+    pytest.param("issues.closed", set_path("repository", KeyError), GUID,
                  "GitHub issues closed delivery names no repository (repository.full_name)", id="no-repository"),
-    pytest.param("issues.closed", _set("issue", None), GUID, "GitHub issues closed delivery: has no 'issue' object",
+    pytest.param("issues.closed", set_path("issue", None), GUID, "GitHub issues closed delivery: has no 'issue' object",
                  id="no-issue"),
-    pytest.param("issues.closed", _set("issue.closed_at", None), GUID,
+    pytest.param("issues.closed", set_path("issue.closed_at", None), GUID,
                  "GitHub issues closed delivery: has no closed_at, the time of the act", id="close-without-time"),
-    pytest.param("issues.labeled", _set("label", KeyError), GUID, "GitHub issues labeled delivery: has no 'label' object",
+    pytest.param("issues.labeled", set_path("label", KeyError), GUID, "GitHub issues labeled delivery: has no 'label' object",
                  id="labeled-without-label"),
     pytest.param("issues.labeled", lambda body: None, "", "GitHub issues labeled delivery: has no delivery id "
                  "(X-GitHub-Delivery) to name its act by", id="act-without-delivery-id"),
-    pytest.param("issues.edited", _set("changes.title", {"to": "x"}), GUID,
+    pytest.param("issues.edited", set_path("changes.title", {"to": "x"}), GUID,
                  "GitHub issues edited delivery: has 'changes.title' without the former title ('from')",
                  id="title-change-without-from"),
-    pytest.param("issues.deleted", _set("issue.number", "14"), GUID,
+    pytest.param("issues.deleted", set_path("issue.number", "14"), GUID,
                  "GitHub issues deleted delivery: has an issue without a number", id="deleted-issue-without-number"),
-    pytest.param("issues.opened", _set("issue.created_at", "yesterday"), GUID,
+    pytest.param("issues.opened", set_path("issue.created_at", "yesterday"), GUID,
                  "GitHub issues opened delivery: created_at 'yesterday' is not an ISO 8601 time", id="bad-time"),
-    pytest.param("issue_comment.deleted", _set("comment.id", None), GUID,
+    pytest.param("issue_comment.deleted", set_path("comment.id", None), GUID,
                  "GitHub issue_comment deleted delivery: has a comment without an id", id="comment-without-id"),
-    pytest.param("pull_request_review.submitted", _set("review", "approved"), GUID,
+    pytest.param("pull_request_review.submitted", set_path("review", "approved"), GUID,
                  "GitHub pull_request_review submitted delivery: has no 'review' object", id="review-not-an-object"),
-    pytest.param("deployment_status.created", _set("deployment.id", None), GUID,
+    pytest.param("deployment_status.created", set_path("deployment.id", None), GUID,
                  "GitHub deployment_status created delivery: has a deployment without an id", id="deployment-without-id"),
-    pytest.param("release.published", _set("release.published_at", "soon"), GUID,
+    pytest.param("release.published", set_path("release.published_at", "soon"), GUID,
                  "GitHub release published delivery: release 4401 time 'soon' is not an ISO 8601 time",
                  id="release-bad-time"),
 ])
@@ -323,10 +312,10 @@ def test_merged_pull_request_close_and_merge_are_the_syncs() -> None:
 
 @pytest.mark.parametrize(("edit", "expected"), [
     pytest.param(lambda body: None, True, id="as-delivered"),
-    pytest.param(_set("sender", {"login": "p-berg", "type": "User"}), False, id="other-actor"),
-    pytest.param(_set("label.name", "qa-passed"), False, id="other-label"),
-    pytest.param(_set("issue.updated_at", "2024-05-02T08:04:00Z"), False, id="three-minutes-later"),
-    pytest.param(_set("issue.updated_at", "2024-05-02T07:59:30Z"), True, id="ninety-seconds-earlier"),
+    pytest.param(set_path("sender", {"login": "p-berg", "type": "User"}), False, id="other-actor"),
+    pytest.param(set_path("label.name", "qa-passed"), False, id="other-label"),
+    pytest.param(set_path("issue.updated_at", "2024-05-02T08:04:00Z"), False, id="three-minutes-later"),
+    pytest.param(set_path("issue.updated_at", "2024-05-02T07:59:30Z"), True, id="ninety-seconds-earlier"),
 ])
 def test_same_act_between_a_delivery_and_a_sync(edit: Callable[[dict[str, Any]], None], expected: bool) -> None:
     """c-lind labeled #12 "bug" at 08:01 (REST event 9101); the delivery, edited, is that act or another."""

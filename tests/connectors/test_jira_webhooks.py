@@ -14,6 +14,7 @@ from connectors.jira_parse import parse_issue
 from connectors.jira_webhooks import JIRA_EVENTS, jira_change
 from connectors.records import Account, Event
 from connectors.webhooks import TicketEvents, WebhookChange
+from tests.connectors.payload_edits import set_path
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "jira_webhooks"
 SOURCE = "acme-jira"
@@ -31,18 +32,6 @@ def utc(*parts: int) -> datetime:
 
 def rows(events: list[Event] | tuple[Event, ...]) -> list[tuple[Any, ...]]:
     return [(e.external_id, e.kind, e.actor, e.at, e.field, e.from_value, e.to_value) for e in events]
-
-
-def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
-    def edit(body: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        for name in parents:
-            body = body[name]
-        if value is KeyError:
-            del body[last]
-        else:
-            body[last] = value
-    return edit
 
 
 CREATED = ("created", "created", ANA, utc(2024, 3, 4, 10, 15, 30), None, None, None)
@@ -105,8 +94,8 @@ def test_the_change_is_timed_by_the_delivery_timestamp_to_the_millisecond() -> N
 
 
 @pytest.mark.parametrize("edit", [
-    pytest.param(_set("issue.fields.comment", KeyError), id="issue-without-its-comment-field"),
-    pytest.param(_set("issue.fields.comment.total", 40), id="comment-page-of-a-longer-list"),
+    pytest.param(set_path("issue.fields.comment", KeyError), id="issue-without-its-comment-field"),
+    pytest.param(set_path("issue.fields.comment.total", 40), id="comment-page-of-a-longer-list"),
 ])
 def test_a_copy_never_flags_the_history_it_does_not_carry(edit: Callable[[dict[str, Any]], None]) -> None:
     """The store writes a newer copy's `incomplete` over the stored one: a delivery's copy must not mark a
@@ -191,34 +180,34 @@ def test_the_runs_context_resolves_user_keys_and_learns_from_the_delivery() -> N
 
 
 @pytest.mark.parametrize(("name", "edit", "message"), [
-    pytest.param("issue_updated", _set("issue", KeyError), "Jira jira:issue_updated delivery: has no issue object",
+    pytest.param("issue_updated", set_path("issue", KeyError), "Jira jira:issue_updated delivery: has no issue object",
                  id="no-issue"),
-    pytest.param("issue_updated", _set("issue.fields", None), "Jira jira:issue_updated delivery: has an issue without fields",
+    pytest.param("issue_updated", set_path("issue.fields", None), "Jira jira:issue_updated delivery: has an issue without fields",
                  id="no-fields"),
-    pytest.param("issue_updated", _set("changelog.id", None),
+    pytest.param("issue_updated", set_path("changelog.id", None),
                  "Jira jira:issue_updated delivery: has a changelog without an id and a list of items", id="changelog-without-id"),
-    pytest.param("issue_updated", _set("changelog.items", {"field": "status"}),
+    pytest.param("issue_updated", set_path("changelog.items", {"field": "status"}),
                  "Jira jira:issue_updated delivery: has a changelog without an id and a list of items",
                  id="changelog-items-not-a-list"),
-    pytest.param("issue_updated", _set("timestamp", "yesterday"),
+    pytest.param("issue_updated", set_path("timestamp", "yesterday"),
                  "Jira jira:issue_updated delivery: has no timestamp, the time of its change", id="no-timestamp"),
-    pytest.param("issue_updated", _set("issue.fields.updated", "2024-03-01T00:00:00.000+0000"),
+    pytest.param("issue_updated", set_path("issue.fields.updated", "2024-03-01T00:00:00.000+0000"),
                  "Jira jira:issue_updated delivery: issue ACME-101 was updated (2024-03-01 00:00 UTC) before it was "
                  "created (2024-03-04 10:15 UTC)", id="updated-before-created"),
-    pytest.param("issue_created", _set("issue.fields.created", None),
+    pytest.param("issue_created", set_path("issue.fields.created", None),
                  "Jira jira:issue_created delivery: issue ACME-101 created is None, not a time", id="no-created"),
-    pytest.param("issue_updated_commented", _set("comment", "nice"),
+    pytest.param("issue_updated_commented", set_path("comment", "nice"),
                  "Jira jira:issue_updated delivery: has a comment that is not an object", id="comment-not-an-object"),
-    pytest.param("issue_deleted", _set("issue.id", "ACME-101"),
+    pytest.param("issue_deleted", set_path("issue.id", "ACME-101"),
                  "Jira jira:issue_deleted delivery: has an issue without a Jira issue id (a whole number)",
                  id="deleted-issue-without-id"),
-    pytest.param("comment_created", _set("comment", KeyError), "Jira comment_created delivery: has no comment object",
+    pytest.param("comment_created", set_path("comment", KeyError), "Jira comment_created delivery: has no comment object",
                  id="comment-event-without-comment"),
-    pytest.param("comment_created", _set("comment.created", None),
+    pytest.param("comment_created", set_path("comment.created", None),
                  "Jira comment_created delivery: has comment 30003 without its created time", id="comment-without-time"),
-    pytest.param("comment_deleted", _set("comment.id", ""), "Jira comment_deleted delivery: has a comment without an id",
+    pytest.param("comment_deleted", set_path("comment.id", ""), "Jira comment_deleted delivery: has a comment without an id",
                  id="deleted-comment-without-id"),
-    pytest.param("comment_created", _set("issue.key", None), "Jira comment_created delivery: has an issue without a key",
+    pytest.param("comment_created", set_path("issue.key", None), "Jira comment_created delivery: has an issue without a key",
                  id="comment-on-issue-without-key"),
 ])
 def test_malformed_deliveries_are_refused_with_a_sentence(name: str, edit: Callable[[dict[str, Any]], None],
