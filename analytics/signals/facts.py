@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from analytics.attribution import DEFECT_KINDS, PRIORITY_FIELDS, SCOPE_KINDS
 from analytics.phases import PhaseMap
 from analytics.resolution import CLOSED_PHASES
 from analytics.signals.conversation import comment_facts
-from analytics.signals.records import (DEFECT_KINDS, DEVELOPMENT_PHASES, PRIORITY_FIELDS, RESPONSE_KINDS,
-                                       SCOPE_KINDS, SERVICE_KINDS, SIDES, SPEC_FIELDS, Act, Attributed, Fact, SideOf,
-                                       ticket_partner)
+from analytics.signals.records import (DEVELOPMENT_PHASES, RESPONSE_KINDS, SERVICE_KINDS, SIDES, SPEC_FIELDS, Act,
+                                       Attributed, Fact, SideOf, ticket_partner)
 from connectors.records import Event, Ticket
 
 

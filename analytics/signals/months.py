@@ -1,11 +1,11 @@
 """Calendar months as the signals' time axis: keys, ranges and the recent window."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 
 
-def month_of(at: datetime) -> str:
-    """'YYYY-MM' of the act (its own calendar day, as stored: UTC)."""
+def month_of(at: date) -> str:
+    """'YYYY-MM' of a day, or of an act (its own calendar day, as stored: UTC)."""
     return f"{at.year:04d}-{at.month:02d}"
 
 

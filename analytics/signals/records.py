@@ -10,12 +10,9 @@ from connectors.records import Event
 SideOf = Callable[[str, datetime], "tuple[str, str | None]"]
 
 SIDES = ("client", "partner")
-DEFECT_KINDS = frozenset({"bug", "incident"})
-SCOPE_KINDS = frozenset({"feature", "improvement", "task"})
 SERVICE_KINDS = frozenset({"incident", "service_request"})
 DEVELOPMENT_PHASES = frozenset({"develop", "review", "test", "accept", "release", "deployed"})
 SPEC_FIELDS = frozenset({"summary", "description", "title", "acceptance criteria"})
-PRIORITY_FIELDS = frozenset({"priority", "rank"})
 RESPONSE_KINDS = frozenset({"comment", "assign", "transition"})
 PAIR_WINDOW = timedelta(days=14)
 REPLY_WORKING_DAYS = 2

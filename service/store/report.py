@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import func, select, union_all
@@ -15,7 +15,7 @@ from analytics.scorecard import build_report
 from service.store.affiliations import Affiliations
 from service.config import Config
 from service.store.directory import Directory
-from service.store.sql import ACCOUNTS, ATTRIBUTIONS, EVENTS, TICKETS
+from service.store.sql import ACCOUNTS, ATTRIBUTIONS, EVENTS, TICKETS, within_days
 from service.terminal import is_unsafe
 
 PROJECT_MAX = 200  # the length of tickets.project
@@ -46,13 +46,7 @@ class Filters:
 
 def act_filters(filters: Filters) -> list[Any]:
     """The date filters as conditions on attributions (the day of the act, inclusive)."""
-    at = ATTRIBUTIONS.c.at
-    where = []
-    if filters.since:
-        where.append(at >= _start_of(filters.since))
-    if filters.until and filters.until < date.max:  # the last day there is has no day after it
-        where.append(at < _start_of(filters.until + timedelta(days=1)))
-    return where
+    return within_days(ATTRIBUTIONS.c.at, filters.since, filters.until)
 
 
 def role_counts(session: Session, filters: Filters = Filters()) -> dict[str, dict[str, int]]:
@@ -81,10 +75,6 @@ def responsibility_report(session: Session, config: Config, filters: Filters = F
     report["signals"] = signals_report(session, config, obs)
     report["data_quality"] = data_quality(session, config, filters.project, act_filters(filters))
     return report
-
-
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
 
 
 def report_csv(report: dict[str, Any]) -> str:

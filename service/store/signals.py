@@ -9,7 +9,7 @@ the partner of that project; with no partner in the project they count for "all 
 from __future__ import annotations
 
 from calendar import monthrange
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any, Iterable
 
 from sqlalchemy import func, select
@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from analytics.scorecard import AREAS
 from analytics.signals.build import build_signals
-from analytics.signals.months import month_range
+from analytics.signals.months import month_of, month_range
 from analytics.signals.observations import Commenter, Count, Hours, Newcomer, Observations, Pair
 from service.config import Config
 from service.store.rollups import PER_PAIR, PER_PERSON, ROLLUPS, rollup_key
-from service.store.sql import FACTS
+from service.store.sql import FACTS, within_days
 
 NEWCOMER_AFTER = timedelta(days=60)  # a first act this long after the data begins is a newcomer's
 ONBOARDING = timedelta(days=60)  # a newcomer's first days
@@ -79,8 +79,8 @@ def observations(session: Session, project: str | None, since: date | None, unti
 def _sums(session: Session, project: str | None, since: date | None, until: date | None) -> Iterable[Row]:
     """The sums for whole months from the rollups, and for months cut by the filters from the facts."""
     r, f = ROLLUPS.c, FACTS.c
-    first = _month(since) if since else None
-    last = _month(until) if until else None
+    first = month_of(since) if since else None
+    last = month_of(until) if until else None
     cut_first = since is not None and since.day != 1
     cut_last = until is not None and until != date.max and until.day != monthrange(until.year, until.month)[1]
     where = [r.project == project] if project else []
@@ -94,7 +94,7 @@ def _sums(session: Session, project: str | None, since: date | None, until: date
     cut = sorted({m for m, is_cut in ((first, cut_first), (last, cut_last)) if is_cut})
     if not cut:
         return
-    keep = [f.month.in_(cut), *_at_filters(since, until, f.at)] + ([f.project == project] if project else [])
+    keep = [f.month.in_(cut), *within_days(f.at, since, until)] + ([f.project == project] if project else [])
     sums: dict[tuple[Any, ...], list[int]] = {}
     for row in session.execute(
             select(f.measure, f.month, f.partner, f.project, f.side, f.person_id, f.other_person_id, f.x,
@@ -105,19 +105,6 @@ def _sums(session: Session, project: str | None, since: date | None, until: date
             cell[i] += row[8 + i]
     for key, (n, k, c) in sums.items():
         yield (*key, n, k, c)
-
-
-def _month(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def _at_filters(since: date | None, until: date | None, at: Any) -> list[Any]:
-    where = []
-    if since:
-        where.append(at >= datetime.combine(since, time.min, tzinfo=timezone.utc))
-    if until and until < date.max:
-        where.append(at < datetime.combine(until + timedelta(days=1), time.min, tzinfo=timezone.utc))
-    return where
 
 
 def _first_partner_close(session: Session) -> dict[str, str]:

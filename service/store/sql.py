@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Table
@@ -180,3 +180,14 @@ def _fits_event(e: Event) -> bool:
 
 def _fits_account(a: Account) -> bool:
     return _fits(a.external_id, 200) and _fits(a.display_name, 300) and _fits(a.email, 300)
+
+
+def within_days(at: Any, since: date | None, until: date | None) -> list[Any]:
+    """Conditions that the time column `at` falls on a day from `since` to `until`, both
+    inclusive and either open (UTC days, as acts are stored)."""
+    where = []
+    if since:
+        where.append(at >= datetime.combine(since, time.min, tzinfo=timezone.utc))
+    if until and until < date.max:  # the last day there is has no day after it
+        where.append(at < datetime.combine(until + timedelta(days=1), time.min, tzinfo=timezone.utc))
+    return where
