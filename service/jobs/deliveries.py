@@ -184,11 +184,13 @@ class DeliveryApplier:
         for name, parsed in tickets.items():
             if parsed:
                 store_and_attribute(session, merge_copies(parsed), directory, classifier, self.config, contexts.get(name))
-        if attached:
-            classifier.reclassify(session, sorted(set(attach_events(session, directory, attached))))
+        # Tickets that gained or lost acts are attributed again once, whatever else the batch did to them.
+        changed = set(attach_events(session, directory, attached)) if attached else set()
         for name, pairs in removed.items():
             if pairs:
-                classifier.reclassify(session, sorted(set(remove_events(session, name, pairs))))
+                changed.update(remove_events(session, name, pairs))
+        if changed:
+            classifier.reclassify(session, sorted(changed))
         for name, ids in deleted.items():
             if ids:
                 mark_deleted(session, name, ids)
