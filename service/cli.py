@@ -22,8 +22,6 @@ from service.terminal import printable
 log = logging.getLogger("partnerscope")
 
 
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", metavar="PATH", help="Configuration file (default: $PARTNERSCOPE_CONFIG, else ./config.toml, else the built-in demo).")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
@@ -52,52 +50,6 @@ def db_upgrade(ctx: Context) -> None:
     finally:
         engine.dispose()
     click.echo(f"database {safe_url(ctx.config.database_url)} is up to date")
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-# Terminal cells per `people` column: account ids are never cut below the widest of a
-# usual size (a Jira Cloud id with its prefix is 48), names are cut with an ellipsis.
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -132,8 +84,6 @@ def _fail(debug: bool, message: str, status: int) -> None:
         raise
     click.echo(f"partnerscope: {printable(message)}", err=True)
     sys.exit(status)
-
-
 
 
 for command in (sync, import_group, classify, report, statuses, people, demo, serve, run, deliveries):

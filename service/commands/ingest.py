@@ -10,6 +10,7 @@ import click
 
 from service.commands.context import Context, pass_ctx
 from service.config import ConfigError
+from service.jobs.heap import batch_collections
 from service.progress import Reporter
 from service.store.db import transaction
 from service.terminal import printable
@@ -38,7 +39,7 @@ def run_sync(ctx: Context, names: tuple[str, ...] = ()) -> None:
         source.token()  # a missing token ends the command before any request is sent
     for source in sources:
         started = time.monotonic()
-        with Reporter(f"sync {source.name}") as reporter:
+        with Reporter(f"sync {source.name}") as reporter, batch_collections():
             result = sync_source(ctx.sessions, config, source, reporter)
         for key, reason in result.refused:
             click.echo(printable(f"{source.name}: refused {key}: {reason}"), err=True)
@@ -71,7 +72,7 @@ def import_jira(ctx: Context, files: tuple[Path, ...], source: str) -> None:
     from service.jobs.ingest import import_files
 
     started = time.monotonic()
-    with Reporter("import") as reporter:
+    with Reporter("import") as reporter, batch_collections():
         result = import_files(ctx.sessions, ctx.config, files, source, reporter)
     _report_import(ctx, result, len(files), started)
 
@@ -87,7 +88,7 @@ def import_github(ctx: Context, files: tuple[Path, ...], source: str) -> None:
     from service.jobs.github_import import import_github_files
 
     started = time.monotonic()
-    with Reporter("import") as reporter:
+    with Reporter("import") as reporter, batch_collections():
         result = import_github_files(ctx.sessions, ctx.config, files, source, reporter)
     _report_import(ctx, result, len(files), started)
 
@@ -123,7 +124,7 @@ def classify(ctx: Context) -> None:
     from service.jobs.classify import classify_all
 
     started = time.monotonic()
-    with Reporter("classify") as reporter, transaction(ctx.sessions) as session:
+    with Reporter("classify") as reporter, batch_collections(), transaction(ctx.sessions) as session:
         result = classify_all(session, ctx.config, reporter.progress)
     click.echo(f"classified {result.tickets} tickets, {result.events} events: "
                f"{result.attributions} attributions in {time.monotonic() - started:.1f} s")
@@ -145,7 +146,7 @@ def run_demo(ctx: Context, tickets: int = 2000, shift: bool = True) -> None:
     from service.jobs.ingest import build_demo
 
     started = time.monotonic()
-    with Reporter("demo") as reporter:
+    with Reporter("demo") as reporter, batch_collections():
         result = build_demo(ctx.sessions, ctx.config, tickets, reporter=reporter, shift=shift)
     click.echo(f"demo: {result.tickets} tickets, {result.events} events, {result.attributions} attributions "
                f"in {time.monotonic() - started:.1f} s")

@@ -68,3 +68,14 @@ def test_unreachable_database_is_one_sentence(tmp_path: Path, capsys: pytest.Cap
     assert exited.value.code == 1
     assert err.startswith("partnerscope: database error") and "Traceback" not in err
     assert "hunter2" not in err
+
+
+def test_batch_jobs_make_full_collections_rare_and_restore_the_pace() -> None:
+    import gc
+
+    from service.jobs.heap import RARE_FULL_COLLECTIONS, batch_collections
+
+    before = gc.get_threshold()
+    with batch_collections():
+        assert gc.get_threshold() == (before[0], before[1], max(before[2], RARE_FULL_COLLECTIONS))
+    assert gc.get_threshold() == before
