@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from analytics.affiliation import Affiliation
 from analytics.attribution import attribute, attribute_linked
 from analytics.signals.facts import ticket_facts
-from analytics.signals.months import month_of
 from analytics.signals.records import Attributed
 from connectors.records import Account as AccountRecord
 from connectors.records import Event as EventRecord
@@ -30,7 +29,7 @@ from service.store.identity import affected_tickets, recompute_people
 from service.store.affiliations import Affiliations
 from service.store.models import Setting
 from service.store.quality import SIGNALS_OWED
-from service.store.rollups import add_facts, forget_facts, rebuilding
+from service.store.rollups import Share, Sums, TicketShare, add_shares, forget_shares, rebuilding, share_key
 from service.store.sql import ATTRIBUTION_COLUMNS, ATTRIBUTIONS, EVENTS, LINKS, TICKETS, bulk_insert
 
 BATCH = 2000
@@ -52,23 +51,24 @@ class Classifier:
         self.directory = directory
         self.affiliations = Affiliations(config, directory)
         self._sides: dict[tuple[str, int], tuple[str, str | None]] = {}  # (account, day) -> side, organisation
+        self._rebuild: Sums | None = None  # the sums `classify_all` gathers
 
     def attribute_stored(self, session: Session, stored: Sequence[tuple[int, ParsedTicket]]) -> ClassifyResult:
         """Replace the attributions of tickets just stored, from their records in memory."""
         self._sides.clear()  # people may have been regrouped since the last page
         rows: list[tuple[Any, ...]] = []
-        facts: list[tuple[Any, ...]] = []
+        shares: list[TicketShare] = []
         events = 0
         linked = self._linked_prs(session, [item.ticket.key for _, item in stored])
         for tid, item in stored:
             found = self.rows_for(session, tid, item.ticket, item.events, linked.get(item.ticket.key, ()))
             rows.extend(found)
-            facts.extend(self.facts_for(session, tid, item.ticket, item.events, found))
+            shares.append(self.share_of(session, tid, item.ticket, item.events, found))
             events += len(item.events)
         ids = [tid for tid, _ in stored]
         forget(session, ids)
         bulk_insert(session, ATTRIBUTIONS, ATTRIBUTION_COLUMNS, rows)
-        add_facts(session, facts)
+        add_shares(session, shares)
         return ClassifyResult(tickets=len(stored), events=events, attributions=len(rows))
 
     def classify_all(self, session: Session, on_progress: Callable[[int, int], None] | None = None) -> ClassifyResult:
@@ -77,8 +77,12 @@ class Classifier:
         session.execute(delete(ATTRIBUTIONS))
         session.execute(delete(Setting).where(Setting.key == SIGNALS_OWED))
         total = ClassifyResult()
-        with rebuilding(session):
-            self._classify_batches(session, count, total, on_progress)
+        with rebuilding(session) as sums:
+            self._rebuild = sums
+            try:
+                self._classify_batches(session, count, total, on_progress)
+            finally:
+                self._rebuild = None
         return total
 
     def _classify_batches(self, session: Session, count: int, total: ClassifyResult,
@@ -104,7 +108,7 @@ class Classifier:
         by_ticket = self._events_by_ticket(events)
         linked = self._linked_prs(session, [t.key for t in tickets])
         rows: list[tuple[Any, ...]] = []
-        facts: list[tuple[Any, ...]] = []
+        shares: list[TicketShare] = []
         changed: list[dict[str, Any]] = []
         for t in tickets:
             if t.deleted_at is not None:
@@ -115,11 +119,11 @@ class Classifier:
             history = by_ticket.get(t.id, ())
             found = self.rows_for(session, t.id, record, history, linked.get(t.key, ()))
             rows.extend(found)
-            facts.extend(self.facts_for(session, t.id, record, history, found))
+            shares.append(self.share_of(session, t.id, record, history, found))
         if changed:
             session.connection().execute(update(TICKETS).where(TICKETS.c.id == bindparam("b_id")), changed)
         bulk_insert(session, ATTRIBUTIONS, ATTRIBUTION_COLUMNS, rows)
-        add_facts(session, facts)
+        add_shares(session, shares, self._rebuild)
         total.tickets += len(tickets)
         total.events += len(events)
         total.attributions += len(rows)
@@ -183,9 +187,9 @@ class Classifier:
                          a.event_id, a.at, a.rule, a.explanation))
         return rows
 
-    def facts_for(self, session: Session, ticket_id: int, ticket: TicketRecord, events: Sequence[EventRecord],
-                  rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        """The signal facts of one ticket (`analytics.signals.facts`), as rows to insert."""
+    def share_of(self, session: Session, ticket_id: int, ticket: TicketRecord, events: Sequence[EventRecord],
+                 rows: Sequence[tuple[Any, ...]]) -> TicketShare:
+        """The signal facts of one ticket (`analytics.signals.facts`), summed as the store keeps them."""
         by_id = self.directory.by_id
         attributed = [Attributed(r[1], by_id[r[2]].ref, r[7], r[5], r[4]) for r in rows]
         sides = self._sides
@@ -202,9 +206,19 @@ class Classifier:
             return found
 
         person = self._person
-        return [(ticket_id, f.measure, f.at, month_of(f.at), ticket.project, f.partner, f.side or "",
-                 person(session, f.person), person(session, f.other), f.n, f.k, f.x)
-                for f in ticket_facts(ticket, events, attributed, self.config.phases, side_of)]
+        share: Share = {}
+        uncredited = False
+        for f in ticket_facts(ticket, events, attributed, self.config.phases, side_of):
+            key = share_key(f.measure, f.at, f.partner, f.side, person(session, f.person), person(session, f.other), f.x)
+            cell = share.get(key)
+            if cell is None:
+                share[key] = [f.n, f.k, 1]
+            else:
+                cell[0] += f.n
+                cell[1] += f.k
+                cell[2] += 1
+            uncredited = uncredited or f.measure == "uncredited"
+        return TicketShare(ticket_id, ticket.project, uncredited, share)
 
     def _person(self, session: Session, ref: str | None) -> int | None:
         if ref is None:
@@ -244,11 +258,11 @@ class Classifier:
 
 
 def forget(session: Session, ticket_ids: Sequence[int]) -> None:
-    """Drop the attributions and signal facts of these tickets (before they are made again)."""
+    """Drop the attributions and signal shares of these tickets (before they are made again)."""
     for start in range(0, len(ticket_ids), BATCH):
         chunk = list(ticket_ids[start:start + BATCH])
         session.execute(delete(ATTRIBUTIONS).where(ATTRIBUTIONS.c.ticket_id.in_(chunk)))
-        forget_facts(session, chunk)
+        forget_shares(session, chunk)
 
 
 def _ticket_select() -> Any:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from connectors.github_parse import login_from_noreply
 from service.config import Config
 from connectors.jira_context import KEY, NAME
-from service.store.models import Account, AccountAlias, Attribution, IdentityAction, Person, SignalFact
+from service.store.models import Account, AccountAlias, Attribution, Event, IdentityAction, Person
 from service.store.directory import Directory
 
 
@@ -177,16 +177,16 @@ def recompute_people(session: Session, config: Config, directory: Directory | No
 
 
 def affected_tickets(session: Session, person_ids: set[int]) -> list[int]:
-    """Tickets attributed to these people or whose signal facts name them: after a regroup their
-    attributions and facts are recomputed (a merge may fold two rows into one; an unmerge may bring
-    back an act a merge had folded; a comment pair names the people of its time)."""
+    """Tickets attributed to these people or with acts of theirs: after a regroup their
+    attributions and signal shares are made again (a merge may fold two rows into one; an unmerge
+    may bring back an act a merge had folded; a comment pair names the people of its time)."""
     ids: set[int] = set()
     people = sorted(person_ids)
     for start in range(0, len(people), 500):
         chunk = people[start:start + 500]
         ids.update(session.scalars(select(Attribution.ticket_id).where(Attribution.person_id.in_(chunk)).distinct()))
-        ids.update(session.scalars(select(SignalFact.ticket_id).where(
-            SignalFact.person_id.in_(chunk) | SignalFact.other_person_id.in_(chunk)).distinct()))
+        accounts = select(Account.id).where(Account.person_id.in_(chunk))
+        ids.update(session.scalars(select(Event.ticket_id).where(Event.actor_id.in_(accounts)).distinct()))
     return sorted(ids)
 
 

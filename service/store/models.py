@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -233,37 +233,52 @@ class WebhookDelivery(Base):
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class SignalFact(Base):
-    """One dated observation behind a signal (`analytics.signals.facts`), replaced with its
-    ticket's attributions. `month` is the month of `at`, kept so reports group without date
-    functions that differ between databases."""
+class SignalTicket(Base):
+    """One ticket's part of the signal sums (`service.store.rollups`): what it added to
+    `signal_days` and `signal_rollups`, kept so that it can be taken out again when the ticket
+    is attributed anew. One row per ticket, whatever the number of its facts."""
 
-    __tablename__ = "signal_facts"
+    __tablename__ = "signal_tickets"
     __table_args__ = (
-        Index("ix_signal_facts_ticket", "ticket_id"),
-        Index("ix_signal_facts_month_measure", "month", "measure"),
-        Index("ix_signal_facts_measure_person_at", "measure", "person_id", "at"),
+        # The closed tickets that credit nobody with the close, for the data-quality list.
+        Index("ix_signal_tickets_uncredited", "ticket_id", sqlite_where=text("uncredited"),
+              postgresql_where=text("uncredited")),
+    )
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    project: Mapped[str] = mapped_column(String(200))
+    uncredited: Mapped[bool] = mapped_column(Boolean)
+    sums: Mapped[str] = mapped_column(Text)  # JSON: [[day, measure, partner, side, person, other, n, k, c], ...]
+
+
+class SignalDay(Base):
+    """Signal facts summed by day, with the key of `signal_rollups`: read for a month that a
+    report's dates cut, and for a person's first days (onboarding). '' and 0 stand for "none"."""
+
+    __tablename__ = "signal_days"
+    __table_args__ = (
+        UniqueConstraint("day", "measure", "partner", "project", "side", "person_id", "other_person_id",
+                         name="uq_signal_days_key"),
+        Index("ix_signal_days_measure_person_day", "measure", "person_id", "day"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    day: Mapped[str] = mapped_column(String(10))  # 'YYYY-MM-DD', UTC
     measure: Mapped[str] = mapped_column(String(40))
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
-    month: Mapped[str] = mapped_column(String(7))
+    partner: Mapped[str] = mapped_column(String(200))
     project: Mapped[str] = mapped_column(String(200))
-    partner: Mapped[str | None] = mapped_column(String(200))
     side: Mapped[str] = mapped_column(String(10))
-    person_id: Mapped[int | None] = mapped_column(Integer)
-    other_person_id: Mapped[int | None] = mapped_column(Integer)
+    person_id: Mapped[int] = mapped_column(Integer)
+    other_person_id: Mapped[int] = mapped_column(Integer)
     n: Mapped[int] = mapped_column(Integer)
     k: Mapped[int] = mapped_column(Integer)
-    x: Mapped[float | None] = mapped_column(Float)
+    c: Mapped[int] = mapped_column(Integer)  # facts summed here
 
 
 class SignalRollup(Base):
     """Signal facts summed by measure, month, partner, project and (for person-level measures)
-    person: what reports read, kept in step with `signal_facts` as tickets are attributed, so a
-    report costs the same at any number of tickets. '' and 0 stand for "none" in the key."""
+    person: what reports read, kept in step with the tickets' attributions, so a report costs the
+    same at any number of tickets. '' and 0 stand for "none" in the key."""
 
     __tablename__ = "signal_rollups"
     __table_args__ = (

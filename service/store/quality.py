@@ -18,15 +18,16 @@ from service.store.directory import Directory
 from connectors.jira_context import CONFLICT
 from service.store.identity import refused_merges
 from service.store.models import AccountAlias, Setting
-from service.store.rollups import ROLLUPS
-from service.store.sql import ACCOUNTS, ATTRIBUTIONS, FACTS, TICKETS
+from service.store.rollups import ROLLUPS, TICKET_SHARES
+from service.store.sql import ACCOUNTS, ATTRIBUTIONS, TICKETS
 
-SIGNALS_OWED = "signals_need_classify"  # set by migration 0005 on a database that held attributions
+SIGNALS_OWED = "signals_need_classify"  # set by migrations 0005 and 0006 on a database that held attributions
 LISTED = 50  # items listed per kind; the count says how many there are in all
 # Written as the partial indexes' own conditions (models): a bound parameter would keep the
 # database from using them.
 CLOSED = text("tickets.phase IN ('done', 'deployed')")
 UNKNOWN = text("attributions.side = 'unknown'")
+UNCREDITED = text("signal_tickets.uncredited")
 assert {"done", "deployed"} == CLOSED_PHASES
 
 
@@ -64,9 +65,10 @@ def data_quality(session: Session, config: Config, project: str | None = None,
 
 def closed_without_resolver(session: Session, project: str | None) -> dict[str, Any]:
     """Closed tickets that credit nobody with the close: counted by the classifier as `uncredited`
-    facts (`analytics.signals.facts`), so a report reads a sum; a database that still owes the
-    classify that makes them is asked the tickets themselves."""
-    t, a, f, r = TICKETS.c, ATTRIBUTIONS.c, FACTS.c, ROLLUPS.c
+    facts (`analytics.signals.facts`) and flagged on the ticket's signal share, so a report reads a
+    sum and an index; a database that still owes the classify that makes them is asked the tickets
+    themselves."""
+    t, a, s, r = TICKETS.c, ATTRIBUTIONS.c, TICKET_SHARES.c, ROLLUPS.c
     if signals_owed(session):
         credited = exists().where(a.ticket_id == t.id, a.role.in_(("resolve", "decline")))
         closed = [CLOSED, ~credited, t.kind.not_in(("pull_request", "deployment")), t.deleted_at.is_(None)]
@@ -75,8 +77,8 @@ def closed_without_resolver(session: Session, project: str | None) -> dict[str, 
         return {"count": len(rows), "tickets": [{"key": key, "status": status} for key, status in rows[:LISTED]]}
     count = session.scalar(select(func.coalesce(func.sum(r.c), 0)).where(
         r.measure == "uncredited", *([r.project == project] if project else [])))
-    listed = (select(f.ticket_id).where(f.measure == "uncredited", *([f.project == project] if project else []))
-              .order_by(f.ticket_id).limit(LISTED).subquery())
+    listed = (select(s.ticket_id).where(UNCREDITED, *([s.project == project] if project else []))
+              .order_by(s.ticket_id).limit(LISTED).subquery())
     rows = session.execute(select(t.key, t.status).join(listed, listed.c.ticket_id == t.id).order_by(t.id)).all()
     return {"count": int(count or 0), "tickets": [{"key": key, "status": status} for key, status in rows]}
 

@@ -1,113 +1,145 @@
-"""Signal facts and their monthly sums, written and forgotten together.
+"""Signal facts summed, and each ticket's share of the sums, written and taken out together.
 
-`signal_rollups` holds the facts summed by measure, month, partner, project and, for the
-person-level measures, person: reports read those sums, not the facts, so their cost does not
-grow with the number of tickets. Every write of facts goes through `add_facts` and every
-removal through `forget_facts`, which adjust the sums in the same transaction. Sums are
-adjusted in key order, so two transactions adjusting the same months lock rows in the same
-order and cannot deadlock on PostgreSQL.
+Reports read sums, never single facts: by month from `signal_rollups`, and by day from
+`signal_days` for a month that a report's dates cut and for a person's first days. A ticket's
+facts are summed into its `Share` (`share_key` says how a fact is keyed), stored as one row of
+`signal_tickets`, and added to both sums; when the ticket is attributed anew, `forget_shares`
+reads that row back and takes it out. Sums are adjusted in key order, so two transactions
+adjusting the same keys lock rows in the same order and cannot deadlock on PostgreSQL.
 """
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Iterator, Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from analytics.signals.durations import bucket
-from service.store.models import SignalRollup
-from service.store.sql import FACT_COLUMNS, FACTS, bulk_insert, dialect_insert
+from service.store.models import SignalDay, SignalRollup, SignalTicket
+from service.store.sql import bulk_add, bulk_insert
 
 ROLLUPS = SignalRollup.__table__
+DAYS = SignalDay.__table__
+TICKET_SHARES = SignalTicket.__table__
 #: Measures summed per person (side and person), and per pair of people.
-PER_PERSON = frozenset({"comment", "first_act"})
+PER_PERSON = frozenset({"comment", "first_act", "role:resolve"})
 PER_PAIR = frozenset({"comment_pair", "contact"})
 DURATIONS = frozenset({"response_hours"})
-KEY = ("measure", "month", "partner", "project", "side", "person_id", "other_person_id")
-Key = tuple[str, str, str, str, str, int, int]
+SUM_COLUMNS = ("partner", "project", "side", "person_id", "other_person_id")
+FLUSH_AT = 200_000  # keys a rebuild holds in memory before it writes them out
+
+ShareKey = tuple[str, str, str, str, int, int]  # day, measure, partner, side, person, other
+Share = dict[ShareKey, list[int]]  # -> [n, k, facts]
 
 
-def rollup_key(measure: str, month: str, partner: str | None, project: str, side: str | None,
-               person: int | None, other: int | None, x: float | None) -> Key:
-    """The sums' key of a fact: the acting side for roles, person and pair only for the measures
-    read per person, the duration's bucket (in `person_id`) for durations."""
+def share_key(measure: str, at: datetime, partner: str | None, side: str | None, person: int | None,
+              other: int | None, x: float | None) -> ShareKey:
+    """How a fact is summed: on its UTC day; by acting side for roles; by person and pair only for
+    the measures read per person; by the duration's bucket (in the person's place) for durations."""
+    if at.tzinfo is not None and at.tzinfo is not timezone.utc:
+        at = at.astimezone(timezone.utc)
+    day = at.date().isoformat()
     if measure in PER_PAIR:
-        return (measure, month, partner or "", project, "", person or 0, other or 0)
+        return (day, measure, partner or "", "", person or 0, other or 0)
     if measure in PER_PERSON:
-        return (measure, month, partner or "", project, side or "", person or 0, 0)
+        return (day, measure, partner or "", side or "", person or 0, 0)
     if measure.startswith("role:"):
-        return (measure, month, partner or "", project, side or "", 0, 0)
+        return (day, measure, partner or "", side or "", 0, 0)
     if measure in DURATIONS:
-        return (measure, month, partner or "", project, "", bucket(x or 0.0), 0)
-    return (measure, month, partner or "", project, "", 0, 0)
+        return (day, measure, partner or "", "", bucket(x or 0.0), 0)
+    return (day, measure, partner or "", "", 0, 0)
 
 
-def add_facts(session: Session, rows: list[tuple[Any, ...]]) -> None:
-    """Insert fact rows (`FACT_COLUMNS` order) and add them to the sums."""
-    bulk_insert(session, FACTS, FACT_COLUMNS, rows)
-    sums: dict[Key, list[int]] = {}
-    for r in rows:
-        cell = sums.setdefault(rollup_key(r[1], r[3], r[5], r[4], r[6], r[7], r[8], r[11]), [0, 0, 0])
-        cell[0] += r[9]
-        cell[1] += r[10]
-        cell[2] += 1
-    _adjust(session, sums)
+@dataclass(slots=True)
+class TicketShare:
+    ticket_id: int
+    project: str
+    uncredited: bool  # closed, and nobody credited with the close (data quality)
+    sums: Share
 
 
-def forget_facts(session: Session, ticket_ids: Sequence[int]) -> None:
-    """Delete the facts of these tickets and take them out of the sums."""
-    f = FACTS.c
+class Sums:
+    """Changes to the daily and monthly sums, gathered before they are written in one go."""
+
+    def __init__(self) -> None:
+        self.days: dict[tuple[Any, ...], list[int]] = {}
+        self.months: dict[tuple[Any, ...], list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self.days)
+
+    def add(self, project: str, share: Share, sign: int) -> None:
+        days, months = self.days, self.months
+        for (day, measure, partner, side, person, other), (n, k, c) in share.items():
+            for table, when in ((days, day), (months, day[:7])):
+                cell = table.get((when, measure, partner, project, side, person, other))
+                if cell is None:
+                    table[(when, measure, partner, project, side, person, other)] = [sign * n, sign * k, sign * c]
+                else:
+                    cell[0] += sign * n
+                    cell[1] += sign * k
+                    cell[2] += sign * c
+
+    def write(self, session: Session) -> None:
+        _adjust(session, DAYS, "day", self.days)
+        _adjust(session, ROLLUPS, "month", self.months)
+        self.days, self.months = {}, {}
+
+
+def add_shares(session: Session, shares: Sequence[TicketShare], into: Sums | None = None) -> None:
+    """Store these tickets' shares and add them to the sums: now, or into a rebuild's `into`."""
+    bulk_insert(session, TICKET_SHARES, ("ticket_id", "project", "uncredited", "sums"),
+                [(s.ticket_id, s.project, s.uncredited, _encode(s.sums)) for s in shares])
+    sums = into if into is not None else Sums()
+    for s in shares:
+        sums.add(s.project, s.sums, 1)
+    if into is None or len(into) > FLUSH_AT:
+        sums.write(session)
+
+
+def forget_shares(session: Session, ticket_ids: Sequence[int]) -> None:
+    """Take these tickets' shares out of the sums and delete them."""
     if not ticket_ids:
         return
-    rows = session.execute(
-        select(f.measure, f.month, f.partner, f.project, f.side, f.person_id, f.other_person_id, f.x,
-               func.sum(f.n), func.sum(f.k), func.count())
-        .where(f.ticket_id.in_(list(ticket_ids)))
-        .group_by(f.measure, f.month, f.partner, f.project, f.side, f.person_id, f.other_person_id, f.x))
-    sums: dict[Key, list[int]] = {}
-    for r in rows:
-        cell = sums.setdefault(rollup_key(*r[:8]), [0, 0, 0])
-        cell[0] -= r[8]
-        cell[1] -= r[9]
-        cell[2] -= r[10]
-    if sums:
-        session.execute(delete(FACTS).where(f.ticket_id.in_(list(ticket_ids))))
-        _adjust(session, sums)
-
-
-def forget_all(session: Session) -> None:
-    session.execute(delete(FACTS))
-    session.execute(delete(ROLLUPS))
+    t = TICKET_SHARES.c
+    ids = list(ticket_ids)
+    sums = Sums()
+    for project, text in session.execute(select(t.project, t.sums).where(t.ticket_id.in_(ids))):
+        sums.add(project, _decode(text), -1)
+    if sums.days:
+        session.execute(delete(TICKET_SHARES).where(t.ticket_id.in_(ids)))
+        sums.write(session)
 
 
 @contextmanager
-def rebuilding(session: Session) -> Iterator[None]:
-    """Every fact is about to be written again (`partnerscope classify`). On SQLite, without the
-    facts' indexes, which are built once at the end as a bulk load should be (in the same
-    transaction; readers keep their snapshot). PostgreSQL keeps them: dropping one there would
-    lock every reader of the facts out until the classify commits."""
-    forget_all(session)
-    bind = session.connection()
-    indexes = list(FACTS.indexes) if bind.dialect.name == "sqlite" else []
-    for index in indexes:
-        index.drop(bind, checkfirst=True)
-    yield
-    for index in indexes:
-        index.create(bind, checkfirst=True)
+def rebuilding(session: Session) -> Iterator[Sums]:
+    """Every share is about to be made again (`partnerscope classify`): forget them all, gather
+    the new sums in memory (written out whenever they grow past `FLUSH_AT` keys) and write
+    them at the end, rather than adjusting the same keys batch after batch."""
+    for table in (TICKET_SHARES, DAYS, ROLLUPS):
+        session.execute(delete(table))
+    sums = Sums()
+    yield sums
+    sums.write(session)
 
 
-def _adjust(session: Session, sums: dict[Key, list[int]]) -> None:
-    changes = [dict(zip(KEY, key), n=v[0], k=v[1], c=v[2]) for key, v in sorted(sums.items()) if any(v)]
-    if not changes:
-        return
-    insert = dialect_insert(session, ROLLUPS)
-    insert = insert.on_conflict_do_update(
-        index_elements=list(KEY),
-        set_={"n": ROLLUPS.c.n + insert.excluded.n, "k": ROLLUPS.c.k + insert.excluded.k,
-              "c": ROLLUPS.c.c + insert.excluded.c})
-    for start in range(0, len(changes), 500):
-        session.execute(insert, changes[start:start + 500])
-    months = sorted({key[1] for key, v in sums.items() if v[2] < 0})
-    if months:  # sums that no fact holds any more
-        session.execute(delete(ROLLUPS).where(ROLLUPS.c.month.in_(months), ROLLUPS.c.c <= 0))
+def _encode(share: Share) -> str:
+    return json.dumps([[*key, *cell] for key, cell in share.items()], separators=(",", ":"))
+
+
+def _decode(text: str) -> Share:
+    return {tuple(item[:6]): item[6:] for item in json.loads(text)}  # type: ignore[misc]
+
+
+def _adjust(session: Session, table: Any, when: str, changes: dict[tuple[Any, ...], list[int]]) -> None:
+    """Add `changes` (keyed by `when`, measure and `SUM_COLUMNS`) to `table`'s sums, and drop the
+    sums no fact holds any more."""
+    rows = [(*k, *v) for k, v in sorted(changes.items()) if any(v)]
+    bulk_add(session, table, (when, "measure", *SUM_COLUMNS), ("n", "k", "c"), rows)
+    emptied = sorted({k[0] for k, v in changes.items() if v[2] < 0})
+    for start in range(0, len(emptied), 500):
+        session.execute(delete(table).where(table.c[when].in_(emptied[start:start + 500]), table.c.c <= 0))

@@ -20,8 +20,7 @@ from analytics.signals.build import build_signals
 from analytics.signals.months import month_of, month_range
 from analytics.signals.observations import Commenter, Count, Hours, Newcomer, Observations, Pair
 from service.config import Config
-from service.store.rollups import PER_PAIR, PER_PERSON, ROLLUPS, rollup_key
-from service.store.sql import FACTS, within_days
+from service.store.rollups import DAYS, PER_PAIR, PER_PERSON, ROLLUPS
 
 NEWCOMER_AFTER = timedelta(days=60)  # a first act this long after the data begins is a newcomer's
 ONBOARDING = timedelta(days=60)  # a newcomer's first days
@@ -77,8 +76,8 @@ def observations(session: Session, project: str | None, since: date | None, unti
 
 
 def _sums(session: Session, project: str | None, since: date | None, until: date | None) -> Iterable[Row]:
-    """The sums for whole months from the rollups, and for months cut by the filters from the facts."""
-    r, f = ROLLUPS.c, FACTS.c
+    """The sums for whole months from `signal_rollups`, and for a month the dates cut from `signal_days`."""
+    r = ROLLUPS.c
     first = month_of(since) if since else None
     last = month_of(until) if until else None
     cut_first = since is not None and since.day != 1
@@ -91,20 +90,21 @@ def _sums(session: Session, project: str | None, since: date | None, until: date
     if not (cut_first and cut_last and first == last):
         yield from session.execute(select(r.measure, r.month, r.partner, r.project, r.side, r.person_id,
                                           r.other_person_id, r.n, r.k, r.c).where(*where)).all()
-    cut = sorted({m for m, is_cut in ((first, cut_first), (last, cut_last)) if is_cut})
-    if not cut:
-        return
-    keep = [f.month.in_(cut), *within_days(f.at, since, until)] + ([f.project == project] if project else [])
-    sums: dict[tuple[Any, ...], list[int]] = {}
-    for row in session.execute(
-            select(f.measure, f.month, f.partner, f.project, f.side, f.person_id, f.other_person_id, f.x,
-                   func.sum(f.n), func.sum(f.k), func.count()).where(*keep)
-            .group_by(f.measure, f.month, f.partner, f.project, f.side, f.person_id, f.other_person_id, f.x)):
-        cell = sums.setdefault(rollup_key(*row[:8]), [0, 0, 0])
-        for i in range(3):
-            cell[i] += row[8 + i]
-    for key, (n, k, c) in sums.items():
-        yield (*key, n, k, c)
+    for month in sorted({m for m, is_cut in ((first, cut_first), (last, cut_last)) if is_cut and m}):
+        lo = since.isoformat() if since and month == first else f"{month}-01"
+        hi = until.isoformat() if until and month == last and cut_last else f"{month}-31"
+        yield from _day_sums(session, project, month, lo, hi)
+
+
+def _day_sums(session: Session, project: str | None, month: str, lo: str, hi: str) -> Iterable[Row]:
+    """One month's sums from the days `lo` to `hi` ('YYYY-MM-DD', both included)."""
+    d = DAYS.c
+    columns = (d.measure, d.partner, d.project, d.side, d.person_id, d.other_person_id)
+    for measure, partner, proj, side, person, other, n, k, c in session.execute(
+            select(*columns, func.sum(d.n), func.sum(d.k), func.sum(d.c))
+            .where(d.day >= lo, d.day <= hi, *([d.project == project] if project else []))
+            .group_by(*columns)):
+        yield (measure, month, partner, proj, side, person, other, int(n), int(k), int(c))
 
 
 def _first_partner_close(session: Session) -> dict[str, str]:
@@ -134,30 +134,51 @@ def _give_partners(obs: Observations, main: dict[str, str]) -> None:
 
 
 def _newcomers(session: Session, project: str | None, since: date | None, until: date | None) -> list[Newcomer]:
-    """Partner people whose first act comes `NEWCOMER_AFTER` or more after the data begins, with
-    the distinct client people they met in their first `ONBOARDING` days and the days to their
-    first resolved ticket; those whose first act is in the filtered range and project."""
-    f, r = FACTS.c, ROLLUPS.c
-    first_month = session.scalar(select(func.min(r.month)).where(r.measure == "first_act"))
-    if first_month is None:
+    """Partner people whose first act comes `NEWCOMER_AFTER` or more after the data begins (both
+    by UTC day), with the distinct client people they met in their first `ONBOARDING` days and
+    the days to their first resolved ticket; those whose first act is in the filtered range and
+    project. The monthly sums name the candidates, the daily sums give their days."""
+    d, r = DAYS.c, ROLLUPS.c
+    first_months = dict(session.execute(select(r.person_id, func.min(r.month))
+                                        .where(r.measure == "first_act", r.side == "partner").group_by(r.person_id)).all())
+    if not first_months:
         return []
-    began = session.scalar(select(func.min(f.at)).where(f.month == first_month, f.measure == "first_act"))
-    people = [p for (p,) in session.execute(
-        select(r.person_id).where(r.measure == "first_act", r.side == "partner").distinct())]
+    began_month = min(first_months.values())
+    began = date.fromisoformat(session.scalar(select(func.min(d.day)).where(
+        d.measure == "first_act", d.day >= f"{began_month}-01", d.day <= f"{began_month}-31")))
     lo, hi = (since or date.min), (until or date.max)
+    candidates = {p: m for p, m in first_months.items()
+                  if m > began_month and month_of(lo) <= m <= month_of(hi)}
+    if not candidates:
+        return []
+    people = sorted(candidates)
+    firsts: dict[int, tuple[date, str, str]] = {}
+    for person, day, partner, proj in session.execute(
+            select(d.person_id, d.day, d.partner, d.project)
+            .where(d.measure == "first_act", d.person_id.in_(people),
+                   d.day >= f"{min(candidates.values())}-01", d.day <= f"{max(candidates.values())}-31")
+            .order_by(d.person_id, d.day, d.project, d.partner)):
+        if day[:7] == candidates[person] and person not in firsts:
+            firsts[person] = (date.fromisoformat(day), partner, proj)
+    firsts = {p: f for p, f in firsts.items()
+              if f[0] >= began + NEWCOMER_AFTER and lo <= f[0] <= hi and (not project or f[2] == project)}
+    if not firsts:
+        return []
+    people = sorted(firsts)
+    met: dict[int, set[int]] = {p: set() for p in people}
+    start, end = min(f[0] for f in firsts.values()), max(f[0] for f in firsts.values()) + ONBOARDING
+    for person, day, other in session.execute(
+            select(d.person_id, d.day, d.other_person_id)
+            .where(d.measure.in_(("contact", "comment_pair")), d.person_id.in_(people),
+                   d.day >= start.isoformat(), d.day <= end.isoformat())):
+        if firsts[person][0] <= date.fromisoformat(day) <= firsts[person][0] + ONBOARDING:
+            met[person].add(other)
+    resolved = dict(session.execute(select(d.person_id, func.min(d.day))
+                                    .where(d.measure == "role:resolve", d.person_id.in_(people)).group_by(d.person_id)).all())
     out = []
     for person in people:
-        first = session.execute(
-            select(f.at, f.month, f.partner, f.project).where(f.measure == "first_act", f.person_id == person)
-            .order_by(f.at).limit(1)).first()
-        if first is None or first.at < began + NEWCOMER_AFTER or not lo <= first.at.date() <= hi:
-            continue
-        if project and first.project != project:
-            continue
-        met = len(set(session.scalars(select(f.other_person_id).where(
-            f.measure.in_(("contact", "comment_pair")), f.person_id == person,
-            f.at >= first.at, f.at <= first.at + ONBOARDING))))
-        resolved = session.scalar(select(func.min(f.at)).where(f.measure == "role:resolve", f.person_id == person))
-        days = (resolved - first.at).total_seconds() / 86400 if resolved is not None else None
-        out.append(Newcomer(first.month, first.partner, first.project, person, met or 0, days))
+        day, partner, proj = firsts[person]
+        done = resolved.get(person)
+        days = float((date.fromisoformat(done) - day).days) if done else None
+        out.append(Newcomer(month_of(day), partner or None, proj, person, len(met[person]), days))
     return out

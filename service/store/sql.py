@@ -27,9 +27,6 @@ EVENT_COLUMNS = ("ticket_id", "external_id", "kind", "at", "actor_id", "field", 
 ATTRIBUTIONS: Table = models.Attribution.__table__  # type: ignore[assignment]
 ATTRIBUTION_COLUMNS = ("ticket_id", "role", "account_id", "person_id", "organisation", "side",
                        "event_external_id", "at", "rule", "explanation")
-FACTS: Table = models.SignalFact.__table__  # type: ignore[assignment]
-FACT_COLUMNS = ("ticket_id", "measure", "at", "month", "project", "partner", "side", "person_id", "other_person_id",
-                "n", "k", "x")
 
 
 # A text column without a length still gets a cap: a 210 MB summary is no summary.
@@ -91,6 +88,20 @@ def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: li
         rows = converted  # type: ignore[assignment]
     # Both drivers sum executemany's row counts; rows skipped by ON CONFLICT count 0.
     return connection.exec_driver_sql(sql, rows).rowcount
+
+
+def bulk_add(session: Session, table: Table, key: Sequence[str], sums: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Add `rows` (`key` columns, then `sums` columns) to `table`: a row whose key is stored adds
+    its sums to the stored ones, a new key is inserted. Straight through the driver, like
+    `bulk_insert`; both databases spell the upsert the same way."""
+    if not rows:
+        return
+    columns = (*key, *sums)
+    mark = "?" if session.connection().dialect.name == "sqlite" else "%s"
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) "
+           f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+           + ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in sums))
+    session.connection().exec_driver_sql(sql, rows)
 
 
 def _sqlite_time(value: datetime) -> str:

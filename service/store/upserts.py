@@ -15,7 +15,7 @@ from connectors.records import ParsedTicket
 from connectors.webhooks import TicketEvents
 from service.store.directory import Directory
 from service.store.webhook_acts import reconcile
-from service.store.rollups import forget_facts
+from service.store.rollups import forget_shares
 from service.store.sql import (ATTRIBUTIONS, EVENT_COLUMNS, EVENTS, LINKS, TICKETS, bulk_insert, chunks, clean,
                                clean_record)
 
@@ -311,8 +311,6 @@ def _ticket_row(item: ParsedTicket, directory: Directory, phase_of: Callable[[st
     }
 
 
-
-
 def mark_deleted(session: Session, source: str, external_ids: Sequence[str]) -> list[int]:
     """Tickets the tracker deleted: they leave the reports (their attributions go), their history
     stays. Returns their row ids."""
@@ -321,7 +319,7 @@ def mark_deleted(session: Session, source: str, external_ids: Sequence[str]) -> 
     if ids:
         session.execute(update(TICKETS).where(TICKETS.c.id.in_(ids)).values(deleted_at=datetime.now(timezone.utc)))
         session.execute(delete(ATTRIBUTIONS).where(ATTRIBUTIONS.c.ticket_id.in_(ids)))
-        forget_facts(session, ids)
+        forget_shares(session, ids)
     return ids
 
 

@@ -1,4 +1,4 @@
-"""The signals through the store: facts and their monthly sums kept in step, filters, the report."""
+"""The signals through the store: tickets' shares and the daily and monthly sums kept in step, filters, the report."""
 from __future__ import annotations
 
 import json
@@ -14,8 +14,8 @@ from service.jobs.classify import Classifier
 from service.store.directory import Directory
 from service.store.db import transaction
 from service.store.report import Filters, responsibility_report
-from service.store.rollups import ROLLUPS, rollup_key
-from service.store.sql import FACTS
+from service.store.rollups import DAYS, ROLLUPS, TICKET_SHARES
+from service.store.sql import ATTRIBUTIONS
 from service.store.upserts import mark_deleted
 from tests.service.test_store import ingest
 
@@ -53,23 +53,31 @@ def year_of_bugs(sessions, config) -> None:
     ingest(sessions, config, items)
 
 
-def sums_from_facts(session) -> dict:
-    f = FACTS.c
+def sums_from_shares(session, by: str) -> dict:
+    """The tickets' shares added up by day or by month, as `signal_days` and `signal_rollups` key them."""
     out: dict = {}
-    for row in session.execute(select(f.measure, f.month, f.partner, f.project, f.side, f.person_id,
-                                      f.other_person_id, f.x, f.n, f.k)):
-        cell = out.setdefault(rollup_key(*row[:8]), [0, 0, 0])
-        cell[0] += row[8]
-        cell[1] += row[9]
-        cell[2] += 1
-    return out
+    for project, text in session.execute(select(TICKET_SHARES.c.project, TICKET_SHARES.c.sums)):
+        for day, measure, partner, side, person, other, n, k, c in json.loads(text):
+            cell = out.setdefault((day if by == "day" else day[:7], measure, partner, project, side, person, other),
+                                  [0, 0, 0])
+            for i, value in enumerate((n, k, c)):
+                cell[i] += value
+    return {key: cell for key, cell in out.items() if any(cell)}
 
 
-def rollups(session) -> dict:
-    r = ROLLUPS.c
-    return {(row[0], row[1], row[2], row[3], row[4], row[5], row[6]): [row[7], row[8], row[9]]
-            for row in session.execute(select(r.measure, r.month, r.partner, r.project, r.side, r.person_id,
-                                              r.other_person_id, r.n, r.k, r.c))}
+def stored_sums(session, table) -> dict:
+    t = table.c
+    when = t.day if table is DAYS else t.month
+    return {tuple(row[:7]): list(row[7:])
+            for row in session.execute(select(when, t.measure, t.partner, t.project, t.side, t.person_id,
+                                              t.other_person_id, t.n, t.k, t.c))}
+
+
+def assert_sums_agree(session) -> None:
+    assert stored_sums(session, DAYS) == sums_from_shares(session, "day")
+    assert stored_sums(session, ROLLUPS) == sums_from_shares(session, "month")
+    assert all(v[2] > 0 for v in stored_sums(session, ROLLUPS).values())
+    assert all(v[2] > 0 for v in stored_sums(session, DAYS).values())
 
 
 def test_deployment_signal_agrees_with_the_area_and_finds_the_shift(sessions, config) -> None:
@@ -96,33 +104,33 @@ def test_deployment_signal_agrees_with_the_area_and_finds_the_shift(sessions, co
     assert (qa["client_reopens"]["value"], qa["client_reopens"]["n"]) == (0.0, partner_closes)
 
 
-def test_sums_stay_equal_to_their_facts_through_reattribution_and_deletion(sessions, config) -> None:
+def test_sums_stay_equal_to_the_tickets_shares_through_reattribution_and_deletion(sessions, config) -> None:
     year_of_bugs(sessions, config)
     with transaction(sessions) as s:
-        assert rollups(s) == sums_from_facts(s) and rollups(s)
+        assert_sums_agree(s)
+        assert stored_sums(s, ROLLUPS) and stored_sums(s, DAYS)
         classifier = Classifier(config, Directory(s))
-        ids = [i for (i,) in s.execute(select(FACTS.c.ticket_id).distinct().limit(30))]
+        ids = [i for (i,) in s.execute(select(TICKET_SHARES.c.ticket_id).limit(30))]
         classifier.reclassify(s, ids)
         mark_deleted(s, "test-jira", ["20001", "20002", "20050"])
     # The same ticket again with another deployer: its old facts leave the sums, the new ones enter.
     ingest(sessions, config, [bug(3, 7, deployer="jira:partner-1")])
     with sessions() as s:
-        assert rollups(s) == sums_from_facts(s)
-        assert all(v[2] > 0 for v in rollups(s).values())
+        assert_sums_agree(s)
         report = responsibility_report(s, config)
     assert report["signals"]["deployment"]["whole"]["n"] == 101
 
 
-def test_filters_cut_months_from_their_facts(sessions, config) -> None:
+def test_filters_cut_months_from_their_daily_sums(sessions, config) -> None:
     year_of_bugs(sessions, config)
     since, until = date(2025, 2, 10), date(2025, 8, 20)
     with sessions() as s:
         report = responsibility_report(s, config, Filters(since=since, until=until))
         project = responsibility_report(s, config, Filters(project="PAY"))
-        f = FACTS.c
-        expected = s.scalar(select(func.sum(f.n)).where(
-            f.measure == "role:deploy", f.at >= datetime(2025, 2, 10, tzinfo=timezone.utc),
-            f.at < datetime(2025, 8, 21, tzinfo=timezone.utc)))
+        a = ATTRIBUTIONS.c
+        expected = s.scalar(select(func.count()).where(
+            a.role == "deploy", a.side.in_(("partner", "client")), a.at >= datetime(2025, 2, 10, tzinfo=timezone.utc),
+            a.at < datetime(2025, 8, 21, tzinfo=timezone.utc)))
     signal = report["signals"]["deployment"]
     assert signal["whole"]["n"] == expected == report["areas"]["deployment"]["partner"] + report["areas"][
         "deployment"]["client"]
@@ -159,34 +167,40 @@ def test_cli_report_json_has_signals_and_table_names_the_window(sessions, config
     assert "declared: target price" in table.output
 
 
-def test_a_database_upgraded_with_attributions_owes_a_classify(tmp_path, config) -> None:
+@pytest.mark.parametrize("version", ["0004", "0005"])
+def test_a_database_upgraded_with_attributions_owes_a_classify(tmp_path, config, version) -> None:
+    """Before 0005 there were no facts; at 0005 one row per fact, which 0006 does not carry over."""
     from dataclasses import replace
 
+    from alembic import command
+    from sqlalchemy import text
+
     from service.jobs.classify import classify_all
-    from service.store.db import make_engine, session_factory, upgrade
+    from service.store.db import alembic_config, make_engine, session_factory, upgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     upgrade(engine)
     sessions = session_factory(engine)
     config = replace(config, database_url=str(engine.url))
     year_of_bugs(sessions, config)
-    with engine.begin() as c:  # as a database of the version before: attributions, no facts
-        from sqlalchemy import text
-        c.execute(text("DELETE FROM signal_facts"))
-        c.execute(text("DELETE FROM signal_rollups"))
-        c.execute(text("DROP TABLE settings"))
-        c.execute(text("DROP TABLE signal_rollups"))
-        c.execute(text("DROP TABLE signal_facts"))
-        c.execute(text("UPDATE alembic_version SET version_num = '0004'"))
+    command.downgrade(alembic_config(engine), version)
+    if version == "0005":
+        with engine.begin() as c:  # what 0005 kept: facts and their monthly sums
+            c.execute(text("INSERT INTO signal_facts (ticket_id, measure, at, month, project, side, n, k) "
+                           "VALUES (1, 'role:deploy', '2025-01-07 09:00:00', '2025-01', 'SHOP', 'client', 1, 0)"))
+            c.execute(text("INSERT INTO signal_rollups (measure, month, partner, project, side, person_id, "
+                           "other_person_id, n, k, c) VALUES ('role:deploy', '2025-01', '', 'SHOP', 'client', 0, 0, 1, 0, 1)"))
     upgrade(engine)
     with sessions() as s:
         before = responsibility_report(s, config)
     assert before["data_quality"]["signals_need_classify"] is True
     assert before["signals"]["deployment"]["whole"]["n"] == 0
+    assert before["areas"]["deployment"]["partner"] + before["areas"]["deployment"]["client"] == 104
     with transaction(sessions) as s:
         classify_all(s, config)
     with sessions() as s:
         after = responsibility_report(s, config)
+        assert_sums_agree(s)
     assert after["data_quality"]["signals_need_classify"] is False
     assert after["signals"]["deployment"]["whole"]["n"] == 104
     engine.dispose()
@@ -203,7 +217,7 @@ def test_page_and_api_show_the_signals_and_their_window(client, sessions, config
     assert "No acts in the filtered range." in empty
 
 
-def test_a_merge_of_two_accounts_reaches_the_signal_facts(sessions, config) -> None:
+def test_a_merge_of_two_accounts_reaches_the_signal_sums(sessions, config) -> None:
     from service.jobs.classify import regroup
     from service.store.identity import record
 
@@ -224,9 +238,9 @@ def test_a_merge_of_two_accounts_reaches_the_signal_facts(sessions, config) -> N
         regroup(s, config, Classifier(config, Directory(s)))
     with sessions() as s:
         after = responsibility_report(s, config)["signals"]["communication"]["whole"]
-        assert rollups(s) == sums_from_facts(s)
+        assert_sums_agree(s)
     # Two client people and the partner: two pairs among three; merged, one pair among two. The
-    # merged accounts only comment: no attribution names them, their signal facts do.
+    # merged accounts only comment: no attribution names them, their acts do.
     assert (before["value"], before["n"]) == (0.6667, 3)
     assert (after["value"], after["n"]) == (0.5, 2)
 
