@@ -50,7 +50,8 @@ from service.store.db import transaction
 from service.store.deliveries import APPLIED, CLAIM_TIMEOUT, FAILED, IGNORED, claim, finish, prune
 from service.store.directory import Directory, jira_context
 from service.store.gate import WriteGate
-from service.store.upserts import attach_events, mark_deleted, remove_events
+from service.store.tombstones import remove_events
+from service.store.upserts import attach_events, mark_deleted
 
 log = logging.getLogger(__name__)
 BATCH = 200  # deliveries a transaction applies at most on PostgreSQL (see the module docstring)

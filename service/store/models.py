@@ -142,6 +142,20 @@ class Event(Base):
     to_value: Mapped[str | None] = mapped_column(Text)
 
 
+class RemovedEvent(Base):
+    """An act the tracker deleted (a comment), remembered so that no later copy brings it back.
+
+    Keyed by the ticket's natural key rather than its row: the deletion may arrive before any copy
+    of its ticket is stored (`service.store.tombstones`)."""
+
+    __tablename__ = "removed_events"
+
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    ticket_external_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    event_external_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    removed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Attribution(Base):
     """Who carried a role on a ticket, their side at that time, and the evidence for it."""
 

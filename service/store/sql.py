@@ -24,6 +24,8 @@ EVENTS: Table = models.Event.__table__  # type: ignore[assignment]
 LINKS: Table = models.TicketLink.__table__  # type: ignore[assignment]
 ALIASES: Table = models.AccountAlias.__table__  # type: ignore[assignment]
 EVENT_COLUMNS = ("ticket_id", "external_id", "kind", "at", "actor_id", "field", "from_value", "to_value")
+REMOVED_EVENTS: Table = models.RemovedEvent.__table__  # type: ignore[assignment]
+REMOVED_EVENT_COLUMNS = ("source", "ticket_external_id", "event_external_id", "removed_at")
 ATTRIBUTIONS: Table = models.Attribution.__table__  # type: ignore[assignment]
 ATTRIBUTION_COLUMNS = ("ticket_id", "role", "account_id", "person_id", "organisation", "side",
                        "event_external_id", "at", "rule", "explanation")

@@ -4,16 +4,17 @@ The caller owns the session and its transaction (a page and its bookmark commit 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select, union_all, update
 from sqlalchemy.orm import Session
 
 from connectors.records import ParsedTicket
 from connectors.webhooks import TicketEvents
 from service.store.directory import Directory
+from service.store.tombstones import removed_by_row, removed_from, without_removed
 from service.store.webhook_acts import reconcile
 from service.store.rollups import forget_shares
 from service.store.sql import (ATTRIBUTIONS, EVENT_COLUMNS, EVENTS, LINKS, TICKETS, bulk_insert, chunks, clean,
@@ -70,6 +71,10 @@ def store_tickets(
         elif held is None or t.updated > held.ticket.updated or (
                 t.updated == held.ticket.updated and held.incomplete and not item.incomplete):
             latest[key] = item
+    # A deleted act stays deleted whatever copy still lists it (service.store.tombstones): left out
+    # here, it is neither stored nor attributed from the records in hand.
+    for key, removed in removed_from(session, latest).items():
+        latest[key] = replace(latest[key], events=without_removed(latest[key].events, removed))
 
     existing = _existing(session, latest)
     taken = _keys_taken(session, latest)
@@ -151,12 +156,12 @@ PARTIAL = "only webhook deliveries so far; a sync brings the rest of its history
 
 def attach_events(session: Session, directory: Directory, attached: Sequence[TicketEvents]) -> list[int]:
     """Add acts to stored tickets without touching their fields (a comment a delivery describes on
-    a partly described issue). Returns the tickets that got any; acts on tickets not stored yet
-    wait for the sync, which brings them under the same ids.
+    a partly described issue), but none the tracker deleted since. Returns the tickets that got
+    any; acts on tickets not stored yet wait for the sync, which brings them under the same ids.
 
-    One query for the tickets and one for their stored events, whatever the number of acts: a
-    batch of webhook deliveries holds dozens of comment events, and on PostgreSQL two round trips
-    each made up much of the time the applier took for a batch."""
+    One query for the tickets and one for their stored and removed events, whatever the number of
+    acts: a batch of webhook deliveries holds dozens of comment events, and on PostgreSQL two round
+    trips each made up much of the time the applier took for a batch."""
     directory.ensure(session, [a for t in attached for a in t.accounts])
     ids: dict[tuple[str, str], int] = {}
     by_source: dict[str, list[str]] = {}
@@ -167,10 +172,11 @@ def attach_events(session: Session, directory: Directory, attached: Sequence[Tic
             ids.update(((source, row.external_id), row.id) for row in session.execute(
                 select(TICKETS.c.id, TICKETS.c.external_id).where(TICKETS.c.source == source,
                                                                    TICKETS.c.external_id.in_(chunk))))
-    seen: set[tuple[int, str]] = set()
+    seen: set[tuple[int, str]] = set()  # stored, or deleted by the tracker: not added (again)
     for chunk in chunks(sorted(set(ids.values())), 500):
-        seen.update((row.ticket_id, row.external_id) for row in session.execute(
-            select(EVENTS.c.ticket_id, EVENTS.c.external_id).where(EVENTS.c.ticket_id.in_(chunk))))
+        seen.update((row.ticket_id, row.external_id) for row in session.execute(union_all(
+            select(EVENTS.c.ticket_id, EVENTS.c.external_id).where(EVENTS.c.ticket_id.in_(chunk)),
+            removed_by_row(chunk))))
     rows: list[tuple[Any, ...]] = []
     touched: dict[int, None] = {}
     for t in attached:
@@ -321,15 +327,3 @@ def mark_deleted(session: Session, source: str, external_ids: Sequence[str]) -> 
         session.execute(delete(ATTRIBUTIONS).where(ATTRIBUTIONS.c.ticket_id.in_(ids)))
         forget_shares(session, ids)
     return ids
-
-
-def remove_events(session: Session, source: str, pairs: Sequence[tuple[str, str]]) -> list[int]:
-    """Events the tracker deleted (a comment): (ticket external id, event external id). Returns the
-    tickets to attribute again."""
-    touched = []
-    for external_id, event_id in pairs:
-        tid = session.scalar(select(TICKETS.c.id).where(TICKETS.c.source == source, TICKETS.c.external_id == external_id))
-        if tid is not None and session.execute(delete(EVENTS).where(
-                EVENTS.c.ticket_id == tid, EVENTS.c.external_id == event_id)).rowcount:
-            touched.append(tid)
-    return touched

@@ -1,11 +1,21 @@
-"""Migrations carry existing data forward: sites from links, one id per pull request merge."""
+"""Migrations carry existing data forward: sites from links, one id per pull request merge;
+0007 adds the removed events (tombstones) beside what a database at 0006 holds."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
-from sqlalchemy import text
+import pytest
+from alembic import command
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
-from service.store.db import make_engine, upgrade
+from service.store.db import alembic_config, make_engine, upgrade
+from tests.conftest import BACKENDS, POSTGRES_URL
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    command.downgrade(alembic_config(engine), revision)
 
 
 def test_0003_keeps_sites_and_renames_merges_with_their_evidence(tmp_path: Path) -> None:
@@ -35,4 +45,50 @@ def test_0003_keeps_sites_and_renames_merges_with_their_evidence(tmp_path: Path)
         assert c.execute(text("SELECT external_id FROM events")).scalars().all() == ["merged"]
         assert c.execute(text("SELECT event_external_id FROM attributions ORDER BY ticket_id")).scalars().all() == [
             "merged", "acme/shop#12:merged"]
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no schema yet, on each configured backend: on PostgreSQL a schema of its own,
+    so the shared test schema stays as the other tests expect it."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    admin = make_engine(POSTGRES_URL)  # type: ignore[arg-type]
+    with admin.begin() as c:
+        c.execute(text("DROP SCHEMA IF EXISTS migration_test CASCADE"))
+        c.execute(text("CREATE SCHEMA migration_test"))
+    yield f"{POSTGRES_URL}?options=-csearch_path%3Dmigration_test"
+    with admin.begin() as c:
+        c.execute(text("DROP SCHEMA migration_test CASCADE"))
+    admin.dispose()
+
+
+def test_0007_adds_removed_events_to_a_database_at_0006(empty_url: str) -> None:
+    engine = make_engine(empty_url)
+    upgrade(engine, "0006")
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO tickets (id, source, external_id, key, project, type_name, kind, title, status, "
+                       "created, updated, labels) VALUES (1, 'acme-jira', '10101', 'ACME-101', 'ACME', 'Bug', 'bug', "
+                       "'', 'Open', '2024-03-04 10:15:30', '2024-03-04 10:15:30', '[]')"))
+        c.execute(text("INSERT INTO events (ticket_id, external_id, kind, at) "
+                       "VALUES (1, 'c30002', 'comment', '2024-03-05 12:00:00')"))
+
+    upgrade(engine, "0007")
+
+    tombstone = text("INSERT INTO removed_events (source, ticket_external_id, event_external_id, removed_at) "
+                     "VALUES ('acme-jira', :ticket, 'c30003', '2024-03-06 10:40:00')")
+    with engine.begin() as c:
+        c.execute(tombstone, {"ticket": "10101"})
+        c.execute(tombstone, {"ticket": "10999"})  # a ticket not stored yet
+    with pytest.raises(IntegrityError), engine.begin() as c:
+        c.execute(tombstone, {"ticket": "10101"})  # one tombstone per event
+    with engine.connect() as c:
+        assert c.execute(text("SELECT ticket_external_id FROM removed_events ORDER BY 1")).scalars().all() == [
+            "10101", "10999"]
+        assert c.execute(text("SELECT external_id FROM events")).scalars().all() == ["c30002"]
+    downgrade(engine, "0006")
+    with engine.connect() as c:
+        assert "removed_events" not in inspect(c).get_table_names()
     engine.dispose()

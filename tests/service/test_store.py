@@ -142,12 +142,16 @@ def test_attached_acts_land_once_on_stored_tickets_in_two_queries(sessions, conf
 
     from connectors.records import Event as Act
     from connectors.webhooks import TicketEvents
+    from service.store.models import RemovedEvent
     from service.store.upserts import attach_events
 
-    ingest(sessions, config, [bug_through_qa(1), bug_through_qa(2)])
+    ingest(sessions, config, [bug_through_qa(1), bug_through_qa(2), bug_through_qa(4)])
+    with transaction(sessions) as session:  # the tracker deleted c4 before this batch came
+        session.add(RemovedEvent(source="test-jira", ticket_external_id="10004", event_external_id="c4",
+                                 removed_at=at(6)))
     comment = Act("c7", "comment", at(5), "jira:partner-1")
     acts = [TicketEvents("test-jira", str(10000 + n), f"SHOP-{n}", (Account("jira", "partner-1", "Partner-1"),),
-                         (replace(comment, external_id=f"c{n}"),)) for n in (1, 2, 1, 3)]  # SHOP-1 twice; 3 not stored
+                         (replace(comment, external_id=f"c{n}"),)) for n in (1, 2, 1, 3, 4)]  # SHOP-1 twice; 3 not stored
     acts.append(TicketEvents("test-jira", "10002", "SHOP-2", (), (bug_through_qa(2).events[1],)))  # stored already
     selects: list[str] = []
     listener = lambda *args: selects.append(args[2]) if args[2].lstrip().upper().startswith("SELECT") else None  # noqa: E731
@@ -164,4 +168,4 @@ def test_attached_acts_land_once_on_stored_tickets_in_two_queries(sessions, conf
                                     .where(Event.kind == "comment")).all())
     assert sorted(touched) == sorted([ids["SHOP-1"], ids["SHOP-2"]])
     assert comments == [("SHOP-1", "c1"), ("SHOP-2", "c2")]
-    assert len(selects) == 2  # the tickets, then their events: not two per act
+    assert len(selects) == 2  # the tickets, then their stored and removed events: not two per act
