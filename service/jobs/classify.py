@@ -53,23 +53,23 @@ class Classifier:
         self._sides: dict[tuple[str, int], tuple[str, str | None]] = {}  # (account, day) -> side, organisation
         self._rebuild: Sums | None = None  # the sums `classify_all` gathers
 
-    def attribute_stored(self, session: Session, stored: Sequence[tuple[int, ParsedTicket]]) -> ClassifyResult:
-        """Replace the attributions of tickets just stored, from their records in memory."""
+    def attribute_new(self, session: Session, inserted: Sequence[tuple[int, ParsedTicket]]) -> ClassifyResult:
+        """Attribute tickets this transaction has just inserted, from their records in memory. They
+        hold no attributions or signal shares yet, so none are looked for: on PostgreSQL without
+        planner statistics, deleting a page's attributions by ticket scans the whole table."""
         self._sides.clear()  # people may have been regrouped since the last page
         rows: list[tuple[Any, ...]] = []
         shares: list[TicketShare] = []
         events = 0
-        linked = self._linked_prs(session, [item.ticket.key for _, item in stored])
-        for tid, item in stored:
+        linked = self._linked_prs(session, [item.ticket.key for _, item in inserted])
+        for tid, item in inserted:
             found = self.rows_for(session, tid, item.ticket, item.events, linked.get(item.ticket.key, ()))
             rows.extend(found)
             shares.append(self.share_of(session, tid, item.ticket, item.events, found))
             events += len(item.events)
-        ids = [tid for tid, _ in stored]
-        forget(session, ids)
         bulk_insert(session, ATTRIBUTIONS, ATTRIBUTION_COLUMNS, rows)
         add_shares(session, shares)
-        return ClassifyResult(tickets=len(stored), events=events, attributions=len(rows))
+        return ClassifyResult(tickets=len(inserted), events=events, attributions=len(rows))
 
     def classify_all(self, session: Session, on_progress: Callable[[int, int], None] | None = None) -> ClassifyResult:
         """Recompute every kind, phase and attribution, in id ranges so memory stays bounded."""

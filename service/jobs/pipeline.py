@@ -45,13 +45,13 @@ def store_and_attribute(session: Session, parsed: list[ParsedTicket], directory:
         touched = recompute_people(session, config, directory)
         if touched:
             classifier.reclassify(session, [t for t in affected_tickets(session, touched) if t not in in_page])
-    # A new ticket is attributed from the records in hand. An updated one from the database:
-    # its stored history is the union of every copy, and a tracker may send only what changed
-    # (GitHub's issue events since the bookmark), which alone would lose older acts.
+    # A new ticket (inserted just now) is attributed from the records in hand. An updated one from
+    # the database: its stored history is the union of every copy, and a tracker may send only what
+    # changed (GitHub's issue events since the bookmark), which alone would lose older acts.
     # A folded account's tickets too: their records in hand still name the alias.
     again = stored.updated_ids | set(folded)
-    new_copies = [(tid, item) for tid, item in stored.stored if tid not in again]
-    attributed = classifier.attribute_stored(session, new_copies)
+    inserted = [(tid, item) for tid, item in stored.stored if tid not in again]
+    attributed = classifier.attribute_new(session, inserted)
     attributed.attributions += classifier.reclassify(session, sorted(again & in_page)).attributions
     if folded:
         classifier.reclassify(session, sorted(set(folded) - in_page))
