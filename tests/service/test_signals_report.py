@@ -266,3 +266,22 @@ def test_onboarding_counts_a_newcomers_client_contacts_in_their_first_60_days(se
     assert (onboarding["whole"]["value"], onboarding["whole"]["n"]) == (2.0, 1)
     assert onboarding["series"][3] == {"month": "2025-04", "value": 2.0, "low": None, "high": None, "n": 1}
     assert onboarding["whole"]["days_to_first_resolve"] == {"median": None, "n": 0, "never": 1}
+
+
+def test_a_classify_that_writes_its_sums_out_in_parts_adds_them_up(sessions, config, monkeypatch) -> None:
+    """A rebuild holds its sums in memory and writes them out whenever they pass `FLUSH_AT` keys;
+    keys written out early get the later batches added, not replaced."""
+    from service.jobs import classify as classify_module
+    from service.jobs.classify import classify_all
+    from service.store import rollups as rollups_module
+
+    year_of_bugs(sessions, config)
+    with sessions() as s:
+        before = responsibility_report(s, config)["signals"]
+    monkeypatch.setattr(rollups_module, "FLUSH_AT", 5)
+    monkeypatch.setattr(classify_module, "BATCH", 7)
+    with transaction(sessions) as s:
+        classify_all(s, config)
+    with sessions() as s:
+        assert_sums_agree(s)
+        assert responsibility_report(s, config)["signals"] == before
