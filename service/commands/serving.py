@@ -48,7 +48,7 @@ def _serve(ctx: Context, host: str, port: int) -> None:
     from service.web import create_app
 
     ctx.sessions  # opens the engine here, so that the command disposes of it however it ends
-    app = create_app(ctx.config, engine=ctx.engine)
+    app = create_app(ctx.config, engine=ctx.engine, applier_process=True)
     applier = app.extensions["partnerscope"]["applier"]
     channels: dict[Any, Any] = {}  # waitress registers its sockets here: ours to close if it fails
     try:

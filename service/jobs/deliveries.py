@@ -1,15 +1,16 @@
 """Apply stored webhook deliveries through the same parsers, store and attribution as a sync.
 
-One applier runs beside each web server (a thread), and `deliveries replay` or the worker can
-drain the queue too: deliveries are claimed in the database (`service.store.deliveries.claim`),
+One applier runs beside each web server (a thread on SQLite, a process of its own on
+PostgreSQL: `service.jobs.applier_process`), and `deliveries replay` or the worker can drain the
+queue too: deliveries are claimed in the database (`service.store.deliveries.claim`),
 so appliers never apply one twice. A batch of deliveries is applied in one transaction; when it
 fails, each delivery of it is applied alone, so one bad delivery is marked `failed` with its
 error and the others land. Copies of one ticket within a batch are merged first: a delivery
 carries only its own change, and the store keeps one copy of a ticket per batch.
 
-The applier shares its process, and Python's one running thread, with the threads that
-acknowledge deliveries, and on SQLite it holds the database's one write lock from its first
-write to its commit, which every acknowledgement waits for. Two things keep it from crowding
+On SQLite the applier shares its process, and Python's one running thread, with the threads
+that acknowledge deliveries, and it holds the database's one write lock from its first write to
+its commit, which every acknowledgement waits for. Two things keep it from crowding
 them out (measured by the `webhooks` benchmark case, 200 deliveries a second):
 
 - Most of a batch's cost does not grow with its size (accounts and aliases loaded, the claim
@@ -75,14 +76,15 @@ class DeliveryApplier:
     """Applies what the webhook endpoints stored; `wake()` after a delivery is stored."""
 
     def __init__(self, sessions: sessionmaker[Session], config: Config, *, batch: int | None = None,
-                 gather: float = GATHER, gate: WriteGate | None = None) -> None:
+                 gather: float = GATHER, gate: WriteGate | None = None, events: tuple[Any, Any] | None = None) -> None:
+        """`events`: the (wake, stop) pair to use instead of threading events, when `run()` is
+        driven from another process (`service.jobs.applier_process`)."""
         self.sessions, self.config, self.gather = sessions, config, gather
         self.batch = batch or (SQLITE_BATCH if sessions.kw["bind"].dialect.name == "sqlite" else BATCH)
         self.gate = gate or WriteGate(enabled=False)  # alone in its process (deliveries replay): no one to wait for
         self.claim_timeout = config.claim_timeout or CLAIM_TIMEOUT
         self.sources = {(s.kind, s.name): s for s in config.sources}
-        self._wake = threading.Event()
-        self._stop = threading.Event()
+        self._wake, self._stop = events or (threading.Event(), threading.Event())
         self._thread: threading.Thread | None = None
         self._pruned_at = 0.0
 
@@ -92,7 +94,7 @@ class DeliveryApplier:
     def start(self) -> None:
         """Apply in a background thread until `stop()`."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="partnerscope-deliveries", daemon=True)
+            self._thread = threading.Thread(target=self.run, name="partnerscope-deliveries", daemon=True)
             self._thread.start()
 
     def stop(self, timeout: float = 20.0) -> None:
@@ -108,7 +110,8 @@ class DeliveryApplier:
             total += done
         return total
 
-    def _run(self) -> None:
+    def run(self) -> None:
+        """Apply as deliveries come until stopped (the thread's or the applier process's loop)."""
         while not self._stop.is_set():
             try:
                 done = self.apply_once(self.batch)

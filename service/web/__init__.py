@@ -9,23 +9,29 @@ from werkzeug.exceptions import HTTPException
 from service.config import Config
 from service.store.db import ensure_schema, make_engine, session_factory
 from service.store.gate import WriteGate
+from service.jobs.applier_process import ApplierProcess
 from service.jobs.deliveries import DeliveryApplier
 from service.web.api import api
 from service.web.pages import pages
 from service.web.webhooks import hooks_of, webhooks
 
 
-def create_app(config: Config, *, engine: Any = None, start_applier: bool = False) -> Flask:
+def create_app(config: Config, *, engine: Any = None, start_applier: bool = False,
+               applier_process: bool = False) -> Flask:
     """Build the app for `config`: its own engine (or the given one), schema applied, the webhook
     endpoints of its sources, and a delivery applier (running in a thread with `start_applier`;
-    `app.extensions["partnerscope"]["applier"].drain()` applies what is waiting otherwise)."""
+    `app.extensions["partnerscope"]["applier"].drain()` applies what is waiting otherwise). With
+    `applier_process` (`partnerscope serve`), on PostgreSQL the applier is a process of its own
+    (`service.jobs.applier_process`), started by the caller."""
     app = Flask(__name__)
     app.json.sort_keys = False  # keep the report in the order of its areas and roles
     engine = engine or make_engine(config.database_url)
     ensure_schema(engine)
     sessions = session_factory(engine)
     gate = WriteGate.for_engine(engine)  # the endpoints' acknowledgements go before the applier's batches
-    applier = DeliveryApplier(sessions, config, gate=gate)
+    applier: Any = DeliveryApplier(sessions, config, gate=gate)
+    if applier_process and engine.dialect.name == "postgresql":
+        applier = ApplierProcess(config)
     app.extensions["partnerscope"] = {"config": config, "engine": engine, "sessions": sessions, "gate": gate,
                                       "webhooks": hooks_of(config), "applier": applier}
     app.register_blueprint(pages)

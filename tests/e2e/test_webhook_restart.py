@@ -6,7 +6,8 @@ arrive faster than the applier drains them, so it applies full batches back to b
 SIGKILLs the process as soon as the database shows a batch claimed, restarts it, sends again
 what got no 2xx (as Jira retries), and checks that every acknowledged delivery is stored once and
 applied, including the batch the killed process had claimed (taken over after
-PARTNERSCOPE_CLAIM_TIMEOUT).
+PARTNERSCOPE_CLAIM_TIMEOUT). On PostgreSQL, where the applier is a process of its own, it must
+end with the killed server.
 """
 from __future__ import annotations
 
@@ -69,6 +70,14 @@ class Server:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
 
+    def children(self) -> list[int]:
+        """The server's child processes (on PostgreSQL its delivery applier), from /proc."""
+        assert self.proc is not None
+        found: list[int] = []
+        for task in Path(f"/proc/{self.proc.pid}/task").glob("*"):
+            found += [int(pid) for pid in (task / "children").read_text().split()]
+        return found
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
@@ -76,6 +85,23 @@ class Server:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def gone(pids: Sequence[int], within: float = 10.0) -> bool:
+    """Whether these processes end (or are left only as zombies) within `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{pid}").exists() and "Z" not in _state(pid) for pid in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "Z"
 
 
 def send(port: int, sending: Sending) -> int | None:
@@ -113,12 +139,14 @@ def test_a_server_killed_mid_batch_loses_no_acknowledged_delivery(sessions: Any,
                       encoding="utf-8")
     server = Server(config, free_port(), tmp_path / "serve.log").start()
     left_claimed: list[int] = []
+    children: list[int] = []
 
     def kill_when_a_batch_is_claimed() -> None:
         """Mid-load: once a hundred deliveries are stored, at the first moment a batch is claimed."""
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not ((now := states(sessions))["applying"] and now.total() >= 100):
             time.sleep(0.002)
+        children.extend(server.children())
         server.kill()
         left_claimed.append(states(sessions)["applying"])  # the killed process's claim, still in the database
 
@@ -128,14 +156,19 @@ def test_a_server_killed_mid_batch_loses_no_acknowledged_delivery(sessions: Any,
         first = send_all(server.port, sendings[:300])
         killer.join()
         assert left_claimed and left_claimed[0] > 0, "the server was not killed while a batch was claimed"
+        assert gone(children), f"the killed server's processes {children} outlived it"
+        if db_url.startswith("postgresql"):
+            assert children, "on PostgreSQL the server applies deliveries in a process of its own"
         server.start()
         again = [i for i, status in enumerate(first) if status is None or status >= 300]
         retried = send_all(server.port, [sendings[i] for i in again] + sendings[300:])
         deadline = time.monotonic() + 60
         while (waiting := states(sessions))["received"] + waiting["applying"] and time.monotonic() < deadline:
             time.sleep(0.2)
+        children = server.children()
     finally:
         server.stop()
+    assert gone(children), f"the stopped server's processes {children} outlived it"
 
     answered = first + [None] * (len(sendings) - 300)
     for i, status in zip(again + list(range(300, len(sendings))), retried):
