@@ -12,7 +12,9 @@ from service.store.gate import WriteGate
 from service.jobs.applier_process import ApplierProcess
 from service.jobs.deliveries import DeliveryApplier
 from service.web.api import api
+from service.web.health import health
 from service.web.pages import pages
+from service.web.security import secure_headers
 from service.web.webhooks import hooks_of, webhooks
 
 
@@ -37,14 +39,18 @@ def create_app(config: Config, *, engine: Any = None, start_applier: bool = Fals
     app.register_blueprint(pages)
     app.register_blueprint(api)
     app.register_blueprint(webhooks)
+    app.register_blueprint(health)
     app.register_error_handler(HTTPException, _error)
+    app.after_request(secure_headers)
     if start_applier:
         applier.start()
     return app
 
 
 def _error(exc: HTTPException) -> Any:
-    """JSON under /api and /webhooks, a page elsewhere."""
+    """JSON under /api and /webhooks, a page elsewhere; with the exception's own headers (a 405's
+    `Allow`) but its own content type."""
+    headers = [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]
     if request.path.startswith(("/api", "/webhooks")):
-        return jsonify({"error": exc.name, "message": exc.description}), exc.code
-    return render_template("error.html", error=exc), exc.code
+        return jsonify({"error": exc.name, "message": exc.description}), exc.code, headers
+    return render_template("error.html", error=exc), exc.code, headers

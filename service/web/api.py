@@ -24,8 +24,3 @@ def report_json() -> Response:
         return Response(report_csv(report), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=partnerscope-report.csv"})
     return jsonify(report)
-
-
-@api.get("/health")
-def health() -> Response:
-    return jsonify({"status": "ok"})
