@@ -16,5 +16,8 @@ RUN pip install . && useradd --create-home --uid 10001 partnerscope && mkdir /da
 USER partnerscope
 WORKDIR /data
 EXPOSE 8000
+# /healthz reads no database; the first start builds the demo or syncs first, hence the grace.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=300s \
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 # Secrets (e.g. JIRA_API_TOKEN) come from `docker run -e`, never from the image.
 CMD ["partnerscope", "run", "--host", "0.0.0.0", "--port", "8000"]
