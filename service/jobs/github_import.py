@@ -27,6 +27,7 @@ from service.config import Config
 from service.store.db import transaction
 from service.jobs.ingest import BATCH, FileNotices, IngestResult, Notice, add_page, database_error
 from service.jobs.pipeline import store_and_attribute
+from service.store.statistics import Statistics
 from service.progress import Reporter
 from service.store.directory import Directory
 
@@ -83,6 +84,7 @@ def import_github_files(
     with factory() as session:
         directory = Directory(session)
     classifier = Classifier(config, directory)
+    statistics = Statistics()
     total, stored, failed = len(export.tickets), 0, 0
     pending: list[tuple[ParsedTicket, int]] = []
     for item in chain(_parsed(export, source, config, result), [None]):
@@ -97,7 +99,8 @@ def import_github_files(
             files |= its
         try:
             with transaction(factory) as session:
-                page = store_and_attribute(session, [p for p, _ in pending], directory, classifier, config)
+                page = store_and_attribute(session, [p for p, _ in pending], directory, classifier, config,
+                                           statistics=statistics)
             add_page(result, page)
             names = {p.ticket.key: ", ".join(export.file_names(its)) for p, its in pending}
             for key, reason in page.refused:  # another issue's identity under this source

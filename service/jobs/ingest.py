@@ -25,6 +25,7 @@ from service.jobs.classify import Classifier
 from service.config import Config
 from service.store.db import transaction
 from service.jobs.pipeline import store_and_attribute
+from service.store.statistics import Statistics
 from service.progress import Reporter
 from service.store.directory import Directory, jira_context
 
@@ -198,13 +199,14 @@ def import_files(
         directory = Directory(session)
         context = jira_context(session, directory)
     classifier = Classifier(config, directory)
+    statistics = Statistics()
     for done, path in enumerate(paths, 1):
         notices = FileNotices(str(path))
         stored = IngestResult()
         try:
             with transaction(factory) as session:
                 for parsed in batches(jira_tickets(path, source, config, notices, context), batch):
-                    page = store_and_attribute(session, parsed, directory, classifier, config, context)
+                    page = store_and_attribute(session, parsed, directory, classifier, config, context, statistics)
                     add_page(stored, page)
                     for key, reason in page.refused:
                         notices.refuse(key, reason)
@@ -245,11 +247,13 @@ def build_demo(
     with factory() as session:
         directory = Directory(session)
     classifier = Classifier(config, directory)
+    statistics = Statistics()
     issues = iter_issues(tickets, shift=shift, order="created")
     done = 0
     for parsed in batches((_parse_jira(raw, DEMO_SOURCE, config) for raw in issues), batch):
         with transaction(factory) as session:
-            add_page(result, store_and_attribute(session, parsed, directory, classifier, config))
+            add_page(result, store_and_attribute(session, parsed, directory, classifier, config,
+                                                 statistics=statistics))
         done += len(parsed)
         if reporter:
             reporter.progress(done, tickets)

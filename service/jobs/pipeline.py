@@ -11,6 +11,7 @@ from service.store.aliases import learn_aliases
 from service.jobs.classify import Classifier
 from service.config import Config
 from service.store.identity import affected_tickets, recompute_people
+from service.store.statistics import Statistics
 from service.store.directory import Directory
 from service.store.upserts import store_tickets, ticket_ids_of
 
@@ -27,11 +28,14 @@ class PageResult:
 
 
 def store_and_attribute(session: Session, parsed: list[ParsedTicket], directory: Directory,
-                        classifier: Classifier, config: Config, context: JiraContext | None = None) -> PageResult:
+                        classifier: Classifier, config: Config, context: JiraContext | None = None,
+                        statistics: Statistics | None = None) -> PageResult:
     """Upsert one page and (re-)attribute what it changed, in the caller's transaction.
 
     `context` is the Jira run's: the user ids it learnt are stored with the page, and accounts
     that turn out to be another id of a user are folded into it (`service.store.aliases`).
+    `statistics` is a bulk run's: it keeps PostgreSQL's planner statistics up with the tables
+    the run grows (`service.store.statistics`).
     """
     stored = store_tickets(session, parsed, directory, config.phases.phase)
     in_page = set(stored.ticket_ids)  # attributed below in any case
@@ -52,6 +56,8 @@ def store_and_attribute(session: Session, parsed: list[ParsedTicket], directory:
     again = stored.updated_ids | set(folded)
     inserted = [(tid, item) for tid, item in stored.stored if tid not in again]
     attributed = classifier.attribute_new(session, inserted)
+    if statistics is not None:
+        statistics.stored_tickets(session, len(inserted))
     attributed.attributions += classifier.reclassify(session, sorted(again & in_page)).attributions
     if folded:
         classifier.reclassify(session, sorted(set(folded) - in_page))

@@ -17,6 +17,7 @@ from service.config import Config, SourceConfig
 from service.store.db import transaction
 from service.store.models import GitHubMember, SyncState
 from service.jobs.pipeline import store_and_attribute
+from service.store.statistics import Statistics
 from service.progress import Reporter
 from connectors.jira_context import JiraContext
 from service.store.directory import Directory, jira_context
@@ -111,10 +112,11 @@ def sync_source(
         with transaction(factory) as session:
             refresh_github_members(session, config, connector)
     classifier = Classifier(config, directory)
+    statistics = Statistics()
     try:
         for page in connector.pages(bookmark):
             with transaction(factory) as session:
-                stored = store_and_attribute(session, page.tickets, directory, classifier, config, context)
+                stored = store_and_attribute(session, page.tickets, directory, classifier, config, context, statistics)
                 if page.bookmark is not None:  # None: this page must not move the bookmark
                     advance_bookmark(session, source.name, page.bookmark)
             result.pages += 1

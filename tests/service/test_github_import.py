@@ -94,10 +94,10 @@ def test_a_malformed_ticket_is_refused_by_key_and_one_without_its_issue_is_named
 def test_a_database_error_refuses_its_batch_by_files_and_tickets(sessions, config, tmp_path, monkeypatch) -> None:
     real = github_import.store_and_attribute
 
-    def failing(session, parsed, *args):
+    def failing(session, parsed, *args, **kwargs):
         if any(item.ticket.key == "acme/webshop#2" for item in parsed):
             raise IntegrityError("INSERT INTO events …", {}, Exception("duplicate key value"))
-        return real(session, parsed, *args)
+        return real(session, parsed, *args, **kwargs)
 
     monkeypatch.setattr(github_import, "store_and_attribute", failing)
     files = export_files(tmp_path)
