@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from service.store.report import people, responsibility_report
+from service.store.report import responsibility_report
 from service.web.context import filter_args, filters, state
 
 pages = Blueprint("pages", __name__)
@@ -15,7 +15,9 @@ def index() -> str:
     chosen = filters()
     with sessions() as session:
         report = responsibility_report(session, config, chosen)
-        unaffiliated = people(session, config, unaffiliated_only=True)[:10]
+    # The report's own list (attributed acts by people no organisation covers, within the filters),
+    # not `people()`: that counts every event of every account, on every view.
+    unaffiliated = report["data_quality"]["unmapped_accounts"]["accounts"][:10]
     unsigned = [s.name for s in config.sources if s.allow_unsigned]
     return render_template("report.html", report=report, filters=chosen, unaffiliated=unaffiliated,
                            demo=config.is_demo, filter_args=filter_args(), unsigned=unsigned)

@@ -114,3 +114,14 @@ def test_statuses_lists_unmapped(sessions, config) -> None:
     assert [r.status for r in unmapped] == ["已完成"]
     assert unmapped[0].uses == 2
     assert {r.status: r.phase for r in everything}["Backlog"] == "backlog"
+
+
+def test_the_page_lists_unaffiliated_accounts_with_their_unknown_acts_within_its_filters(client, sessions, config) -> None:
+    three_bugs(sessions, config)
+    ingest(sessions, config, [bug_through_qa(4, deployer="jira:stranger")])
+    with sessions() as s:
+        listed = responsibility_report(s, config)["data_quality"]["unmapped_accounts"]["accounts"]
+    assert [(a["account"], a["acts"]) for a in listed] == [("jira:stranger", 2)]  # deployed and resolved
+    page = client.get("/").get_data(as_text=True)
+    assert "Unaffiliated accounts" in page and "<td>jira:stranger</td><td>Stranger</td><td>2</td>" in page
+    assert "Unaffiliated accounts" not in client.get("/?project=NONE").get_data(as_text=True)
