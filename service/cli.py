@@ -13,9 +13,11 @@ from service.commands.deliveries import deliveries
 from service.commands.ingest import classify, demo, import_group, sync
 from service.commands.reports import people, report, statuses
 from service.commands.serving import run, serve
+from service.commands.users import tokens, users
 from service.config import ConfigError
 from service.store.db import make_engine, safe_url, upgrade
 from service.store.identity import IdentityError
+from service.store.users import UserError
 from service.store.report import FilterError
 from service.terminal import printable
 
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (ConfigError, IdentityError, FilterError) as exc:
+    except (ConfigError, IdentityError, FilterError, UserError) as exc:
         _fail(debug, str(exc), 2)
     except FatalError as exc:
         _fail(debug, str(exc), 1)
@@ -86,7 +88,7 @@ def _fail(debug: bool, message: str, status: int) -> None:
     sys.exit(status)
 
 
-for command in (sync, import_group, classify, report, statuses, people, demo, serve, run, deliveries):
+for command in (sync, import_group, classify, report, statuses, people, demo, serve, run, deliveries, users, tokens):
     cli.add_command(command)
 
 

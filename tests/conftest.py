@@ -116,8 +116,33 @@ def app(config, engine: Engine):
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def client(app, sessions):
+    """A test client logged in as a viewer, through the login form and its CSRF token."""
+    return logged_in(app, sessions)
+
+
+def logged_in(app, sessions):
+    """A new client of `app`, logged in as the viewer `tester` (added when missing)."""
+    from sqlalchemy import select
+
+    from service.store.models import User
+    from service.store.users import add_user
+
+    with sessions() as session, session.begin():
+        if session.scalar(select(User.id).where(User.name == "tester")) is None:
+            add_user(session, "tester", "viewer", "tester-password")
+    client = app.test_client()
+    assert log_in(client, "tester", "tester-password").status_code == 302
+    return client
+
+
+def log_in(client, name: str, password: str, next: str = "/"):
+    """POST the login form as a browser would: with the token of the form it was shown."""
+    import re
+
+    form = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    return client.post("/login", data={"username": name, "password": password, "csrf_token": token, "next": next})
 
 
 @pytest.fixture

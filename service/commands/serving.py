@@ -37,9 +37,27 @@ def run(ctx: Context, host: str, port: int) -> None:
             click.echo(f"demo data already in {safe_url(ctx.config.database_url)} ({have} tickets)")
         else:
             run_demo(ctx)
+        _demo_admin(ctx)
     else:
         run_sync(ctx)
     _serve(ctx, host, port)
+
+
+def _demo_admin(ctx: Context) -> None:
+    """The demo's first run makes an admin with a random password and prints it, this once."""
+    import secrets
+
+    from service.store.db import transaction
+    from service.store.models import User
+    from service.store.users import add_user
+
+    with transaction(ctx.sessions) as session:
+        if session.scalar(select(func.count()).select_from(User)):
+            return
+        password = secrets.token_urlsafe(12)
+        add_user(session, "admin", "admin", password)
+    click.echo(f"log in as admin with the password {password} (shown this once; "
+               "`partnerscope users add NAME --role admin` adds more)")
 
 
 def _serve(ctx: Context, host: str, port: int) -> None:
@@ -63,6 +81,11 @@ def _serve(ctx: Context, host: str, port: int) -> None:
     hooks = app.extensions["partnerscope"]["webhooks"]
     for kind, name in sorted(hooks):
         click.echo(f"webhooks for {printable(name)} at http://{printable(host)}:{port}/webhooks/{kind}/{printable(name)}")
+    from service.store.models import User
+
+    with ctx.sessions() as session:
+        if not session.scalar(select(func.count()).select_from(User)):
+            click.echo("no users yet: add one with `partnerscope users add NAME --role admin` to log in", err=True)
     click.echo(f"serving on http://{printable(host)}:{port}/ (Ctrl+C to stop)")
     applier.start()  # applies stored webhook deliveries, including any left by an earlier run
     try:

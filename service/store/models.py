@@ -91,6 +91,7 @@ class Ticket(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_tickets_source_external_id"),
         Index("ix_tickets_project", "project"),
+        Index("ix_tickets_updated", "updated", "id"),  # the ticket list, newest change first
         # Data quality on every report: the few incomplete and the closed tickets, without a scan.
         Index("ix_tickets_incomplete", "id", sqlite_where=text("incomplete IS NOT NULL"),
               postgresql_where=text("incomplete IS NOT NULL")),
@@ -321,3 +322,28 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class User(Base):
+    """Someone who may log in to the dashboard: a viewer reads, an admin may also change identities
+    and replay deliveries. Only the password's hash is kept (`service.store.users`)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(10))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiToken(Base):
+    """A personal API token, sent as `Authorization: Bearer <token>`; kept as its SHA-256 only."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,9 +1,12 @@
-"""The Flask application factory: one blueprint per face (pages, API, webhooks), errors in one handler."""
+"""The Flask application factory: one blueprint per face (login, pages, API, webhooks, health), errors in
+one handler, a user required before anything but the open faces (`service.web.auth`)."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from service.config import Config
@@ -11,11 +14,17 @@ from service.store.db import ensure_schema, make_engine, session_factory
 from service.store.gate import WriteGate
 from service.jobs.applier_process import ApplierProcess
 from service.jobs.deliveries import DeliveryApplier
+from service.store.secret_key import ENV as SECRET_ENV
+from service.store.secret_key import secret_key
 from service.web.api import api
+from service.web.auth import Throttle, auth, require_user
 from service.web.health import health
 from service.web.pages import pages
 from service.web.security import secure_headers
+from service.web.tickets import tickets
 from service.web.webhooks import hooks_of, webhooks
+
+log = logging.getLogger(__name__)
 
 
 def create_app(config: Config, *, engine: Any = None, start_applier: bool = False,
@@ -35,11 +44,22 @@ def create_app(config: Config, *, engine: Any = None, start_applier: bool = Fals
     if applier_process and engine.dialect.name == "postgresql":
         applier = ApplierProcess(config)
     app.extensions["partnerscope"] = {"config": config, "engine": engine, "sessions": sessions, "gate": gate,
-                                      "webhooks": hooks_of(config), "applier": applier}
+                                      "webhooks": hooks_of(config), "applier": applier, "throttle": Throttle()}
+    with sessions() as session, session.begin():
+        key, from_environment = secret_key(session)
+    if not from_environment:
+        log.warning("web.secret_key: %s is unset; sessions are signed with a key kept in the database, "
+                    "so anyone who can read the database can forge a login", SECRET_ENV)
+    app.config.update(SECRET_KEY=key, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    csrf = CSRFProtect(app)
+    csrf.exempt(webhooks)  # a delivery's signature is its authentication; it carries no form token
+    app.register_blueprint(auth)
     app.register_blueprint(pages)
+    app.register_blueprint(tickets)
     app.register_blueprint(api)
     app.register_blueprint(webhooks)
     app.register_blueprint(health)
+    app.before_request(require_user)
     app.register_error_handler(HTTPException, _error)
     app.after_request(secure_headers)
     if start_applier:

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from service.config import parse_config
 from service.store.models import Attribution, Event, Ticket, WebhookDelivery
 from service.web import create_app
+from tests.conftest import logged_in
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 GH_SECRET, JIRA_SECRET = "It's a Secret to Everybody", "jira-hook-secret"
@@ -134,14 +135,15 @@ def test_ping_is_200_and_stored(hooks_app: Any, sessions: Any) -> None:
     assert [r.state for r in rows(sessions, WebhookDelivery.state)] == ["applied"]
 
 
-def test_an_unsigned_source_must_say_so_and_is_warned_about(hooks_config: Any, engine: Any,
+def test_an_unsigned_source_must_say_so_and_is_warned_about(hooks_config: Any, engine: Any, sessions: Any,
                                                            caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level("WARNING"):
         app = create_app(hooks_config, engine=engine)
     answer = github(app.test_client(), "issues", fixture("github", "issues.opened"), source="open-github", secret=None)
     assert answer.status_code == 202
     assert "webhook.unsigned_allowed: source 'open-github'" in caplog.text
-    assert "open-github" in app.test_client().get("/").get_data(as_text=True).split("accept unsigned")[0]
+    browser = logged_in(app, sessions)
+    assert "open-github" in browser.get("/").get_data(as_text=True).split("accept unsigned")[0]
 
 
 def test_a_repository_the_source_does_not_list_is_ignored(hooks_app: Any, sessions: Any) -> None:
@@ -198,7 +200,7 @@ def test_jira_deliveries_in_and_out_of_order_end_as_the_newest_state(hooks_app: 
 
 
 def test_a_deleted_jira_issue_leaves_the_reports_and_keeps_its_history(hooks_app: Any, sessions: Any) -> None:
-    client = hooks_app.test_client()
+    client = logged_in(hooks_app, sessions)  # a logged-in browser: webhooks need no login, the report does
     jira(client, fixture("jira", "issue_created"), delivery="j-1")
     jira(client, fixture("jira", "issue_updated"), delivery="j-2")
     drain(hooks_app)

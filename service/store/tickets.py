@@ -1,0 +1,118 @@
+"""Tickets for the dashboard: a filtered list, and one ticket with its timeline and attributions.
+
+The list answers "which tickets are behind this number": the report's filters (project and the
+days of the acts) plus kind, the side and role of an attributed act, and text in the key or
+title. A role, side or date filter asks for tickets with an attributed act that matches all of
+them at once, the acts the report counts. Pages hold `PAGE` tickets, newest change first, and
+say whether more follow rather than counting them all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from analytics.scorecard import AREAS
+from service.store.report import Filters, FilterError
+from service.store.sql import ACCOUNTS, ATTRIBUTIONS, EVENTS, PEOPLE, TICKETS, within_days
+
+PAGE = 50
+SIDES = ("partner", "client", "unknown")
+ROLES = tuple(sorted({role for roles in AREAS.values() for role in roles} | {"decline", "reopen"}))
+TEXT_MAX = 200
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    """What the ticket list shows: the report's filters and the list's own."""
+
+    report: Filters = field(default_factory=Filters)
+    kind: str | None = None
+    side: str | None = None
+    role: str | None = None
+    area: str | None = None
+    text: str | None = None
+    page: int = 1
+
+    def __post_init__(self) -> None:
+        if self.side is not None and self.side not in SIDES:
+            raise FilterError(f"'side' must be one of {', '.join(SIDES)}.")
+        if self.role is not None and self.role not in ROLES:
+            raise FilterError(f"'role' must be one of {', '.join(ROLES)}.")
+        if self.area is not None and self.area not in AREAS:
+            raise FilterError(f"'area' must be one of {', '.join(AREAS)}.")
+        for name in ("kind", "text"):
+            value = getattr(self, name)
+            if value is not None and (len(value) > TEXT_MAX or any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF
+                                                                    for c in value)):
+                raise FilterError(f"'{name}' must be at most {TEXT_MAX} characters without control characters.")
+        if not 1 <= self.page <= 100_000:
+            raise FilterError("'page' must be a whole number from 1 to 100000.")
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    id: int
+    key: str
+    title: str
+    kind: str
+    status: str
+    project: str
+    updated: datetime
+
+
+def ticket_list(session: Session, chosen: TicketFilters) -> tuple[list[TicketRow], bool]:
+    """One page of tickets (newest change first) and whether another page follows."""
+    t, a = TICKETS.c, ATTRIBUTIONS.c
+    where: list[Any] = [t.deleted_at.is_(None)]
+    if chosen.report.project:
+        where.append(t.project == chosen.report.project)
+    if chosen.kind:
+        where.append(t.kind == chosen.kind)
+    if chosen.text:
+        pattern = "%" + chosen.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(or_(t.key == chosen.text, t.title.ilike(pattern, escape="\\")))
+    acts = [*within_days(a.at, chosen.report.since, chosen.report.until)]
+    if chosen.side:
+        acts.append(a.side == chosen.side)
+    if chosen.role:
+        acts.append(a.role == chosen.role)
+    if chosen.area:
+        acts.append(a.role.in_(AREAS[chosen.area]))
+    if acts:  # a set made once, not a lookup per ticket (SQLite would walk the role index for each)
+        where.append(t.id.in_(select(a.ticket_id).where(*acts)))
+    rows = session.execute(select(t.id, t.key, t.title, t.kind, t.status, t.project, t.updated).where(*where)
+                           .order_by(t.updated.desc(), t.id.desc())
+                           .offset((chosen.page - 1) * PAGE).limit(PAGE + 1)).all()
+    return [TicketRow(*row) for row in rows[:PAGE]], len(rows) > PAGE
+
+
+@dataclass(frozen=True)
+class TicketView:
+    ticket: Any
+    events: list[Any]
+    attributions: list[Any]
+    link: str | None  # the ticket in its tracker, when its address is a web address
+
+
+def ticket_view(session: Session, ticket_id: int) -> TicketView | None:
+    """A ticket, its timeline (every stored act, oldest first) and its attributions with evidence."""
+    t = TICKETS.c
+    ticket = session.execute(select(TICKETS).where(t.id == ticket_id)).first()
+    if ticket is None:
+        return None
+    e, a, acc, p = EVENTS.c, ATTRIBUTIONS.c, ACCOUNTS.c, PEOPLE.c
+    actor = func.coalesce(acc.display_name, acc.tracker + ":" + acc.external_id)
+    events = session.execute(select(e.at, e.kind, e.field, e.from_value, e.to_value, actor.label("actor"))
+                             .outerjoin(ACCOUNTS, acc.id == e.actor_id).where(e.ticket_id == ticket_id)
+                             .order_by(e.at, e.id)).all()
+    attributions = session.execute(select(a.role, a.side, a.organisation, a.at, a.rule, a.explanation,
+                                          func.coalesce(p.name, actor).label("person"))
+                                   .join(ACCOUNTS, acc.id == a.account_id).outerjoin(PEOPLE, p.id == a.person_id)
+                                   .where(a.ticket_id == ticket_id).order_by(a.at, a.role)).all()
+    url = ticket.url or ""
+    link = url if url.startswith(("https://", "http://")) else None  # never javascript: or data:
+    return TicketView(ticket, list(events), list(attributions), link)

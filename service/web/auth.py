@@ -1,0 +1,132 @@
+"""Who is asking: the login form, the session it opens, API tokens, and the guard on every request.
+
+Every page and API call needs a user, except the webhooks (their signature is their
+authentication), `/healthz`, `/login` and the static files. A browser logs in with a form
+(`username`, `password`, `csrf_token`, the field names Flask-WTF uses) and carries a signed,
+HttpOnly, SameSite session cookie; a script sends `Authorization: Bearer <token>`
+(`partnerscope tokens create`). Without a user a page redirects to the login form and the API
+answers 401.
+
+Wrong passwords are throttled in the process: after `TRIES` failures within `WINDOW` for one user
+name, or `TRIES_PER_ADDRESS` from one address, further attempts are refused with 429 until the
+oldest failure leaves the window, without the password being checked.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from threading import Lock
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session, url_for
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import TooManyRequests, Unauthorized
+
+from service.store.models import User
+from service.store.users import authenticate, user_for_token
+
+auth = Blueprint("auth", __name__)
+OPEN_ENDPOINTS = frozenset({"auth.login", "health.healthz", "static"})
+TRIES, TRIES_PER_ADDRESS, WINDOW = 5, 20, 900.0  # failures, failures, seconds
+
+
+class Throttle:
+    """Recent failed logins by user name and by address."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = Lock()
+
+    def wait(self, name: str, address: str) -> float:
+        """Seconds until another attempt for this name from this address may be checked (0: now)."""
+        now = time.monotonic()
+        with self._lock:
+            waits = [self._wait(f"name:{name.casefold()}", TRIES, now), self._wait(f"addr:{address}", TRIES_PER_ADDRESS, now)]
+        return max(waits)
+
+    def failed(self, name: str, address: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in (f"name:{name.casefold()}", f"addr:{address}"):
+                self._failures.setdefault(key, deque()).append(now)
+
+    def _wait(self, key: str, limit: int, now: float) -> float:
+        times = self._failures.get(key)
+        if not times:
+            return 0.0
+        while times and times[0] <= now - WINDOW:
+            times.popleft()
+        if not times:
+            del self._failures[key]
+            return 0.0
+        return times[0] + WINDOW - now if len(times) >= limit else 0.0
+
+
+@auth.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    target = _safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("login.html", next=target, failed=False)
+    name = request.form.get("username", "")[:200]
+    password = request.form.get("password", "")[:2000]
+    throttle: Throttle = current_app.extensions["partnerscope"]["throttle"]
+    address = request.remote_addr or "?"
+    wait = throttle.wait(name, address)
+    if wait:
+        raise TooManyRequests(f"Too many failed logins for this user name or from this address; "
+                              f"try again in {int(wait // 60) + 1} minutes.")
+    with current_app.extensions["partnerscope"]["sessions"]() as db:
+        user = authenticate(db, name, password)
+    if user is None:
+        throttle.failed(name, address)
+        return render_template("login.html", next=target, failed=True), 401
+    session.clear()  # a new session for a new login: nothing carried over from before
+    session["user_id"] = user.id
+    return redirect(target)
+
+
+@auth.post("/logout")
+def logout() -> Response:
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+def require_user() -> Any:
+    """Before every request: let the open endpoints through, find the user of the rest or refuse."""
+    if request.blueprint == "webhooks" or request.endpoint in OPEN_ENDPOINTS or request.endpoint is None:
+        return None
+    user = _bearer_user() if "Authorization" in request.headers else _session_user()
+    if user is not None:
+        g.user = user
+        return None
+    if request.path.startswith("/api"):
+        raise Unauthorized("Log in, or send a token as `Authorization: Bearer <token>` "
+                           "(`partnerscope tokens create USER`).", www_authenticate=WWWAuthenticate("Bearer"))
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _session_user() -> User | None:
+    user_id = session.get("user_id")
+    if not isinstance(user_id, int):
+        return None
+    with current_app.extensions["partnerscope"]["sessions"]() as db:
+        user = db.get(User, user_id)  # still there: a removed user's cookie opens nothing
+    if user is None:
+        session.clear()
+    return user
+
+
+def _bearer_user() -> User | None:
+    kind, _, token = request.headers.get("Authorization", "").partition(" ")
+    if kind.lower() != "bearer" or not token.strip():
+        return None
+    with current_app.extensions["partnerscope"]["sessions"]() as db:
+        return user_for_token(db, token.strip())
+
+
+def _safe_next(value: str | None) -> str:
+    """Where to go after logging in: a path of this site, never another site (`//host`, `\\host`)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value or any(
+            ord(c) < 32 for c in value) or len(value) > 2000:
+        return "/"
+    return value

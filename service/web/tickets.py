@@ -1,0 +1,46 @@
+"""The tickets behind the numbers: a filterable list, and each ticket with its timeline and evidence."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from werkzeug.exceptions import BadRequest, NotFound
+
+from service.store.report import FilterError
+from service.store.tickets import ROLES, SIDES, TicketFilters, ticket_list, ticket_view
+from service.web.context import FILTER_ARGS, filters, state
+
+tickets = Blueprint("tickets", __name__)
+LIST_ARGS = ("project", "since", "until", "kind", "side", "role", "area", "q")
+
+
+@tickets.get("/tickets")
+def ticket_index() -> str:
+    config, sessions = state()
+    chosen = _ticket_filters()
+    with sessions() as session:
+        rows, more = ticket_list(session, chosen)
+    kept = {k: v for k, v in request.args.items() if k in LIST_ARGS and v}
+    return render_template("tickets.html", rows=rows, more=more, chosen=chosen, kept=kept, sides=SIDES, roles=ROLES,
+                           report_args={k: v for k, v in kept.items() if k in FILTER_ARGS})
+
+
+@tickets.get("/tickets/<int(max=2147483647):ticket_id>")  # a larger id is no row: 404, not an overflow
+def ticket_page(ticket_id: int) -> str:
+    _, sessions = state()
+    with sessions() as session:
+        view = ticket_view(session, ticket_id)
+    if view is None:
+        raise NotFound(f"No ticket {ticket_id} is stored.")
+    return render_template("ticket.html", view=view)
+
+
+def _ticket_filters() -> TicketFilters:
+    page = request.args.get("page") or "1"
+    if not page.isdigit() or len(page) > 6:
+        raise BadRequest("'page' must be a whole number from 1 to 100000.")
+    try:
+        return TicketFilters(report=filters(), kind=request.args.get("kind") or None,
+                             side=request.args.get("side") or None, role=request.args.get("role") or None,
+                             area=request.args.get("area") or None, text=request.args.get("q") or None,
+                             page=int(page))
+    except FilterError as exc:
+        raise BadRequest(str(exc)) from None

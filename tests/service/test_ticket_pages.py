@@ -1,0 +1,82 @@
+"""The tickets behind the numbers: the list and its filters, a ticket's evidence, and hostile input."""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import select
+
+from service.store.models import Ticket
+from tests.service.builders import bug_through_qa
+from tests.service.test_report import three_bugs
+from tests.service.test_store import ingest
+
+
+def keys(page: str) -> list[str]:
+    return re.findall(r'<a href="/tickets/\d+">([^<]+)</a>', page)
+
+
+def test_the_list_filters_by_project_side_role_area_and_text(client, sessions, config) -> None:
+    three_bugs(sessions, config)
+    assert sorted(keys(client.get("/tickets").get_data(as_text=True))) == ["PAY-3", "SHOP-1", "SHOP-2"]
+    assert keys(client.get("/tickets?project=PAY").get_data(as_text=True)) == ["PAY-3"]
+    assert sorted(keys(client.get("/tickets?role=deploy&side=client").get_data(as_text=True))) == ["SHOP-1", "SHOP-2"]
+    assert keys(client.get("/tickets?area=deployment&side=partner").get_data(as_text=True)) == ["PAY-3"]
+    assert keys(client.get("/tickets?q=ticket 2").get_data(as_text=True)) == ["SHOP-2"]
+    assert keys(client.get("/tickets?q=PAY-3").get_data(as_text=True)) == ["PAY-3"]
+    assert keys(client.get("/tickets?q=100%25").get_data(as_text=True)) == []  # % is a character, not a pattern
+    assert keys(client.get("/tickets?since=2031-01-01").get_data(as_text=True)) == []
+
+
+def test_the_reports_area_counts_link_to_their_tickets(client, sessions, config) -> None:
+    three_bugs(sessions, config)
+    page = client.get("/?project=SHOP").get_data(as_text=True)
+    link = re.search(r'<a href="(/tickets\?[^"]*area=deployment[^"]*side=client[^"]*)">2</a>', page)
+    assert link, "the deployment area's client count links to its tickets"
+    listed = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert sorted(keys(listed)) == ["SHOP-1", "SHOP-2"]
+
+
+def test_the_list_pages_by_fifty_newest_first(client, sessions, config) -> None:
+    ingest(sessions, config, [bug_through_qa(n, updated=n) for n in range(1, 56)])
+    first = client.get("/tickets").get_data(as_text=True)
+    assert len(keys(first)) == 50 and keys(first)[0] == "SHOP-55" and "Older →" in first
+    second = client.get("/tickets?page=2").get_data(as_text=True)
+    assert keys(second) == [f"SHOP-{n}" for n in range(5, 0, -1)] and "Older →" not in second
+
+
+def test_a_ticket_shows_its_evidence_and_its_hostile_text_as_text(client, sessions, config) -> None:
+    hostile = bug_through_qa(7)
+    hostile = replace(hostile, ticket=replace(hostile.ticket, title="<script>alert(1)</script>",
+                                              url="javascript:alert(1)"))
+    ingest(sessions, config, [hostile, bug_through_qa(8)])
+    with sessions() as s:
+        ids = dict(s.execute(select(Ticket.key, Ticket.id)).all())
+    page = client.get(f"/tickets/{ids['SHOP-7']}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "javascript:" not in page  # a tracker address that is no web address is not linked
+    assert "deploy" in page and "Client-1" in page and "Timeline" in page
+    with sessions() as s:
+        s.execute(Ticket.__table__.update().where(Ticket.id == ids["SHOP-8"]).values(url="https://acme.atlassian.net/browse/SHOP-8"))
+        s.commit()
+    assert 'href="https://acme.atlassian.net/browse/SHOP-8"' in client.get(f"/tickets/{ids['SHOP-8']}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/tickets/999999", 404), ("/tickets/abc", 404), ("/tickets/-1", 404), ("/tickets/" + "9" * 40, 404),
+    ("/tickets?side=both", 400), ("/tickets?role=boss", 400), ("/tickets?area=everything", 400),
+    ("/tickets?page=0", 400), ("/tickets?page=-1", 400), ("/tickets?page=abc", 400), ("/tickets?page=9999999", 400),
+    ("/tickets?q=%00", 400), ("/tickets?q=" + "x" * 201, 400), ("/tickets?kind=%0a", 400),
+    ("/tickets?q=%ED%A0%80", 200),  # bytes that are no UTF-8 arrive as U+FFFD: searched for, found nowhere
+    ("/tickets?since=2025-13-01", 400), ("/tickets?since=2025-05-01&until=2025-01-01", 400),
+    ("/tickets?q=%25%5F", 200), ("/tickets?_external=1&_method=POST", 200),
+])
+def test_hostile_values_get_a_clear_answer_never_a_500(client, sessions, config, path: str, status: int) -> None:
+    three_bugs(sessions, config)
+    assert client.get(path).status_code == status
+
+
+def test_the_ticket_pages_need_a_login(app) -> None:
+    assert app.test_client().get("/tickets").status_code == 302
+    assert app.test_client().get("/tickets/1").status_code == 302
