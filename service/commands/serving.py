@@ -63,6 +63,7 @@ def _demo_admin(ctx: Context) -> None:
 def _serve(ctx: Context, host: str, port: int) -> None:
     from waitress.server import create_server
 
+    from service.store.models import User
     from service.web import create_app
 
     ctx.sessions  # opens the engine here, so that the command disposes of it however it ends
@@ -81,8 +82,6 @@ def _serve(ctx: Context, host: str, port: int) -> None:
     hooks = app.extensions["partnerscope"]["webhooks"]
     for kind, name in sorted(hooks):
         click.echo(f"webhooks for {printable(name)} at http://{printable(host)}:{port}/webhooks/{kind}/{printable(name)}")
-    from service.store.models import User
-
     with ctx.sessions() as session:
         if not session.scalar(select(func.count()).select_from(User)):
             click.echo("no users yet: add one with `partnerscope users add NAME --role admin` to log in", err=True)
