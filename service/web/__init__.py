@@ -20,6 +20,7 @@ from service.web.api import api
 from service.web.auth import Throttle, auth, require_user
 from service.web.health import health
 from service.web.pages import pages
+from service.web.quality import quality
 from service.web.security import secure_headers
 from service.web.tickets import tickets
 from service.web.webhooks import hooks_of, webhooks
@@ -56,6 +57,7 @@ def create_app(config: Config, *, engine: Any = None, start_applier: bool = Fals
     app.register_blueprint(auth)
     app.register_blueprint(pages)
     app.register_blueprint(tickets)
+    app.register_blueprint(quality)
     app.register_blueprint(api)
     app.register_blueprint(webhooks)
     app.register_blueprint(health)
