@@ -15,7 +15,7 @@ LIST_ARGS = ("project", "since", "until", "kind", "side", "role", "area", "q")
 @tickets.get("/tickets")
 def ticket_index() -> str:
     config, sessions = state()
-    chosen = _ticket_filters()
+    chosen = ticket_filters()
     with sessions() as session:
         rows, more = ticket_list(session, chosen)
     kept = {k: v for k, v in request.args.items() if k in LIST_ARGS and v}
@@ -33,7 +33,8 @@ def ticket_page(ticket_id: int) -> str:
     return render_template("ticket.html", view=view)
 
 
-def _ticket_filters() -> TicketFilters:
+def ticket_filters() -> TicketFilters:
+    """The ticket list's filters of this request (the pages' and the API's); a bad value is a 400."""
     page = request.args.get("page") or "1"
     if not page.isdigit() or len(page) > 6:
         raise BadRequest("'page' must be a whole number from 1 to 100000.")
