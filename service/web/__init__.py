@@ -21,6 +21,7 @@ from service.web.api_v1 import api_v1
 from service.web.auth import Throttle, auth, require_user
 from service.web.health import health
 from service.web.pages import pages
+from service.web.people import people
 from service.web.quality import quality
 from service.web.security import secure_headers
 from service.web.tickets import tickets
@@ -59,6 +60,7 @@ def create_app(config: Config, *, engine: Any = None, start_applier: bool = Fals
     app.register_blueprint(pages)
     app.register_blueprint(tickets)
     app.register_blueprint(quality)
+    app.register_blueprint(people)
     app.register_blueprint(api)
     app.register_blueprint(api_v1)
     app.register_blueprint(webhooks)
