@@ -38,7 +38,7 @@ def signals_report(session: Session, config: Config, obs: Observations) -> dict[
 def observations(session: Session, project: str | None, since: date | None, until: date | None) -> Observations:
     """Everything the signals and the role counts read, for acts from `since` to `until` (days,
     inclusive) in `project`."""
-    rows = list(_sums(session, project, since, until))
+    rows = list(monthly_sums(session, project, since, until))
     if not rows:
         return Observations(months=[])
     months = sorted({r[1] for r in rows})
@@ -75,8 +75,9 @@ def observations(session: Session, project: str | None, since: date | None, unti
     return obs
 
 
-def _sums(session: Session, project: str | None, since: date | None, until: date | None) -> Iterable[Row]:
-    """The sums for whole months from `signal_rollups`, and for a month the dates cut from `signal_days`."""
+def monthly_sums(session: Session, project: str | None, since: date | None, until: date | None) -> Iterable[Row]:
+    """The sums by month for acts from `since` to `until` in `project`: whole months from
+    `signal_rollups`, a month the dates cut from `signal_days`."""
     r = ROLLUPS.c
     first = month_of(since) if since else None
     last = month_of(until) if until else None

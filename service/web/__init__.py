@@ -17,6 +17,7 @@ from service.jobs.deliveries import DeliveryApplier
 from service.store.secret_key import ENV as SECRET_ENV
 from service.store.secret_key import secret_key
 from service.web.api import api
+from service.web.areas import areas
 from service.web.api_v1 import api_v1
 from service.web.auth import Throttle, auth, require_user
 from service.web.health import health
@@ -61,6 +62,7 @@ def create_app(config: Config, *, engine: Any = None, start_applier: bool = Fals
     app.register_blueprint(tickets)
     app.register_blueprint(quality)
     app.register_blueprint(people)
+    app.register_blueprint(areas)
     app.register_blueprint(api)
     app.register_blueprint(api_v1)
     app.register_blueprint(webhooks)

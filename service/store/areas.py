@@ -1,0 +1,70 @@
+"""One area of responsibility month by month: who carried its acts, per project and per partner,
+and the people who carried most of them on each side. Counts come from the same monthly sums as
+the report's areas, so the page and the report never disagree."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from analytics.scorecard import AREAS
+from analytics.signals.months import month_range
+from service.store.report import Filters, act_filters
+from service.store.signals import monthly_sums
+from service.store.sql import ACCOUNTS, ATTRIBUTIONS, PEOPLE, TICKETS
+
+SIDES = ("partner", "client", "unknown")
+TOP = 5
+NO_PARTNER = "(no partner acted)"
+
+
+def _sides() -> dict[str, int]:
+    return {side: 0 for side in SIDES}
+
+
+@dataclass
+class AreaView:
+    months: list[tuple[str, dict[str, int]]] = field(default_factory=list)
+    projects: dict[str, dict[str, int]] = field(default_factory=dict)
+    partners: dict[str, dict[str, int]] = field(default_factory=dict)
+    top: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # side -> (person, acts)
+
+
+def area_view(session: Session, area: str, chosen: Filters) -> AreaView:
+    roles = {f"role:{r}" for r in AREAS[area]}
+    by_month: dict[str, dict[str, int]] = {}
+    view = AreaView()
+    for measure, month, partner, project, side, _, _, _, _, c in monthly_sums(session, chosen.project, chosen.since,
+                                                                              chosen.until):
+        if measure not in roles or side not in SIDES:
+            continue
+        for table, key in ((by_month, month), (view.projects, project), (view.partners, partner or NO_PARTNER)):
+            table.setdefault(key, _sides())[side] += c
+    if by_month:
+        view.months = [(m, by_month.get(m, _sides())) for m in month_range(min(by_month), max(by_month))]
+    view.projects = dict(sorted(view.projects.items()))
+    view.partners = dict(sorted(view.partners.items()))
+    view.top = _top_people(session, area, chosen)
+    return view
+
+
+def _top_people(session: Session, area: str, chosen: Filters) -> dict[str, list[tuple[str, int]]]:
+    a, acc, p, t = ATTRIBUTIONS.c, ACCOUNTS.c, PEOPLE.c, TICKETS.c
+    where: list[Any] = [a.role.in_(AREAS[area]), *act_filters(chosen)]
+    query = select(a.side, a.person_id, func.count().label("n")).where(*where)
+    if chosen.project:
+        query = query.join(TICKETS, t.id == a.ticket_id).where(t.project == chosen.project)
+    counted = session.execute(query.group_by(a.side, a.person_id)).all()
+    top: dict[str, list[tuple[int, int]]] = {side: [] for side in SIDES}
+    for side, person, n in sorted(counted, key=lambda r: (-r.n, r.person_id)):
+        if side in top and len(top[side]) < TOP:
+            top[side].append((person, n))
+    people = {person for rows in top.values() for person, _ in rows}
+    names: dict[int, str] = {}
+    for person, name, tracker, external_id in session.execute(
+            select(acc.person_id, func.coalesce(p.name, acc.display_name), acc.tracker, acc.external_id)
+            .outerjoin(PEOPLE, p.id == acc.person_id).where(acc.person_id.in_(people)).order_by(acc.id)):
+        names.setdefault(person, name or f"{tracker}:{external_id}")
+    return {side: [(names.get(person, "?"), n) for person, n in rows] for side, rows in top.items()}
