@@ -163,7 +163,8 @@ class Attribution(Base):
     __tablename__ = "attributions"
     __table_args__ = (
         UniqueConstraint("ticket_id", "role", "person_id", name="uq_attributions_ticket_role_person"),
-        Index("ix_attributions_role_side", "role", "side"),
+        # Counts by role and side, and the people who carried an area most: read from the index alone.
+        Index("ix_attributions_role_side_person", "role", "side", "person_id"),
         Index("ix_attributions_at", "at"),
         # The acts no organisation covers, by person, for every report's data quality.
         Index("ix_attributions_unknown_person", "person_id", sqlite_where=text("side = 'unknown'"),

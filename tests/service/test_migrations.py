@@ -92,3 +92,16 @@ def test_0007_adds_removed_events_to_a_database_at_0006(empty_url: str) -> None:
     with engine.connect() as c:
         assert "removed_events" not in inspect(c).get_table_names()
     engine.dispose()
+
+
+def test_the_migrations_build_the_schema_the_models_describe(empty_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from service.store.models import Base
+
+    engine = make_engine(empty_url)
+    upgrade(engine)
+    with engine.connect() as c:
+        assert compare_metadata(MigrationContext.configure(c), Base.metadata) == []
+    engine.dispose()
