@@ -4,8 +4,12 @@ Reports read sums, never single facts: by month from `signal_rollups`, and by da
 `signal_days` for a month that a report's dates cut and for a person's first days. A ticket's
 facts are summed into its `Share` (`share_key` says how a fact is keyed), stored as one row of
 `signal_tickets`, and added to both sums; when the ticket is attributed anew, `forget_shares`
-reads that row back and takes it out. Sums are adjusted in key order, so two transactions
-adjusting the same keys lock rows in the same order and cannot deadlock on PostgreSQL.
+reads that row back and takes it out. Each write adjusts its sums in key order, so two writes
+meeting on the same keys lock them in the same order; a transaction that writes several times
+(a page's new tickets, then the tickets it touched again) can still meet another one in the
+opposite order on PostgreSQL, which then aborts one of them as a deadlock: that sync page or
+batch of deliveries is rolled back whole (a sync run again resumes from its bookmark; the
+applier applies a failed batch again delivery by delivery).
 """
 from __future__ import annotations
 
@@ -110,9 +114,9 @@ def forget_shares(session: Session, ticket_ids: Sequence[int]) -> None:
     sums = Sums()
     for project, text in session.execute(select(t.project, t.sums).where(t.ticket_id.in_(ids))):
         sums.add(project, _decode(text), -1)
-    if sums.days:
-        session.execute(delete(TICKET_SHARES).where(t.ticket_id.in_(ids)))
-        sums.write(session)
+    # Every row goes, an empty share's too: a ticket that yielded no fact still has its row.
+    session.execute(delete(TICKET_SHARES).where(t.ticket_id.in_(ids)))
+    sums.write(session)
 
 
 @contextmanager

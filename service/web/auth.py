@@ -95,7 +95,10 @@ def require_user() -> Any:
     """Before every request: let the open endpoints through, find the user of the rest or refuse."""
     if request.blueprint == "webhooks" or request.endpoint in OPEN_ENDPOINTS or request.endpoint is None:
         return None
-    user = _bearer_user() if "Authorization" in request.headers else _session_user()
+    # A Bearer token is the API's way in; any other Authorization (a proxy's Basic login) leaves
+    # the browser's session to speak.
+    bearer = request.headers.get("Authorization", "").partition(" ")[0].lower() == "bearer"
+    user = _bearer_user() if bearer else _session_user()
     if user is not None:
         g.user = user
         return None
@@ -117,8 +120,8 @@ def _session_user() -> User | None:
 
 
 def _bearer_user() -> User | None:
-    kind, _, token = request.headers.get("Authorization", "").partition(" ")
-    if kind.lower() != "bearer" or not token.strip():
+    token = request.headers.get("Authorization", "").partition(" ")[2]
+    if not token.strip():
         return None
     with current_app.extensions["partnerscope"]["sessions"]() as db:
         return user_for_token(db, token.strip())

@@ -36,7 +36,7 @@ def ticket_page(ticket_id: int) -> str:
 def ticket_filters() -> TicketFilters:
     """The ticket list's filters of this request (the pages' and the API's); a bad value is a 400."""
     page = request.args.get("page") or "1"
-    if not page.isdigit() or len(page) > 6:
+    if not page.isascii() or not page.isdigit() or len(page) > 6:  # "²" is a digit to isdigit, not to int
         raise BadRequest("'page' must be a whole number from 1 to 100000.")
     try:
         return TicketFilters(report=filters(), kind=request.args.get("kind") or None,

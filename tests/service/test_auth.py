@@ -156,3 +156,11 @@ def test_the_demo_makes_one_admin_and_prints_the_password_once(sessions, app, ca
     assert log_in(app.test_client(), "admin", password).status_code == 302
     _demo_admin(SimpleNamespace(sessions=sessions))  # the next run: the admin exists, nothing printed
     assert capsys.readouterr().out == ""
+
+
+def test_a_proxys_basic_login_leaves_the_browsers_session_to_speak(app, ada) -> None:
+    browser = app.test_client()
+    log_in(browser, "ada", PASSWORD)
+    basic = {"Authorization": "Basic cHJveHk6c2VjcmV0"}  # what a reverse proxy's own login adds to every request
+    assert browser.get("/", headers=basic).status_code == 200
+    assert app.test_client().get("/api/report", headers=basic).status_code == 401  # no session: no user

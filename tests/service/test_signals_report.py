@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -285,3 +286,22 @@ def test_a_classify_that_writes_its_sums_out_in_parts_adds_them_up(sessions, con
     with sessions() as s:
         assert_sums_agree(s)
         assert responsibility_report(s, config)["signals"] == before
+
+
+def test_a_ticket_that_yields_no_fact_is_stored_and_attributed_again(sessions, config) -> None:
+    """Its share is empty, and its row must still go when it is attributed anew (a newer copy, a
+    regroup, a deletion): else the next share of it collides with the old row."""
+    from tests.service.builders import parsed, ticket
+
+    quiet = parsed(ticket(77, kind="other", type_name="Gizmo", status="Open", reporter="jira:stranger"), [])
+    ingest(sessions, config, [quiet])
+    with sessions() as s:
+        assert json.loads(s.scalar(select(TICKET_SHARES.c.sums))) == []
+    ingest(sessions, config, [replace(quiet, ticket=replace(quiet.ticket, updated=quiet.ticket.updated + timedelta(days=1)))])
+    with transaction(sessions) as s:
+        tid = s.scalar(select(TICKET_SHARES.c.ticket_id))
+        Classifier(config, Directory(s)).reclassify(s, [tid])
+        mark_deleted(s, "test-jira", [quiet.ticket.external_id])
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(TICKET_SHARES)) == 0
+        assert_sums_agree(s)

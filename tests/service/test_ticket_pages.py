@@ -67,6 +67,7 @@ def test_a_ticket_shows_its_evidence_and_its_hostile_text_as_text(client, sessio
     ("/tickets/999999", 404), ("/tickets/abc", 404), ("/tickets/-1", 404), ("/tickets/" + "9" * 40, 404),
     ("/tickets?side=both", 400), ("/tickets?role=boss", 400), ("/tickets?area=everything", 400),
     ("/tickets?page=0", 400), ("/tickets?page=-1", 400), ("/tickets?page=abc", 400), ("/tickets?page=9999999", 400),
+    ("/tickets?page=%C2%B2", 400), ("/tickets?page=%D9%A1", 400),  # "²" and Arabic-Indic "١": digits to Python
     ("/tickets?q=%00", 400), ("/tickets?q=" + "x" * 201, 400), ("/tickets?kind=%0a", 400),
     ("/tickets?q=%ED%A0%80", 200),  # bytes that are no UTF-8 arrive as U+FFFD: searched for, found nowhere
     ("/tickets?since=2025-13-01", 400), ("/tickets?since=2025-05-01&until=2025-01-01", 400),
