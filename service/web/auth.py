@@ -31,24 +31,44 @@ TRIES, TRIES_PER_ADDRESS, WINDOW = 5, 20, 900.0  # failures, failures, seconds
 
 
 class Throttle:
-    """Recent failed logins by user name and by address."""
+    """Recent failed logins by user name and by address.
+
+    An attempt is counted as failed when it is let through (`attempt`), before its password is
+    checked, and taken back if the password was right (`succeeded`): so threads checking at once
+    cannot all slip under the limit. Expired failures of every key are dropped now and then, so
+    names and addresses tried once do not pile up."""
 
     def __init__(self) -> None:
         self._failures: dict[str, deque[float]] = {}
         self._lock = Lock()
+        self._swept = time.monotonic()
 
-    def wait(self, name: str, address: str) -> float:
-        """Seconds until another attempt for this name from this address may be checked (0: now)."""
+    def attempt(self, name: str, address: str) -> tuple[float, float]:
+        """(seconds to wait before this name and address may try again, 0 for now; the attempt's mark)."""
         now = time.monotonic()
+        keys = self._keys(name, address)
         with self._lock:
-            waits = [self._wait(f"name:{name.casefold()}", TRIES, now), self._wait(f"addr:{address}", TRIES_PER_ADDRESS, now)]
-        return max(waits)
+            if now - self._swept > WINDOW:
+                for key in list(self._failures):
+                    self._wait(key, 1, now)
+                self._swept = now
+            wait = max(self._wait(keys[0], TRIES, now), self._wait(keys[1], TRIES_PER_ADDRESS, now))
+            if not wait:
+                for key in keys:
+                    self._failures.setdefault(key, deque()).append(now)
+        return wait, now
 
-    def failed(self, name: str, address: str) -> None:
-        now = time.monotonic()
+    def succeeded(self, name: str, address: str, mark: float) -> None:
+        """The attempt marked `mark` had the right password: it is no failure."""
         with self._lock:
-            for key in (f"name:{name.casefold()}", f"addr:{address}"):
-                self._failures.setdefault(key, deque()).append(now)
+            for key in self._keys(name, address):
+                times = self._failures.get(key)
+                if times and mark in times:
+                    times.remove(mark)
+
+    @staticmethod
+    def _keys(name: str, address: str) -> tuple[str, str]:
+        return f"name:{name.casefold()}", f"addr:{address}"
 
     def _wait(self, key: str, limit: int, now: float) -> float:
         times = self._failures.get(key)
@@ -71,15 +91,15 @@ def login() -> Any:
     password = request.form.get("password", "")[:2000]
     throttle: Throttle = current_app.extensions["partnerscope"]["throttle"]
     address = request.remote_addr or "?"
-    wait = throttle.wait(name, address)
+    wait, mark = throttle.attempt(name, address)
     if wait:
         raise TooManyRequests(f"Too many failed logins for this user name or from this address; "
                               f"try again in {int(wait // 60) + 1} minutes.")
     with current_app.extensions["partnerscope"]["sessions"]() as db:
         user = authenticate(db, name, password)
     if user is None:
-        throttle.failed(name, address)
         return render_template("login.html", next=target, failed=True), 401
+    throttle.succeeded(name, address, mark)
     session.clear()  # a new session for a new login: nothing carried over from before
     session["user_id"] = user.id
     return redirect(target)

@@ -164,3 +164,31 @@ def test_a_proxys_basic_login_leaves_the_browsers_session_to_speak(app, ada) -> 
     basic = {"Authorization": "Basic cHJveHk6c2VjcmV0"}  # what a reverse proxy's own login adds to every request
     assert browser.get("/", headers=basic).status_code == 200
     assert app.test_client().get("/api/report", headers=basic).status_code == 401  # no session: no user
+
+
+def test_logins_at_once_cannot_slip_under_the_limit_and_a_right_one_is_no_failure(app, ada) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def wrong(_: int) -> int:
+        return log_in(app.test_client(), "ada", "not the password").status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(wrong, range(12)))
+    assert answers.count(401) == auth_module.TRIES and answers.count(429) == 12 - auth_module.TRIES
+
+
+def test_right_passwords_do_not_count_against_the_limit(app, ada) -> None:
+    for _ in range(auth_module.TRIES + 2):
+        assert log_in(app.test_client(), "ada", PASSWORD).status_code == 302
+    assert log_in(app.test_client(), "ada", "not the password").status_code == 401
+
+
+def test_the_throttle_forgets_expired_failures_of_every_key(monkeypatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(auth_module.time, "monotonic", lambda: clock[0])
+    throttle = auth_module.Throttle()
+    for n in range(50):
+        throttle.attempt(f"user{n}", f"10.0.0.{n}")
+    clock[0] += auth_module.WINDOW + 1
+    throttle.attempt("someone", "10.0.1.1")
+    assert set(throttle._failures) == {"name:someone", "addr:10.0.1.1"}
