@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analytics.scorecard import AREAS
+from analytics.scorecard import COUNTED_SIDES as SIDES
 from analytics.signals.months import month_range
 from service.store.report import Filters, act_filters
 from service.store.signals import monthly_sums
 from service.store.sql import ACCOUNTS, ATTRIBUTIONS, PEOPLE, TICKETS
 
-SIDES = ("partner", "client", "unknown")
 TOP = 5
 NO_PARTNER = "(no partner acted)"
 

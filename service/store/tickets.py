@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from analytics.attribution import ROLES
 from analytics.scorecard import AREAS
+from analytics.scorecard import COUNTED_SIDES as SIDES
 from service.store.report import Filters, FilterError
 from service.store.sql import ACCOUNTS, ATTRIBUTIONS, EVENTS, PEOPLE, TICKETS, within_days
+from service.terminal import is_unsafe
 
 PAGE = 50
-SIDES = ("partner", "client", "unknown")
-ROLES = tuple(sorted({role for roles in AREAS.values() for role in roles} | {"decline", "reopen"}))
 TEXT_MAX = 200
 
 
@@ -46,8 +47,7 @@ class TicketFilters:
             raise FilterError(f"'area' must be one of {', '.join(AREAS)}.")
         for name in ("kind", "text"):
             value = getattr(self, name)
-            if value is not None and (len(value) > TEXT_MAX or any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF
-                                                                    for c in value)):
+            if value is not None and (len(value) > TEXT_MAX or any(map(is_unsafe, value))):  # as 'project' is checked
                 raise FilterError(f"'{name}' must be at most {TEXT_MAX} characters without control characters.")
         if not 1 <= self.page <= 100_000:
             raise FilterError("'page' must be a whole number from 1 to 100000.")

@@ -1,16 +1,13 @@
 """What the data-quality page adds to the report's own data quality: ticket types no kind maps,
-how far each source has synced, and the webhook deliveries that failed."""
+and how far each source has synced (its failed deliveries are `deliveries.listing`'s)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.config import Config
-from service.store.deliveries import listing
 from service.store.models import SyncState
 from service.store.sql import TICKETS
 
@@ -42,7 +39,3 @@ def source_states(session: Session, config: Config) -> list[SourceState]:
     states += [SourceState(name, "no longer configured", s.bookmark, s.updated_at)
                for name, s in sorted(stored.items()) if name not in configured]
     return states
-
-
-def failed_deliveries(session: Session) -> list[Any]:
-    return listing(session, failed_only=True, limit=LISTED)

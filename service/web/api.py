@@ -14,9 +14,7 @@ FORMATS = ("json", "csv")
 @api.get("/report")
 def report_json() -> Response:
     config, sessions = state()
-    fmt = request.args.get("format") or "json"
-    if fmt not in FORMATS:
-        raise BadRequest(f"'format' must be {' or '.join(FORMATS)}.")
+    fmt = chosen_format()
     chosen = filters()
     with sessions() as session:
         report = responsibility_report(session, config, chosen)
@@ -24,3 +22,11 @@ def report_json() -> Response:
         return Response(report_csv(report), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=partnerscope-report.csv"})
     return jsonify(report)
+
+
+def chosen_format() -> str:
+    """The `format` of this request, json unless it says csv; anything else is a 400."""
+    fmt = request.args.get("format") or "json"
+    if fmt not in FORMATS:
+        raise BadRequest(f"'format' must be {' or '.join(FORMATS)}.")
+    return fmt

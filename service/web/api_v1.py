@@ -6,14 +6,13 @@ import csv
 import io
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
-from werkzeug.exceptions import BadRequest, NotFound
+from flask import Blueprint, Response, jsonify
 
-from service.store.tickets import ticket_list, ticket_view
-from service.web.api import report_json
-from service.web.openapi import document
+from service.store.tickets import ticket_list
+from service.web.api import chosen_format, report_json
 from service.web.context import state
-from service.web.tickets import ticket_filters
+from service.web.openapi import document
+from service.web.tickets import stored_ticket, ticket_filters
 
 api_v1 = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 TICKET_COLUMNS = ("id", "key", "title", "kind", "status", "project", "updated")
@@ -26,7 +25,7 @@ def report() -> Response:
 
 @api_v1.get("/tickets")
 def tickets() -> Response:
-    fmt = _format()
+    fmt = chosen_format()
     _, sessions = state()
     chosen = ticket_filters()
     with sessions() as session:
@@ -40,11 +39,7 @@ def tickets() -> Response:
 
 @api_v1.get("/tickets/<int(max=2147483647):ticket_id>")
 def ticket(ticket_id: int) -> Response:
-    _, sessions = state()
-    with sessions() as session:
-        view = ticket_view(session, ticket_id)
-    if view is None:
-        raise NotFound(f"No ticket {ticket_id} is stored.")
+    view = stored_ticket(ticket_id)
     t = view.ticket
     return jsonify({
         "id": t.id, "key": t.key, "title": t.title, "kind": t.kind, "status": t.status, "project": t.project,
@@ -60,13 +55,6 @@ def ticket(ticket_id: int) -> Response:
 @api_v1.get("/openapi.json")
 def openapi() -> Response:
     return jsonify(document())
-
-
-def _format() -> str:
-    fmt = request.args.get("format") or "json"
-    if fmt not in ("json", "csv"):
-        raise BadRequest("'format' must be json or csv.")
-    return fmt
 
 
 def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]], name: str) -> Response:

@@ -5,7 +5,8 @@ from flask import Blueprint, render_template
 
 from service.store.quality import data_quality
 from service.store.report import act_filters, statuses
-from service.store.upkeep import failed_deliveries, source_states, unmapped_types
+from service.store.deliveries import listing
+from service.store.upkeep import LISTED, source_states, unmapped_types
 from service.web.context import filter_args, filters, state
 
 quality = Blueprint("quality", __name__)
@@ -22,6 +23,6 @@ def quality_page() -> str:
             "statuses": statuses(session, config, unmapped_only=True)[:50],
             "types": unmapped_types(session),
             "sources": source_states(session, config),
-            "failed": failed_deliveries(session),
+            "failed": listing(session, failed_only=True, limit=LISTED),
         }
     return render_template("quality.html", filters=chosen, filter_args=filter_args(), **page)

@@ -5,7 +5,7 @@ from flask import Blueprint, render_template, request
 from werkzeug.exceptions import BadRequest, NotFound
 
 from service.store.report import FilterError
-from service.store.tickets import ROLES, SIDES, TicketFilters, ticket_list, ticket_view
+from service.store.tickets import ROLES, SIDES, TicketFilters, TicketView, ticket_list, ticket_view
 from service.web.context import FILTER_ARGS, filters, state
 
 tickets = Blueprint("tickets", __name__)
@@ -25,12 +25,17 @@ def ticket_index() -> str:
 
 @tickets.get("/tickets/<int(max=2147483647):ticket_id>")  # a larger id is no row: 404, not an overflow
 def ticket_page(ticket_id: int) -> str:
+    return render_template("ticket.html", view=stored_ticket(ticket_id))
+
+
+def stored_ticket(ticket_id: int) -> TicketView:
+    """The ticket's page data (the page's and the API's); no such ticket is a 404."""
     _, sessions = state()
     with sessions() as session:
         view = ticket_view(session, ticket_id)
     if view is None:
         raise NotFound(f"No ticket {ticket_id} is stored.")
-    return render_template("ticket.html", view=view)
+    return view
 
 
 def ticket_filters() -> TicketFilters:
