@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from service.cli import main
 from service.store.db import transaction
 from service.store.models import ApiToken, User
 from service.store.users import authenticate, user_for_token
+from tests.service.test_report_inputs import cli
 
 
 @pytest.fixture
@@ -23,13 +23,7 @@ def user_config(db_url: str, tmp_path: Path) -> Path:
 def run(capsys, monkeypatch, config: Path, *args: str, stdin: str = "") -> tuple[int, str, str]:
     """The real entry point with `stdin` piped in; (exit status, stdout, stderr)."""
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    try:
-        main(["--config", str(config), *args])
-        code = 0
-    except SystemExit as exited:
-        code = exited.code if isinstance(exited.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
+    return cli(capsys, config, *args)
 
 
 def test_a_user_added_from_stdin_logs_in_with_that_password_only(user_config, capsys, monkeypatch, sessions) -> None:
