@@ -271,6 +271,11 @@ def table(results: dict[str, Any]) -> str:
         if "skipped" in r:
             lines.append(f"| {name} | | | | | | skipped: {r['skipped']} |")
             continue
+        if "pages" in r:
+            from bench.dashboard_case import table_rows
+
+            lines.extend(table_rows(name, r))
+            continue
         if "ack_ms" in r or "acknowledged_ids" in r:
             from bench.hooks_case import table_row
 
@@ -286,13 +291,14 @@ def table(results: dict[str, Any]) -> str:
 
 
 def main() -> None:
+    from bench.dashboard_case import dashboard_arguments
     from bench.hooks_case import webhook_arguments
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--perceval", help="path of the perceval executable (in its own venv)")
     parser.add_argument("--cases", default="jira,github,ingest,exports,large",
                         help="comma-separated: jira, github, ingest, exports, large; opt-in: webhooks (about "
-                             "3 minutes), report_postgres (the 100,000-ticket report on PostgreSQL) and scale "
+                             "3 minutes), dashboard (the pages under 8 clients at 100,000 tickets), report_postgres (the 100,000-ticket report on PostgreSQL) and scale "
                              "(1,000,000 tickets on PostgreSQL)")
     parser.add_argument("--github-tickets", type=int, default=2000)
     parser.add_argument("--jira-tickets", type=int, default=2000)
@@ -307,6 +313,7 @@ def main() -> None:
                                                                   "postgresql://postgres@127.0.0.1:5432/postgres"),
                         help="a PostgreSQL server where the benchmark may create and drop its own databases")
     webhook_arguments(parser)
+    dashboard_arguments(parser)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
     args = parser.parse_args()
     if args.perceval:
@@ -334,6 +341,10 @@ def main() -> None:
             from bench.hooks_case import case_webhooks
 
             case_webhooks(PARTNERSCOPE, args, workdir, results, free_port, ROOT)
+        if "dashboard" in cases:  # after `large`, whose database it reuses when both run
+            from bench.dashboard_case import case_dashboard
+
+            case_dashboard(args, workdir, results, PARTNERSCOPE, measure, free_port, ROOT)
     document = {
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
