@@ -90,8 +90,8 @@ class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_tickets_source_external_id"),
-        Index("ix_tickets_project", "project"),
         Index("ix_tickets_updated", "updated", "id"),  # the ticket list, newest change first
+        Index("ix_tickets_project_updated", "project", "updated", "id"),  # and one project's
         # Data quality on every report: the few incomplete and the closed tickets, without a scan.
         Index("ix_tickets_incomplete", "id", sqlite_where=text("incomplete IS NOT NULL"),
               postgresql_where=text("incomplete IS NOT NULL")),
