@@ -5,6 +5,14 @@ days of the acts) plus kind, the side and role of an attributed act, and text in
 title. A role, side or date filter asks for tickets with an attributed act that matches all of
 them at once, the acts the report counts. Pages hold `PAGE` tickets, newest change first, and
 say whether more follow rather than counting them all.
+
+Most act filters (an area, a side, a role, recent days) match most tickets: walking the tickets
+newest first and asking each for a matching act fills a page after a few dozen lookups, where
+gathering every matching act first and sorting their tickets costs a scan of tens of thousands
+(110 ms for a role at 100,000 demo tickets on SQLite, against under 1 ms). A rare filter (acts
+no organisation covers, an old date range) would walk every ticket that way; its acts are few,
+so there the acts name their tickets. The list walks a bounded window of the newest tickets
+first and asks the acts only when that window holds too few matches for the page.
 """
 from __future__ import annotations
 
@@ -12,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from analytics.attribution import ROLES
@@ -24,6 +32,7 @@ from service.terminal import is_unsafe
 
 PAGE = 50
 TEXT_MAX = 200
+WINDOW = 40  # newest tickets walked per row the page needs, before the acts are asked instead
 
 
 @dataclass(frozen=True)
@@ -82,12 +91,29 @@ def ticket_list(session: Session, chosen: TicketFilters) -> tuple[list[TicketRow
         acts.append(a.role == chosen.role)
     if chosen.area:
         acts.append(a.role.in_(AREAS[chosen.area]))
-    if acts:  # a set made once, not a lookup per ticket (SQLite would walk the role index for each)
-        where.append(t.id.in_(select(a.ticket_id).where(*acts)))
-    rows = session.execute(select(t.id, t.key, t.title, t.kind, t.status, t.project, t.updated).where(*where)
-                           .order_by(t.updated.desc(), t.id.desc())
-                           .offset((chosen.page - 1) * PAGE).limit(PAGE + 1)).all()
+    columns = (t.id, t.key, t.title, t.kind, t.status, t.project, t.updated)
+    offset = (chosen.page - 1) * PAGE
+    rows = _among_the_newest(session, columns, where, acts, offset) if acts else None
+    if rows is None:
+        if acts:  # few matches near the top: their acts name them, in one set
+            where.append(t.id.in_(select(a.ticket_id).where(*acts)))
+        rows = session.execute(select(*columns).where(*where).order_by(t.updated.desc(), t.id.desc())
+                               .offset(offset).limit(PAGE + 1)).all()
     return [TicketRow(*row) for row in rows[:PAGE]], len(rows) > PAGE
+
+
+def _among_the_newest(session: Session, columns: tuple[Any, ...], where: list[Any], acts: list[Any],
+                      offset: int) -> list[Any] | None:
+    """The page, walking the newest tickets and asking each for a matching act; None when the
+    newest `WINDOW` tickets per row the page needs hold too few matches for it. The window is a
+    prefix of the list's own order, so a page found inside it is the page."""
+    t, a = TICKETS.c, ATTRIBUTIONS.c
+    edge = session.execute(select(t.updated, t.id).order_by(t.updated.desc(), t.id.desc())
+                           .offset((offset + PAGE + 1) * WINDOW - 1).limit(1)).first()
+    inside = [tuple_(t.updated, t.id) >= tuple_(edge.updated, edge.id)] if edge else []
+    rows = session.execute(select(*columns).where(*where, *inside, exists().where(a.ticket_id == t.id, *acts))
+                           .order_by(t.updated.desc(), t.id.desc()).offset(offset).limit(PAGE + 1)).all()
+    return rows if len(rows) > PAGE or edge is None else None
 
 
 @dataclass(frozen=True)

@@ -81,3 +81,28 @@ def test_hostile_values_get_a_clear_answer_never_a_500(client, sessions, config,
 def test_the_ticket_pages_need_a_login(app) -> None:
     assert app.test_client().get("/tickets").status_code == 302
     assert app.test_client().get("/tickets/1").status_code == 302
+
+
+@pytest.mark.parametrize("window", [pytest.param(1, id="window of one per row"),
+                                    pytest.param(10_000, id="window past every ticket")])
+@pytest.mark.parametrize("side, page, expected, more", [
+    pytest.param("client", 1, list(range(70, 20, -1)), True, id="many matches, newest first"),
+    pytest.param("client", 2, list(range(20, 10, -1)), False, id="many matches, the last page"),
+    pytest.param("partner", 1, list(range(10, 0, -1)), False, id="few matches, all old"),
+])
+def test_the_list_is_the_same_however_far_it_walks_the_newest_tickets(
+        sessions, config, monkeypatch, window: int, side: str, page: int, expected: list[int], more: bool) -> None:
+    from service.store import tickets as store
+    from service.store.report import Filters
+
+    # Seventy tickets, the oldest ten deployed by the partner and the rest by the client: with a
+    # window of one ticket per row, a page of the client's is found among the newest tickets and
+    # the partner's, none of which is there, are asked of the acts.
+    ingest(sessions, config, [bug_through_qa(n, updated=n, deployer="jira:partner-1" if n <= 10 else "jira:client-1")
+                              for n in range(1, 71)])
+    monkeypatch.setattr(store, "WINDOW", window)
+    with sessions() as s:
+        rows, more_follow = store.ticket_list(s, store.TicketFilters(report=Filters(project="SHOP"), role="deploy",
+                                                                     side=side, page=page))
+    assert [row.key for row in rows] == [f"SHOP-{n}" for n in expected]
+    assert more_follow is more
