@@ -92,8 +92,9 @@ class Ticket(Base):
         UniqueConstraint("source", "external_id", name="uq_tickets_source_external_id"),
         Index("ix_tickets_updated", "updated", "id"),  # the ticket list, newest change first
         Index("ix_tickets_project_updated", "project", "updated", "id"),  # and one project's
-        # Data quality on every report: the few incomplete and the closed tickets, without a scan.
-        Index("ix_tickets_incomplete", "id", sqlite_where=text("incomplete IS NOT NULL"),
+        # Data quality on every report: the few incomplete and the closed tickets, without a scan;
+        # the project first, or SQLite reads every ticket of a project to find its incomplete ones.
+        Index("ix_tickets_incomplete_project", "project", "id", sqlite_where=text("incomplete IS NOT NULL"),
               postgresql_where=text("incomplete IS NOT NULL")),
         Index("ix_tickets_closed", "id", sqlite_where=text("phase IN ('done', 'deployed')"),
               postgresql_where=text("phase IN ('done', 'deployed')")),
@@ -163,8 +164,9 @@ class Attribution(Base):
     __tablename__ = "attributions"
     __table_args__ = (
         UniqueConstraint("ticket_id", "role", "person_id", name="uq_attributions_ticket_role_person"),
-        # Counts by role and side, and the people who carried an area most: read from the index alone.
-        Index("ix_attributions_role_side_person", "role", "side", "person_id"),
+        # Counts by role and side, the people who carried an area most (within dates, or a
+        # project's tickets) and the tickets of a role's acts: read from the index alone.
+        Index("ix_attributions_role_side_person_at", "role", "side", "person_id", "at", "ticket_id"),
         Index("ix_attributions_at", "at"),
         # The acts no organisation covers, by person, for every report's data quality.
         Index("ix_attributions_unknown_person", "person_id", sqlite_where=text("side = 'unknown'"),
