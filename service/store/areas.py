@@ -36,9 +36,9 @@ def area_view(session: Session, area: str, chosen: Filters) -> AreaView:
     roles = {f"role:{r}" for r in AREAS[area]}
     by_month: dict[str, dict[str, int]] = {}
     view = AreaView()
-    for measure, month, partner, project, side, _, _, _, _, c in monthly_sums(session, chosen.project, chosen.since,
-                                                                              chosen.until):
-        if measure not in roles or side not in SIDES:
+    for _, month, partner, project, side, _, _, _, _, c in monthly_sums(session, chosen.project, chosen.since,
+                                                                         chosen.until, roles):
+        if side not in SIDES:
             continue
         for table, key in ((by_month, month), (view.projects, project), (view.partners, partner or NO_PARTNER)):
             table.setdefault(key, _sides())[side] += c
@@ -53,12 +53,16 @@ def area_view(session: Session, area: str, chosen: Filters) -> AreaView:
 def _top_people(session: Session, area: str, chosen: Filters) -> dict[str, list[tuple[str, int]]]:
     a, acc, p, t = ATTRIBUTIONS.c, ACCOUNTS.c, PEOPLE.c, TICKETS.c
     where: list[Any] = [a.role.in_(AREAS[area]), *act_filters(chosen)]
-    query = select(a.side, a.person_id, func.count().label("n")).where(*where)
-    if chosen.project:
-        query = query.join(TICKETS, t.id == a.ticket_id).where(t.project == chosen.project)
-    counted = session.execute(query.group_by(a.side, a.person_id)).all()
+    if chosen.project:  # the project's tickets as one set, not a lookup of each act's ticket
+        where.append(a.ticket_id.in_(select(t.id).where(t.project == chosen.project)))
+    # Grouped in the index's own order (role, side, person), so the database streams the counts
+    # rather than sorting every act of the area; the roles are summed here.
+    query = select(a.role, a.side, a.person_id, func.count()).where(*where)
+    counted: dict[tuple[str, int], int] = {}
+    for _, side, person, n in session.execute(query.group_by(a.role, a.side, a.person_id)):
+        counted[(side, person)] = counted.get((side, person), 0) + n
     top: dict[str, list[tuple[int, int]]] = {side: [] for side in SIDES}
-    for side, person, n in sorted(counted, key=lambda r: (-r.n, r.person_id)):
+    for (side, person), n in sorted(counted.items(), key=lambda item: (-item[1], item[0][1])):
         if side in top and len(top[side]) < TOP:
             top[side].append((person, n))
     people = {person for rows in top.values() for person, _ in rows}

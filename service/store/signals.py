@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from calendar import monthrange
 from datetime import date, timedelta
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -75,15 +75,18 @@ def observations(session: Session, project: str | None, since: date | None, unti
     return obs
 
 
-def monthly_sums(session: Session, project: str | None, since: date | None, until: date | None) -> Iterable[Row]:
-    """The sums by month for acts from `since` to `until` in `project`: whole months from
-    `signal_rollups`, a month the dates cut from `signal_days`."""
+def monthly_sums(session: Session, project: str | None, since: date | None, until: date | None,
+                 measures: Collection[str] | None = None) -> Iterable[Row]:
+    """The sums by month for acts from `since` to `until` in `project` (of `measures` only, when
+    given): whole months from `signal_rollups`, a month the dates cut from `signal_days`."""
     r = ROLLUPS.c
     first = month_of(since) if since else None
     last = month_of(until) if until else None
     cut_first = since is not None and since.day != 1
     cut_last = until is not None and until != date.max and until.day != monthrange(until.year, until.month)[1]
     where = [r.project == project] if project else []
+    if measures is not None:
+        where.append(r.measure.in_(sorted(measures)))
     if first:
         where.append(r.month > first if cut_first else r.month >= first)
     if last:
@@ -94,17 +97,19 @@ def monthly_sums(session: Session, project: str | None, since: date | None, unti
     for month in sorted({m for m, is_cut in ((first, cut_first), (last, cut_last)) if is_cut and m}):
         lo = since.isoformat() if since and month == first else f"{month}-01"
         hi = until.isoformat() if until and month == last and cut_last else f"{month}-31"
-        yield from _day_sums(session, project, month, lo, hi)
+        yield from _day_sums(session, project, month, lo, hi, measures)
 
 
-def _day_sums(session: Session, project: str | None, month: str, lo: str, hi: str) -> Iterable[Row]:
+def _day_sums(session: Session, project: str | None, month: str, lo: str, hi: str,
+              measures: Collection[str] | None) -> Iterable[Row]:
     """One month's sums from the days `lo` to `hi` ('YYYY-MM-DD', both included)."""
     d = DAYS.c
     columns = (d.measure, d.partner, d.project, d.side, d.person_id, d.other_person_id)
+    where = [d.day >= lo, d.day <= hi, *([d.project == project] if project else [])]
+    if measures is not None:
+        where.append(d.measure.in_(sorted(measures)))
     for measure, partner, proj, side, person, other, n, k, c in session.execute(
-            select(*columns, func.sum(d.n), func.sum(d.k), func.sum(d.c))
-            .where(d.day >= lo, d.day <= hi, *([d.project == project] if project else []))
-            .group_by(*columns)):
+            select(*columns, func.sum(d.n), func.sum(d.k), func.sum(d.c)).where(*where).group_by(*columns)):
         yield (measure, month, partner, proj, side, person, other, int(n), int(k), int(c))
 
 

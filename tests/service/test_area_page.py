@@ -32,6 +32,23 @@ def test_the_months_add_up_to_the_reports_area(client, sessions, config, query: 
         assert found["2026-01"][0] > 0 and found["2026-01"][1] == 0  # the partner at the end
 
 
+@pytest.mark.parametrize("chosen", [
+    pytest.param(Filters(), id="everything"),
+    pytest.param(Filters(project="PAY"), id="one project"),
+    pytest.param(Filters(project="SHOP", since=date(2025, 5, 1)), id="one project within dates"),
+    pytest.param(Filters(since=date(2025, 2, 10), until=date(2025, 8, 20)), id="within dates"),
+])
+def test_the_people_add_up_to_the_reports_area(sessions, config, chosen: Filters) -> None:
+    from service.store.areas import area_view
+
+    year_of_bugs(sessions, config)  # one person deploys on each side: each side's list holds every act
+    with sessions() as s:
+        top = area_view(s, "deployment", chosen).top
+        area = responsibility_report(s, config, chosen)["areas"]["deployment"]
+    assert (sum(n for _, n in top["partner"]), sum(n for _, n in top["client"])) == (area["partner"], area["client"])
+    assert area["partner"] + area["client"] > 0
+
+
 def test_the_page_draws_its_chart_without_script_or_style_and_names_its_people(client, sessions, config) -> None:
     year_of_bugs(sessions, config)
     page = client.get("/areas/deployment").get_data(as_text=True)
