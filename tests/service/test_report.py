@@ -125,3 +125,7 @@ def test_the_page_lists_unaffiliated_accounts_with_their_unknown_acts_within_its
     page = client.get("/").get_data(as_text=True)
     assert "Unaffiliated accounts" in page and "<td>jira:stranger</td><td>Stranger</td><td>2</td>" in page
     assert "Unaffiliated accounts" not in client.get("/?project=NONE").get_data(as_text=True)
+    for project, expected in (("SHOP", [("jira:stranger", 2)]), ("PAY", [])):
+        with sessions() as s:
+            listed = responsibility_report(s, config, Filters(project=project))["data_quality"]["unmapped_accounts"]
+        assert [(a["account"], a["acts"]) for a in listed["accounts"]] == expected
