@@ -93,7 +93,9 @@ class Ticket(Base):
         Index("ix_tickets_updated", "updated", "id"),  # the ticket list, newest change first
         Index("ix_tickets_project_updated", "project", "updated", "id"),  # and one project's
         # Data quality on every report: the few incomplete and the closed tickets, without a scan;
-        # the project first, or SQLite reads every ticket of a project to find its incomplete ones.
+        # and a project's incomplete ones (else SQLite reads every ticket of the project for them).
+        Index("ix_tickets_incomplete", "id", sqlite_where=text("incomplete IS NOT NULL"),
+              postgresql_where=text("incomplete IS NOT NULL")),
         Index("ix_tickets_incomplete_project", "project", "id", sqlite_where=text("incomplete IS NOT NULL"),
               postgresql_where=text("incomplete IS NOT NULL")),
         Index("ix_tickets_closed", "id", sqlite_where=text("phase IN ('done', 'deployed')"),

@@ -44,8 +44,10 @@ def data_quality(session: Session, config: Config, project: str | None = None,
     incomplete = [t.incomplete.is_not(None), *scope]
     # Listed in id order: the partial indexes (see models) answer that without a scan.
     rows = session.execute(select(t.key, t.incomplete).where(*incomplete).order_by(t.id).limit(LISTED)).all()
-    acts = session.scalar(select(func.count()).select_from(ATTRIBUTIONS).join(TICKETS, t.id == a.ticket_id)
-                          .where(*incomplete, *(acts_where or [])))
+    # The acts of the few incomplete tickets, found from those tickets: joined, SQLite started from
+    # every act within the report's dates (600 ms for the last eight months of 100,000 tickets).
+    acts = session.scalar(select(func.count()).where(a.ticket_id.in_(select(t.id).where(*incomplete)),
+                                                     *(acts_where or [])))
     uncredited = closed_without_resolver(session, project)
     return {
         "incomplete_tickets": {
