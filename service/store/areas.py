@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from analytics.scorecard import AREAS
 from analytics.scorecard import COUNTED_SIDES as SIDES
 from analytics.signals.months import month_range
+from service.store.memo import remembered
 from service.store.report import Filters, act_filters
 from service.store.signals import monthly_sums
 from service.store.sql import ACCOUNTS, ATTRIBUTIONS, PEOPLE, TICKETS
@@ -33,6 +34,11 @@ class AreaView:
 
 
 def area_view(session: Session, area: str, chosen: Filters) -> AreaView:
+    """The area's page data; remembered while nothing is committed (`service.store.memo`)."""
+    return remembered(session, None, ("area", area, chosen), lambda: _area_view(session, area, chosen))
+
+
+def _area_view(session: Session, area: str, chosen: Filters) -> AreaView:
     roles = {f"role:{r}" for r in AREAS[area]}
     by_month: dict[str, dict[str, int]] = {}
     view = AreaView()

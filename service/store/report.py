@@ -15,6 +15,7 @@ from analytics.scorecard import build_report
 from service.store.affiliations import Affiliations
 from service.config import Config
 from service.store.directory import Directory
+from service.store.memo import remembered
 from service.store.sql import ACCOUNTS, ATTRIBUTIONS, EVENTS, TICKETS, within_days
 from service.terminal import is_unsafe
 
@@ -65,7 +66,12 @@ def role_counts(session: Session, filters: Filters = Filters()) -> dict[str, dic
 def responsibility_report(session: Session, config: Config, filters: Filters = Filters()) -> dict[str, Any]:
     """Counts per role, shares and assessment per area, the signals, and what those numbers rest
     on (`data_quality`). Roles and signals read the monthly sums (`service.store.signals`); a
-    database that still owes the classify that fills them counts roles from the attributions."""
+    database that still owes the classify that fills them counts roles from the attributions.
+    Remembered while nothing is committed (`service.store.memo`)."""
+    return remembered(session, config, ("report", filters), lambda: _report(session, config, filters))
+
+
+def _report(session: Session, config: Config, filters: Filters) -> dict[str, Any]:
     from service.store.quality import data_quality, signals_owed
     from service.store.signals import observations, signals_report
 
