@@ -14,6 +14,11 @@ answer; anything but a 200 counts as an error. Per page: p50, p95, p99 and max, 
 second, the server's CPU per request and its resident memory afterwards, and how busy the rest
 of the machine was meanwhile (`others_cores`: CPU cores that neither the server nor the clients
 used, from /proc/stat), since on a shared machine that moves every figure.
+
+`dashboard_postgres` (opt-in; the 100,000-ticket build alone takes about half an hour there)
+does the same on a PostgreSQL database `bench_dashboard`, made, analyzed and dropped on the
+server `--postgres-admin-url` names; there the queries' CPU is the postgres processes', counted
+apart (every postgres process of the machine, so another user of that server adds to it).
 """
 from __future__ import annotations
 
@@ -33,10 +38,10 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlencode
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bench.hooks_send import percentile
-from bench.hooks_server import HOST, Served
+from bench.hooks_server import HOST, Served, postgres_answers, recreate_database
 from service.store.db import make_engine, session_factory
 from service.store.models import Attribution, Ticket
 
@@ -198,6 +203,20 @@ def _own_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _postgres_cpu_s() -> float:
+    """CPU seconds the PostgreSQL server's processes on this machine have used (0 with none)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, _, rest = stat.read_text().rpartition(")")
+        except OSError:  # gone meanwhile
+            continue
+        if head.endswith("(postgres"):
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def _rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -206,7 +225,7 @@ def _rss_mb(pid: int) -> float:
 
 
 def measure_page(clients: list[Client], served: Served, path_of: Callable[[random.Random], str], requests: int,
-                 seed: int) -> dict[str, Any]:
+                 seed: int, postgres: bool = False) -> dict[str, Any]:
     """Warm up, then `requests` requests from every client at once (closed loop); the figures."""
     rngs = [random.Random(seed * 1000 + n) for n in range(len(clients))]
     for client, rng in zip(clients, rngs):
@@ -239,6 +258,7 @@ def measure_page(clients: list[Client], served: Served, path_of: Callable[[rando
 
     threads = [threading.Thread(target=work, args=(c, r), daemon=True) for c, r in zip(clients, rngs)]
     server_cpu, own_cpu, busy, load = served.cpu_s(), _own_cpu_s(), _machine_busy_s(), os.getloadavg()[0]
+    database_cpu = _postgres_cpu_s() if postgres else 0.0
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -246,7 +266,8 @@ def measure_page(clients: list[Client], served: Served, path_of: Callable[[rando
         thread.join()
     wall = time.perf_counter() - started
     server_cpu = served.cpu_s() - server_cpu
-    others = _machine_busy_s() - busy - server_cpu - (_own_cpu_s() - own_cpu)
+    database_cpu = _postgres_cpu_s() - database_cpu if postgres else 0.0
+    others = _machine_busy_s() - busy - server_cpu - database_cpu - (_own_cpu_s() - own_cpu)
     assert served.proc is not None
     return {
         "example": path_of(random.Random(seed)), "requests": len(latencies),
@@ -255,6 +276,8 @@ def measure_page(clients: list[Client], served: Served, path_of: Callable[[rando
         **{f"p{int(p * 100)}_ms": _ms(percentile(latencies, p)) for p in (0.5, 0.95, 0.99)},
         "max_ms": _ms(max(latencies)), "rps": round(len(latencies) / wall, 1), "wall_s": round(wall, 2),
         "server_cpu_ms_per_request": round(server_cpu * 1000 / len(latencies), 1),
+        # on PostgreSQL the queries run in its processes: every postgres process of this machine
+        **({"postgres_cpu_ms_per_request": round(database_cpu * 1000 / len(latencies), 1)} if postgres else {}),
         "server_rss_mb": _rss_mb(served.proc.pid),
         "others_cores": round(max(0.0, others) / wall, 2),  # the rest of the machine's use, in cores
         "load_1min_before": round(load, 2),
@@ -267,24 +290,54 @@ def _ms(value: float | None) -> float | None:
 
 def case_dashboard(args: argparse.Namespace, workdir: Path, results: dict[str, Any], command: list[str],
                    measure: Callable[..., dict[str, Any]], free_port: Callable[[], int], root: Path) -> None:
-    """Serve the 100,000-ticket database, log the clients in and measure each page."""
-    env = dict(os.environ, PARTNERSCOPE_SECRET_KEY=secrets.token_hex(32))
-
-    def run(arguments: list[str], log: Path, stdin: str = "") -> None:
-        with open(log, "ab") as out:
-            subprocess.run(command + arguments, input=stdin.encode(), stdout=out, stderr=subprocess.STDOUT,
-                           env=env, cwd=root, check=True)
-
+    """Serve the 100,000-ticket SQLite database, log the clients in and measure each page."""
     config, origin = prepare_database(args, workdir, measure, command, root)
+    results["dashboard_sqlite"] = serve_and_measure(args, workdir, config, "sqlite", origin, command, free_port, root)
+
+
+def case_dashboard_postgres(args: argparse.Namespace, workdir: Path, results: dict[str, Any], command: list[str],
+                            measure: Callable[..., dict[str, Any]], free_port: Callable[[], int], root: Path) -> None:
+    """The same on PostgreSQL: a database `bench_dashboard` built, analyzed, measured and dropped."""
+    from simulator.people import scenario_toml
+
+    why_not = postgres_answers(args.postgres_admin_url)
+    if why_not is not None:
+        results["dashboard_postgresql"] = {"skipped": f"no PostgreSQL server answers at {args.postgres_admin_url} "
+                                                      f"({why_not})"}
+        return
+    url = recreate_database(args.postgres_admin_url, "bench_dashboard")
+    try:
+        config = workdir / "dashboard-pg.toml"
+        config.write_text(f'[database]\nurl = "{url}"\n\n{scenario_toml()}\n', encoding="utf-8")
+        build = measure(command + ["--config", str(config), "demo", "--tickets", str(args.dashboard_tickets)],
+                        cwd=root, log=workdir / "dashboard-pg-build.log")
+        engine = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+        try:  # what autovacuum does within a minute of a bulk load: planner statistics for the new rows
+            with engine.connect() as connection:
+                connection.execute(text("ANALYZE"))
+        finally:
+            engine.dispose()
+        origin = {"database_from": "built for this run", "build_wall_s": build["wall_s"]}
+        results["dashboard_postgresql"] = serve_and_measure(args, workdir, config, "postgresql", origin, command,
+                                                            free_port, root)
+    finally:
+        recreate_database(args.postgres_admin_url, "bench_dashboard", drop_only=True)
+
+
+def serve_and_measure(args: argparse.Namespace, workdir: Path, config: Path, database: str, origin: dict[str, Any],
+                      command: list[str], free_port: Callable[[], int], root: Path) -> dict[str, Any]:
+    """Add a user, serve `config`'s database, log the clients in and measure each page."""
+    env = dict(os.environ, PARTNERSCOPE_SECRET_KEY=secrets.token_hex(32))
     # A user of its own each run: a kept database may hold the last run's, whose password is gone.
     user, password = f"bench-{secrets.token_hex(4)}", secrets.token_urlsafe(16)
-    run(["--config", str(config), "users", "add", user, "--role", "viewer"], workdir / "dashboard-users.log",
-        stdin=password + "\n")
-    url = config.read_text(encoding="utf-8").split('"', 2)[1]
-    facts = database_facts(url)
+    with open(workdir / f"dashboard-{database}-users.log", "ab") as out:
+        subprocess.run(command + ["--config", str(config), "users", "add", user, "--role", "viewer"],
+                       input=(password + "\n").encode(), stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root,
+                       check=True)
+    facts = database_facts(config.read_text(encoding="utf-8").split('"', 2)[1])
     port = free_port()
-    served = Served(command, config, port, env, workdir / "dashboard-serve.log", root).start(within=300)
-    figures: dict[str, Any] = {"tickets": args.dashboard_tickets, "database": "sqlite", **origin,
+    served = Served(command, config, port, env, workdir / f"dashboard-{database}-serve.log", root).start(within=300)
+    figures: dict[str, Any] = {"tickets": args.dashboard_tickets, "database": database, **origin,
                                "clients": args.dashboard_clients, "target_p95_ms": TARGET_P95_MS,
                                "cpus": os.cpu_count(), "pages": {}}
     try:
@@ -293,13 +346,14 @@ def case_dashboard(args: argparse.Namespace, workdir: Path, results: dict[str, A
             client.log_in(user, password)
         for n, (name, target, path_of) in enumerate(pages(facts)):
             figures["pages"][name] = {"target": target,
-                                      **measure_page(clients, served, path_of, args.dashboard_requests, n)}
+                                      **measure_page(clients, served, path_of, args.dashboard_requests, n,
+                                                     postgres=database == "postgresql")}
     finally:
         figures["server"] = served.stop()
     figures["errors"] = sum(p["errors"] for p in figures["pages"].values())
     figures["slower_than_target"] = [name for name, p in figures["pages"].items()
                                      if p["target"] and (p["p95_ms"] is None or p["p95_ms"] > TARGET_P95_MS)]
-    results["dashboard_sqlite"] = figures
+    return figures
 
 
 def table_rows(name: str, r: dict[str, Any]) -> list[str]:
@@ -310,8 +364,10 @@ def table_rows(name: str, r: dict[str, Any]) -> list[str]:
             f"errors {r['errors']}; p95 over {r['target_p95_ms']:.0f} ms: {', '.join(r['slower_than_target']) or 'none'} |"]
     for page, p in r["pages"].items():
         page = page if p["target"] else f"{page} (no target)"
+        cpu = f"server CPU ms/req {p['server_cpu_ms_per_request']}"
+        if "postgres_cpu_ms_per_request" in p:
+            cpu += f" + PostgreSQL's {p['postgres_cpu_ms_per_request']}"
         rows.append(f"| {name}: {page} | | {p['requests']} | {p['wall_s']} | | {p['server_rss_mb']} | "
                     f"p50/p95/max ms {p['p50_ms']}/{p['p95_ms']}/{p['max_ms']}, {p['rps']} req/s, errors "
-                    f"{p['errors']}, server CPU ms/req {p['server_cpu_ms_per_request']}, others' cores "
-                    f"{p['others_cores']} |")
+                    f"{p['errors']}, {cpu}, others' cores {p['others_cores']} |")
     return rows

@@ -298,7 +298,8 @@ def main() -> None:
     parser.add_argument("--perceval", help="path of the perceval executable (in its own venv)")
     parser.add_argument("--cases", default="jira,github,ingest,exports,large",
                         help="comma-separated: jira, github, ingest, exports, large; opt-in: webhooks (about "
-                             "3 minutes), dashboard (the pages under 8 clients at 100,000 tickets), report_postgres (the 100,000-ticket report on PostgreSQL) and scale "
+                             "3 minutes), dashboard (the pages under 8 clients at 100,000 tickets; dashboard_postgres "
+                             "on PostgreSQL), report_postgres (the 100,000-ticket report on PostgreSQL) and scale "
                              "(1,000,000 tickets on PostgreSQL)")
     parser.add_argument("--github-tickets", type=int, default=2000)
     parser.add_argument("--jira-tickets", type=int, default=2000)
@@ -345,6 +346,10 @@ def main() -> None:
             from bench.dashboard_case import case_dashboard
 
             case_dashboard(args, workdir, results, PARTNERSCOPE, measure, free_port, ROOT)
+        if "dashboard_postgres" in cases:
+            from bench.dashboard_case import case_dashboard_postgres
+
+            case_dashboard_postgres(args, workdir, results, PARTNERSCOPE, measure, free_port, ROOT)
     document = {
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
