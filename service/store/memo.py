@@ -111,13 +111,17 @@ class Memo:
 
 
 def _watcher(session: Session) -> sqlite3.Connection | None:
-    """A connection of its own to the session's database file, or None for a database in memory.
-    The file is the one the session has open, by its full path, and is never created anew."""
+    """A connection of its own to the session's database file, or None for a database in memory
+    or a file it cannot open. The file is the one the session has open, by its full path, and is
+    never created anew."""
     path = next((file for _, name, file in session.execute(text("PRAGMA database_list")) if name == "main"), "")
     if not path:
         return None
-    return sqlite3.connect(f"{Path(path).as_uri()}?mode=rw", uri=True, isolation_level=None,
-                           check_same_thread=False)
+    try:
+        return sqlite3.connect(f"{Path(path).as_uri()}?mode=rw", uri=True, isolation_level=None,
+                               check_same_thread=False)
+    except sqlite3.Error:  # then nothing is remembered, rather than anything remembered wrongly
+        return None
 
 
 _memos: WeakKeyDictionary[Engine, Memo] = WeakKeyDictionary()
@@ -125,8 +129,9 @@ _memos_lock = threading.Lock()
 
 
 def remembered(session: Session, owner: Any, key: Hashable, compute: Callable[[], T]) -> T:
-    """`compute()`, or a copy of its result computed with the same `owner` (None, or the very object, such
-    as the configuration) and `key` on the same data version of the session's database."""
+    """`compute()`, or a copy of its result computed with the same `owner` (None, or the very
+    object, such as the configuration) and `key` on the same data version of the session's
+    database."""
     engine = session.get_bind().engine
     with _memos_lock:
         memo = _memos.get(engine)
