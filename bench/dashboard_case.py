@@ -15,7 +15,7 @@ second, the server's CPU per request and its resident memory afterwards, and how
 of the machine was meanwhile (`others_cores`: CPU cores that neither the server nor the clients
 used, from /proc/stat), since on a shared machine that moves every figure.
 
-`dashboard_postgres` (opt-in; the 100,000-ticket build alone takes about half an hour there)
+`dashboard_postgres` (opt-in; it builds its own 100,000-ticket database, a few minutes more)
 does the same on a PostgreSQL database `bench_dashboard`, made, analyzed and dropped on the
 server `--postgres-admin-url` names; there the queries' CPU is the postgres processes', counted
 apart (every postgres process of the machine, so another user of that server adds to it).
@@ -203,9 +203,9 @@ def _own_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _postgres_cpu_s() -> float:
-    """CPU seconds the PostgreSQL server's processes on this machine have used (0 with none)."""
-    total = 0.0
+def _postgres_cpu_s() -> dict[int, float]:
+    """CPU seconds each process of the PostgreSQL server on this machine has used, by process id."""
+    found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             head, _, rest = stat.read_text().rpartition(")")
@@ -213,8 +213,13 @@ def _postgres_cpu_s() -> float:
             continue
         if head.endswith("(postgres"):
             fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+            found[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def _used_since(before: dict[int, float]) -> float:
+    """CPU seconds the postgres processes used since `before`; those that ended meanwhile are lost."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in _postgres_cpu_s().items())
 
 
 def _rss_mb(pid: int) -> float:
@@ -258,7 +263,7 @@ def measure_page(clients: list[Client], served: Served, path_of: Callable[[rando
 
     threads = [threading.Thread(target=work, args=(c, r), daemon=True) for c, r in zip(clients, rngs)]
     server_cpu, own_cpu, busy, load = served.cpu_s(), _own_cpu_s(), _machine_busy_s(), os.getloadavg()[0]
-    database_cpu = _postgres_cpu_s() if postgres else 0.0
+    database_before = _postgres_cpu_s() if postgres else {}
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -266,7 +271,7 @@ def measure_page(clients: list[Client], served: Served, path_of: Callable[[rando
         thread.join()
     wall = time.perf_counter() - started
     server_cpu = served.cpu_s() - server_cpu
-    database_cpu = _postgres_cpu_s() - database_cpu if postgres else 0.0
+    database_cpu = _used_since(database_before) if postgres else 0.0
     others = _machine_busy_s() - busy - server_cpu - database_cpu - (_own_cpu_s() - own_cpu)
     assert served.proc is not None
     return {
