@@ -68,10 +68,12 @@ def responsibility_report(session: Session, config: Config, filters: Filters = F
     on (`data_quality`). Roles and signals read the monthly sums (`service.store.signals`); a
     database that still owes the classify that fills them counts roles from the attributions.
     Remembered while nothing is committed (`service.store.memo`)."""
-    return remembered(session, config, ("report", filters), lambda: _report(session, config, filters))
+    return remembered(session, config, ("report", filters), lambda: compute_report(session, config, filters))
 
 
-def _report(session: Session, config: Config, filters: Filters) -> dict[str, Any]:
+def compute_report(session: Session, config: Config, filters: Filters = Filters()) -> dict[str, Any]:
+    """The report computed from the database, as `responsibility_report` remembers it (the
+    benchmark times this)."""
     from service.store.quality import data_quality, signals_owed
     from service.store.signals import observations, signals_report
 
