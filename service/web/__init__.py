@@ -24,6 +24,7 @@ from service.web.health import health
 from service.web.pages import pages
 from service.web.people import people
 from service.web.quality import quality
+from service.web.review import review
 from service.web.security import secure_headers
 from service.web.tickets import tickets
 from service.web.webhooks import hooks_of, webhooks
@@ -63,6 +64,7 @@ def create_app(config: Config, *, engine: Any = None, start_applier: bool = Fals
     app.register_blueprint(quality)
     app.register_blueprint(people)
     app.register_blueprint(areas)
+    app.register_blueprint(review)
     app.register_blueprint(api)
     app.register_blueprint(api_v1)
     app.register_blueprint(webhooks)

@@ -31,8 +31,7 @@ def rows(signals: Mapping[str, Any], partner: str | None, links: Mapping[str, st
         entry = signals.get(signal.name)
         if entry is None:
             continue
-        if partner is not None:
-            entry = entry["by_partner"].get(partner) or _empty(entry)
+        entry = for_partner(entry, partner)
         win_lose, win_win = POLES[signal.name]
         out.append(Row(signal, win_lose, win_win, entry, sparkline(entry["series"], signal.unit),
                        _evidence(signal, links)))
@@ -78,8 +77,15 @@ def _evidence(signal: Signal, links: Mapping[str, str]) -> str:
     return url_for("tickets.ticket_index", **{k: v for k, v in links.items() if k != "partner"})
 
 
+def for_partner(entry: Mapping[str, Any], partner: str | None) -> Mapping[str, Any]:
+    """A signal's entry for `partner` (all partners when None); a partner with no figures for it
+    gets the same shape with nothing measured."""
+    if partner is None:
+        return entry
+    return entry["by_partner"].get(partner) or _empty(entry)
+
+
 def _empty(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """A partner with no figures for this signal: the same shape, nothing measured."""
     blank = {"value": None, "low": None, "high": None, "n": 0, "assessment": "insufficient data"}
     return {**entry, "recent": {**entry["recent"], **blank}, "whole": {**entry["whole"], **blank},
             "series": [{**m, "value": None, "n": 0} for m in entry["series"]], "shift": None}
