@@ -55,7 +55,8 @@ def create_app(config: Config, *, engine: Any = None, start_applier: bool = Fals
     if not from_environment:
         log.warning("web.secret_key: %s is unset; sessions are signed with a key kept in the database, "
                     "so anyone who can read the database can forge a login", SECRET_ENV)
-    app.config.update(SECRET_KEY=key, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    app.config.update(SECRET_KEY=key, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=config.secure_cookies)
     csrf = CSRFProtect(app)
     csrf.exempt(webhooks)  # a delivery's signature is its authentication; it carries no form token
     app.register_blueprint(auth)
