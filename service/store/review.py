@@ -27,8 +27,10 @@ class Evidence:
     explanation: str
 
 
-def area_evidence(session: Session, area: str, chosen: Filters, per_side: int = 3) -> list[Evidence]:
-    """The `per_side` latest acts of each side in `area` within the filters, partner first."""
+def area_evidence(session: Session, area: str, chosen: Filters, partner: str | None = None,
+                  per_side: int = 3) -> list[Evidence]:
+    """The `per_side` latest acts of each side in `area` within the filters, partner first; with
+    `partner`, the partner side's are that organisation's acts (the client's stay everyone's)."""
     a, t = ATTRIBUTIONS.c, TICKETS.c
     found: list[Evidence] = []
     for side in SIDES:
@@ -38,5 +40,7 @@ def area_evidence(session: Session, area: str, chosen: Filters, per_side: int = 
                  .order_by(a.at.desc(), a.id.desc()).limit(per_side))
         if chosen.project:
             query = query.where(t.project == chosen.project)
+        if partner and side == "partner":
+            query = query.where(a.organisation == partner)
         found += [Evidence(*r) for r in session.execute(query)]
     return found

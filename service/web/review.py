@@ -33,7 +33,7 @@ def review_page() -> str:
         previous = _before(quarter)
         spans = {q: _days(q) for q in (quarter, previous)}
         reports = {q: responsibility_report(session, config, Filters(project, *spans[q])) for q in spans}
-        evidence = {s.measure[5:]: area_evidence(session, s.measure[5:], Filters(project, *spans[quarter]))
+        evidence = {s.measure[5:]: area_evidence(session, s.measure[5:], Filters(project, *spans[quarter]), partner)
                     for s in SIGNALS if s.measure.startswith("area:")}
     rows = []
     for signal in SIGNALS:

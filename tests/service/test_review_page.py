@@ -64,3 +64,20 @@ def test_the_review_keeps_the_filters_and_refuses_a_stranger_partner(client, two
     assert '<input type="hidden" name="project" value="SHOP">' in page
     assert client.get("/review?partner=Acme").status_code == 400
     assert client.get("/review?project=NOPE").status_code == 200
+
+
+def test_a_picked_partner_sees_its_own_acts_as_partner_evidence(engine, sessions, config) -> None:
+    from dataclasses import replace
+
+    from analytics.affiliation import Organisation
+    from service.web import create_app
+    from tests.conftest import logged_in
+
+    two = replace(config, organisations=(*config.organisations,
+                                         Organisation("Fjord", "partner", accounts=("jira:partner-2",))))
+    client = logged_in(create_app(two, engine=engine), sessions)
+    ingest(sessions, two, [deployed(1, date(2025, 4, 2), "jira:partner-1"), deployed(2, date(2025, 4, 3), "jira:partner-2"),
+                           deployed(3, date(2025, 4, 4), "jira:client-1")])
+    keys = {p: re.findall(r">(SHOP-\d+)</a>", row(client.get(f"/review?partner={p}").get_data(as_text=True), "deployment"))
+            for p in ("Nordlys", "Fjord")}
+    assert keys == {"Nordlys": ["SHOP-1", "SHOP-3"], "Fjord": ["SHOP-2", "SHOP-3"]}
