@@ -4,25 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
+from analytics.attribution import ROLES
+from analytics.scorecard import AREAS
+from analytics.scorecard import COUNTED_SIDES as SIDES
+
 STRING, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
 NULLABLE_STRING = {"type": ["string", "null"]}
 TIME = {"type": "string", "format": "date-time"}
+COUNT = {"type": "integer", "minimum": 0}
+SHARE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
 FILTERS = [
     {"name": "project", "in": "query", "schema": STRING, "description": "a project key"},
     {"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "acts from this day"},
     {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "acts to this day"},
 ]
-TICKET_FILTERS = FILTERS + [
-    {"name": name, "in": "query", "schema": STRING, "description": text} for name, text in (
-        ("kind", "the ticket's kind"), ("side", "partner, client or unknown: of an attributed act"),
-        ("role", "the role of an attributed act"), ("area", "an area: any of its roles"),
-        ("q", "text in the key or the title"))
-] + [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100000}},
-     {"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}}]
+PAGE = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100000}}
+FORMAT = {"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}}
+ACT_FILTERS = [
+    {"name": name, "in": "query", "schema": schema, "description": text} for name, schema, text in (
+        ("kind", STRING, "the ticket's kind"), ("side", {"enum": list(SIDES)}, "the side of an attributed act"),
+        ("role", {"enum": list(ROLES)}, "the role of an attributed act"),
+        ("area", {"enum": list(AREAS)}, "an area: an act of any of its roles"),
+        ("q", STRING, "text in the key or the title"))
+]
+TICKET_FILTERS = FILTERS + ACT_FILTERS + [PAGE, FORMAT]
 
 
 def _object(properties: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
+
+
+def _list(schema: str) -> dict[str, Any]:
+    return {"type": "array", "items": {"$ref": f"#/components/schemas/{schema}"}}
+
+
+def _counted(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A row of acts by side, named by `name`, with the partner's share of partner and client acts."""
+    return _object({name: schema, "partner": COUNT, "client": COUNT, "unknown": COUNT, "partner_share": SHARE})
 
 
 SCHEMAS: dict[str, Any] = {
@@ -41,6 +59,16 @@ SCHEMAS: dict[str, Any] = {
                        "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
                        "attributions": {"type": "array", "items": {"$ref": "#/components/schemas/Attribution"}}}),
     "Report": {"type": "object", "required": ["roles", "areas", "signals", "data_quality"]},
+    "Month": _counted("month", {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}),
+    "ProjectCounts": _counted("project", STRING),
+    "PartnerCounts": _counted("organisation", NULLABLE_STRING),  # null: tickets no partner acted on
+    "TopPerson": _object({"person": STRING, "acts": COUNT}),
+    "AreaMonths": _object({"area": {"enum": list(AREAS)}, "roles": {"type": "array", "items": STRING},
+                           "months": _list("Month")}),
+    "Areas": _object({"areas": _list("AreaMonths")}),
+    "Area": _object({"area": {"enum": list(AREAS)}, "roles": {"type": "array", "items": STRING},
+                     "months": _list("Month"), "projects": _list("ProjectCounts"), "partners": _list("PartnerCounts"),
+                     "top": _object({side: _list("TopPerson") for side in SIDES})}),
 }
 
 
@@ -68,5 +96,11 @@ def document() -> dict[str, Any]:
             "/api/v1/tickets": _get("A page of tickets, newest change first", "TicketPage", TICKET_FILTERS, csv=True),
             "/api/v1/tickets/{id}": _get("A ticket with its acts and attributions", "Ticket",
                                          [{"name": "id", "in": "path", "required": True, "schema": INTEGER}]),
+            "/api/v1/areas": _get("Every area's acts by side, month by month (CSV: a row per area and month)",
+                                  "Areas", FILTERS + [FORMAT], csv=True),
+            "/api/v1/areas/{area}": _get(
+                "One area: its months, projects, partners and the people who carried it most (CSV: its months)",
+                "Area", [{"name": "area", "in": "path", "required": True, "schema": {"enum": list(AREAS)}},
+                         *FILTERS, FORMAT], csv=True),
         },
     }

@@ -1,0 +1,112 @@
+"""API v1's tables beyond the tickets: the areas month by month, with exact values on a small
+story, every filter and CSV; every JSON answer is checked against the OpenAPI document."""
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from connectors.records import Account
+from tests.service.builders import parsed, ticket, transition
+from tests.service.test_api_v1 import check
+from tests.service.test_signals_report import bug
+from tests.service.test_store import ingest
+
+
+def four_tickets(sessions, config) -> None:
+    """SHOP-1 (January) deployed by the client, PAY-2 (February) by the partner, SHOP-3 (April) by
+    a stranger no organisation covers; nothing in March. SHOP-4 (February), a task the client
+    created and Ola tested, a partner person with a Jira and a GitHub account (one email)."""
+    ola = [Account("jira", "client-1", "client-1"), Account("jira", "j-ola", "Ola", "ola@nordlys.example"),
+           Account("github", "ola-dev", "Ola N", "OLA@nordlys.example")]
+    ingest(sessions, config, [
+        bug(1, 0, deployer="jira:client-1"),
+        bug(2, 30, deployer="jira:partner-1", project="PAY"),
+        bug(3, 90, deployer="jira:stranger"),
+        parsed(ticket(4, kind="task", type_name="Task", status="UAT"),
+               [transition(1, 1, "jira:j-ola", "In QA", "UAT"), transition(2, 30, "github:ola-dev", "In QA", "UAT")],
+               ola),
+    ])
+
+
+def rows(answer) -> list[list[str]]:
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(answer.get_data(as_text=True))))
+
+
+def month(name: str, partner: int, client: int, unknown: int, share: float | None) -> dict:
+    return {"month": name, "partner": partner, "client": client, "unknown": unknown, "partner_share": share}
+
+
+# Areas
+
+def test_every_area_comes_month_by_month_with_empty_months_and_shares(client, sessions, config) -> None:
+    four_tickets(sessions, config)
+    areas = {a["area"]: a for a in check(client, client.get("/api/v1/areas"), "Areas")["areas"]}
+    assert list(areas) == ["requirements", "quality_assurance", "issue_management", "improvements", "deployment"]
+    assert areas["deployment"] == {"area": "deployment", "roles": ["deploy"], "months": [
+        month("2025-01", 0, 1, 0, 0.0), month("2025-02", 1, 0, 0, 1.0), month("2025-03", 0, 0, 0, None),
+        month("2025-04", 0, 0, 1, None)]}
+    assert areas["quality_assurance"]["months"] == [  # detect, test, accept; SHOP-4's test is Ola's
+        month("2025-01", 1, 1, 0, 0.5), month("2025-02", 2, 1, 0, 0.6667), month("2025-03", 0, 0, 0, None),
+        month("2025-04", 1, 1, 0, 0.5)]
+    assert areas["issue_management"]["months"][-1] == month("2025-04", 1, 0, 1, 1.0)  # the stranger resolved
+    assert areas["requirements"]["months"] == [month("2025-02", 0, 1, 0, 0.0)]
+    assert areas["improvements"] == {"area": "improvements", "roles": ["improve", "prioritise"], "months": []}
+
+
+@pytest.mark.parametrize("query, deployment, quality", [
+    pytest.param("?project=PAY", [month("2025-02", 1, 0, 0, 1.0)], [month("2025-02", 1, 1, 0, 0.5)], id="project"),
+    # Days cut both months: SHOP-1's acts of 6 January and PAY-2's deploy of 6 February fall outside.
+    pytest.param("?since=2025-01-07&until=2025-02-05", [month("2025-01", 0, 1, 0, 0.0)],
+                 [month("2025-02", 2, 1, 0, 0.6667)], id="since-until-cut-months"),
+    pytest.param("?since=2025-03-01&until=2025-03-31", [], [], id="a-month-without-acts"),
+    pytest.param("?until=9999-12-31", None, None, id="until-the-last-day"),
+])
+def test_the_areas_follow_the_report_filters(client, sessions, config, query, deployment, quality) -> None:
+    four_tickets(sessions, config)
+    areas = {a["area"]: a["months"] for a in check(client, client.get(f"/api/v1/areas{query}"), "Areas")["areas"]}
+    if deployment is None:  # no filter at all
+        deployment, quality = ({a["area"]: a["months"] for a in client.get("/api/v1/areas").get_json()["areas"]}[name]
+                               for name in ("deployment", "quality_assurance"))
+    assert (areas["deployment"], areas["quality_assurance"]) == (deployment, quality)
+    for name, months in areas.items():  # one area alone has the months the list gives it
+        assert check(client, client.get(f"/api/v1/areas/{name}{query}"), "Area")["months"] == months
+
+
+def test_one_area_by_project_partner_and_its_people(client, sessions, config) -> None:
+    four_tickets(sessions, config)
+    deployment = check(client, client.get("/api/v1/areas/deployment"), "Area")
+    assert deployment["projects"] == [
+        {"project": "PAY", "partner": 1, "client": 0, "unknown": 0, "partner_share": 1.0},
+        {"project": "SHOP", "partner": 0, "client": 1, "unknown": 1, "partner_share": 0.0}]
+    assert deployment["partners"] == [  # the partner acted on every deployed ticket
+        {"organisation": "Nordlys", "partner": 1, "client": 1, "unknown": 1, "partner_share": 0.5}]
+    assert deployment["top"] == {"partner": [{"person": "partner-1", "acts": 1}],
+                                 "client": [{"person": "client-1", "acts": 1}],
+                                 "unknown": [{"person": "stranger", "acts": 1}]}
+    quality = check(client, client.get("/api/v1/areas/quality_assurance?project=SHOP"), "Area")
+    assert quality["top"]["partner"] == [{"person": "partner-1", "acts": 2}, {"person": "Ola", "acts": 1}]
+    assert quality["partners"] == [{"organisation": "Nordlys", "partner": 3, "client": 2, "unknown": 0,
+                                    "partner_share": 0.6}]
+
+
+def test_an_area_no_partner_acted_on_names_no_organisation(client, sessions, config) -> None:
+    ingest(sessions, config, [parsed(ticket(2, kind="task", type_name="Task"), [])])  # only the client created it
+    requirements = check(client, client.get("/api/v1/areas/requirements"), "Area")
+    assert requirements["partners"] == [{"organisation": None, "partner": 0, "client": 1, "unknown": 0,
+                                         "partner_share": 0.0}]
+
+
+def test_the_areas_as_csv_are_a_row_per_area_and_month(client, sessions, config) -> None:
+    four_tickets(sessions, config)
+    table = rows(client.get("/api/v1/areas?format=csv"))
+    assert table[0] == ["area", "month", "partner", "client", "unknown", "partner_share"]
+    assert table[1] == ["requirements", "2025-02", "0", "1", "0", "0.0"]
+    assert [r for r in table if r[0] == "deployment"] == [
+        ["deployment", "2025-01", "0", "1", "0", "0.0"], ["deployment", "2025-02", "1", "0", "0", "1.0"],
+        ["deployment", "2025-03", "0", "0", "0", ""], ["deployment", "2025-04", "0", "0", "1", ""]]
+    assert len(table) == 1 + 1 + 4 + 4 + 4  # requirements, quality, issues, deployment; improvements has none
+    assert rows(client.get("/api/v1/areas/deployment?format=csv&project=PAY")) == [
+        table[0], ["deployment", "2025-02", "1", "0", "0", "1.0"]]
