@@ -1,26 +1,30 @@
-"""The API, version 1: the report, the areas month by month, the ticket list and each ticket, as
-JSON (and CSV for tables), described by `/api/v1/openapi.json`. The same filters, checks and login
-as the pages."""
+"""The API, version 1: the report, the areas month by month, the ticket list and each ticket and
+the attributed acts, as JSON (and CSV for tables), described by `/api/v1/openapi.json`.
+The same filters, checks and login as the pages; lists come a page at a time with a `more` flag."""
 from __future__ import annotations
 
 import csv
 import io
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
+from werkzeug.exceptions import BadRequest
 
 from analytics.scorecard import AREAS, partner_share
 from service.store.areas import NO_PARTNER, area_months, area_view
+from service.store.attributions import ID_MAX, AttributionFilters, attribution_list
+from service.store.report import FilterError
 from service.store.tickets import ticket_list
 from service.web.api import chosen_format, report_json
 from service.web.areas import known_area
 from service.web.context import filters, state
 from service.web.openapi import document
-from service.web.tickets import stored_ticket, ticket_filters
+from service.web.tickets import stored_ticket, ticket_filters, whole_number
 
 api_v1 = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 TICKET_COLUMNS = ("id", "key", "title", "kind", "status", "project", "updated")
 AREA_COLUMNS = ("area", "month", "partner", "client", "unknown", "partner_share")
+ATTRIBUTION_COLUMNS = ("ticket", "key", "role", "side", "organisation", "account", "person", "at", "rule", "evidence")
 
 
 @api_v1.get("/report")
@@ -88,6 +92,21 @@ def one_area(area: str) -> Response:
     return jsonify(one)
 
 
+@api_v1.get("/attributions")
+def attributions() -> Response:
+    fmt = chosen_format()
+    _, sessions = state()
+    chosen = _attribution_filters()
+    with sessions() as session:
+        rows, more = attribution_list(session, chosen)
+    listed = [{"ticket": r.ticket, "key": r.key, "role": r.role, "side": r.side, "organisation": r.organisation,
+               "account": r.account, "person": r.person, "at": r.at.isoformat(), "rule": r.rule,
+               "evidence": r.evidence} for r in rows]
+    if fmt == "csv":
+        return _csv(ATTRIBUTION_COLUMNS, listed, "partnerscope-attributions.csv")
+    return jsonify({"page": chosen.acts.page, "more": more, "attributions": listed})
+
+
 @api_v1.get("/openapi.json")
 def openapi() -> Response:
     return jsonify(document())
@@ -101,6 +120,16 @@ def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]], name: str) -> Res
         writer.writerow(["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v
                          for v in (row[c] for c in columns)])
     return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+def _attribution_filters() -> AttributionFilters:
+    """The attribution list's filters of this request: the ticket list's, `ticket` and `account`."""
+    acts = ticket_filters()
+    try:
+        return AttributionFilters(acts=acts, ticket=whole_number("ticket", ID_MAX),
+                                  account=request.args.get("account") or None)
+    except FilterError as exc:
+        raise BadRequest(str(exc)) from None
 
 
 def _counts(counts: dict[str, int]) -> dict[str, Any]:

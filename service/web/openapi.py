@@ -7,6 +7,9 @@ from typing import Any
 from analytics.attribution import ROLES
 from analytics.scorecard import AREAS
 from analytics.scorecard import COUNTED_SIDES as SIDES
+from service.store.attributions import ID_MAX
+from service.store.tickets import PAGE as PAGE_SIZE
+from service.store.tickets import PAGES
 
 STRING, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -18,7 +21,8 @@ FILTERS = [
     {"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "acts from this day"},
     {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "acts to this day"},
 ]
-PAGE = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100000}}
+PAGE = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": PAGES},
+        "description": f"{PAGE_SIZE} rows a page, from 1; `more` says whether another follows"}
 FORMAT = {"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}}
 ACT_FILTERS = [
     {"name": name, "in": "query", "schema": schema, "description": text} for name, schema, text in (
@@ -28,6 +32,13 @@ ACT_FILTERS = [
         ("q", STRING, "text in the key or the title"))
 ]
 TICKET_FILTERS = FILTERS + ACT_FILTERS + [PAGE, FORMAT]
+ATTRIBUTION_FILTERS = FILTERS + ACT_FILTERS + [
+    {"name": "ticket", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": ID_MAX},
+     "description": "a ticket's id: its acts"},
+    {"name": "account", "in": "query", "schema": STRING,
+     "description": "an account as `tracker:id` (`jira:5b10ac8d`, `github:octocat`): the acts of its person, "
+                    "under any of the person's merged accounts"},
+    PAGE, FORMAT]
 
 
 def _object(properties: dict[str, Any]) -> dict[str, Any]:
@@ -69,6 +80,10 @@ SCHEMAS: dict[str, Any] = {
     "Area": _object({"area": {"enum": list(AREAS)}, "roles": {"type": "array", "items": STRING},
                      "months": _list("Month"), "projects": _list("ProjectCounts"), "partners": _list("PartnerCounts"),
                      "top": _object({side: _list("TopPerson") for side in SIDES})}),
+    "AttributionRow": _object({"ticket": INTEGER, "key": STRING, "role": {"enum": list(ROLES)},
+                               "side": {"enum": list(SIDES)}, "organisation": NULLABLE_STRING, "account": STRING,
+                               "person": STRING, "at": TIME, "rule": STRING, "evidence": STRING}),
+    "AttributionPage": _object({"page": INTEGER, "more": BOOLEAN, "attributions": _list("AttributionRow")}),
 }
 
 
@@ -102,5 +117,7 @@ def document() -> dict[str, Any]:
                 "One area: its months, projects, partners and the people who carried it most (CSV: its months)",
                 "Area", [{"name": "area", "in": "path", "required": True, "schema": {"enum": list(AREAS)}},
                          *FILTERS, FORMAT], csv=True),
+            "/api/v1/attributions": _get("A page of attributed acts with their evidence, oldest first",
+                                         "AttributionPage", ATTRIBUTION_FILTERS, csv=True),
         },
     }

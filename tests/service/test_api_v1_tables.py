@@ -1,5 +1,6 @@
-"""API v1's tables beyond the tickets: the areas month by month, with exact values on a small
-story, every filter and CSV; every JSON answer is checked against the OpenAPI document."""
+"""API v1's tables beyond the tickets: the areas month by month and the attributed acts, with
+exact values on a small story, every filter, paging and CSV; every JSON answer is checked against
+the OpenAPI document."""
 from __future__ import annotations
 
 import csv
@@ -110,3 +111,96 @@ def test_the_areas_as_csv_are_a_row_per_area_and_month(client, sessions, config)
     assert len(table) == 1 + 1 + 4 + 4 + 4  # requirements, quality, issues, deployment; improvements has none
     assert rows(client.get("/api/v1/areas/deployment?format=csv&project=PAY")) == [
         table[0], ["deployment", "2025-02", "1", "0", "0", "1.0"]]
+
+
+# Attributions
+
+def test_the_attributions_come_oldest_first_with_their_evidence(client, sessions, config) -> None:
+    four_tickets(sessions, config)
+    page = check(client, client.get("/api/v1/attributions"), "AttributionPage")
+    assert (page["page"], page["more"], len(page["attributions"])) == (1, False, 17)
+    assert [a["at"] for a in page["attributions"]] == sorted(a["at"] for a in page["attributions"])
+    first, last = page["attributions"][0], page["attributions"][-1]
+    assert first == {"ticket": first["ticket"], "key": "SHOP-1", "role": "detect", "side": "client",
+                     "organisation": "Acme", "account": "jira:client-1", "person": "client-1",
+                     "at": "2025-01-06T09:00:00+00:00", "rule": "reporter-detects",
+                     "evidence": "reported bug SHOP-1 on 2025-01-06"}
+    assert (last["key"], last["role"], last["side"], last["organisation"], last["account"]) == (
+        "SHOP-3", "resolve", "unknown", None, "jira:stranger")
+    assert last["evidence"] == "moved Ready for Release → Deployed by stranger on 2025-04-07"
+
+
+def keys_and_roles(client, query: str) -> list[tuple[str, str]]:
+    page = check(client, client.get(f"/api/v1/attributions?{query}"), "AttributionPage")
+    return [(a["key"], a["role"]) for a in page["attributions"]]
+
+
+BUG = ("detect", "investigate", "test", "deploy", "resolve")
+
+
+@pytest.mark.parametrize("query, expected", [
+    pytest.param("project=PAY", [("PAY-2", r) for r in BUG], id="project"),
+    pytest.param("since=2025-02-01&until=2025-02-28",
+                 [("SHOP-4", "specify"), ("SHOP-4", "test")] + [("PAY-2", r) for r in BUG], id="since-until"),
+    pytest.param("since=2025-04-07", [("SHOP-3", "deploy"), ("SHOP-3", "resolve")], id="since-a-day"),
+    pytest.param("until=2025-01-06", [("SHOP-1", "detect"), ("SHOP-1", "investigate"), ("SHOP-1", "test")],
+                 id="until-a-day"),
+    pytest.param("role=deploy", [("SHOP-1", "deploy"), ("PAY-2", "deploy"), ("SHOP-3", "deploy")], id="role"),
+    pytest.param("side=unknown", [("SHOP-3", "deploy"), ("SHOP-3", "resolve")], id="side"),
+    pytest.param("area=requirements", [("SHOP-4", "specify")], id="area"),
+    pytest.param("kind=task", [("SHOP-4", "specify"), ("SHOP-4", "test")], id="kind"),
+    pytest.param("q=bug+3", [("SHOP-3", r) for r in BUG], id="text-in-title"),
+    pytest.param("q=PAY-2", [("PAY-2", r) for r in BUG], id="text-is-key"),
+    pytest.param("account=github:ola-dev", [("SHOP-4", "test")], id="account-of-a-merged-person"),
+    pytest.param("account=jira:partner-1&role=test&project=SHOP", [("SHOP-1", "test"), ("SHOP-3", "test")],
+                 id="account-role-project"),
+    pytest.param("account=jira:nobody", [], id="account-unknown"),
+    pytest.param("side=partner&area=quality_assurance&until=2025-02-28",
+                 [("SHOP-1", "test"), ("SHOP-4", "test"), ("PAY-2", "test")], id="side-area-until"),
+    pytest.param("project=NOPE", [], id="project-unknown"),
+    pytest.param("until=9999-12-31&since=0001-01-01", None, id="the-widest-days"),
+])
+def test_every_filter_of_the_attributions(client, sessions, config, query: str, expected) -> None:
+    four_tickets(sessions, config)
+    if expected is None:
+        expected = keys_and_roles(client, "")
+    assert keys_and_roles(client, query) == expected
+
+
+def test_the_ticket_filter_lists_one_tickets_acts_and_the_merged_persons_own_account(client, sessions, config) -> None:
+    four_tickets(sessions, config)
+    shop_4 = client.get("/api/v1/tickets?q=SHOP-4").get_json()["tickets"][0]["id"]
+    page = check(client, client.get(f"/api/v1/attributions?ticket={shop_4}"), "AttributionPage")
+    assert [(a["ticket"], a["role"], a["account"], a["person"]) for a in page["attributions"]] == [
+        (shop_4, "specify", "jira:client-1", "client-1"), (shop_4, "test", "jira:j-ola", "Ola")]
+    assert keys_and_roles(client, "ticket=2147483647") == []
+
+
+def test_attributions_page_by_page_in_a_stable_order(client, sessions, config) -> None:
+    ingest(sessions, config, [bug(n, n, deployer="jira:client-1") for n in range(1, 12)])  # 55 acts
+    first = check(client, client.get("/api/v1/attributions"), "AttributionPage")
+    second = check(client, client.get("/api/v1/attributions?page=2"), "AttributionPage")
+    third = check(client, client.get("/api/v1/attributions?page=3"), "AttributionPage")
+    assert [(p["page"], p["more"], len(p["attributions"])) for p in (first, second, third)] == [
+        (1, True, 50), (2, False, 5), (3, False, 0)]
+    listed = first["attributions"] + second["attributions"]
+    assert len({(a["ticket"], a["role"]) for a in listed}) == 55
+    assert [a["at"] for a in listed] == sorted(a["at"] for a in listed)
+    assert {a["key"] for a in second["attributions"]} == {"SHOP-11"}
+    assert listed == check(client, client.get("/api/v1/attributions"), "AttributionPage")["attributions"] + \
+        second["attributions"]  # asked again, the same order
+    assert rows(client.get("/api/v1/attributions?format=csv&page=2"))[1][1] == "SHOP-11"
+
+
+def test_the_attributions_as_csv_with_formulas_defused(client, sessions, config) -> None:
+    four_tickets(sessions, config)
+    evil = Account("jira", "evil", "=HYPERLINK(\"http://evil.example\")")
+    ingest(sessions, config, [parsed(ticket(5, reporter="jira:evil"), [], [evil])])
+    table = rows(client.get("/api/v1/attributions?format=csv&role=deploy"))
+    assert table[0] == ["ticket", "key", "role", "side", "organisation", "account", "person", "at", "rule", "evidence"]
+    assert table[3][1:] == ["SHOP-3", "deploy", "unknown", "", "jira:stranger", "stranger",
+                            "2025-04-07T09:00:00+00:00", "deploys",
+                            "moved Ready for Release → Deployed by stranger on 2025-04-07"]
+    evil_row = rows(client.get("/api/v1/attributions?format=csv&account=jira:evil"))[1]
+    assert evil_row[6] == "'=HYPERLINK(\"http://evil.example\")"
+    assert evil_row[9].startswith("reported bug SHOP-5 on")
