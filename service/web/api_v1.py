@@ -1,5 +1,5 @@
-"""The API, version 1: the report, the areas month by month, the ticket list and each ticket and
-the attributed acts, as JSON (and CSV for tables), described by `/api/v1/openapi.json`.
+"""The API, version 1: the report, the areas month by month, the ticket list and each ticket, the
+attributed acts and the people, as JSON (and CSV for tables), described by `/api/v1/openapi.json`.
 The same filters, checks and login as the pages; lists come a page at a time with a `more` flag."""
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from werkzeug.exceptions import BadRequest
 from analytics.scorecard import AREAS, partner_share
 from service.store.areas import NO_PARTNER, area_months, area_view
 from service.store.attributions import ID_MAX, AttributionFilters, attribution_list
-from service.store.report import FilterError
-from service.store.tickets import ticket_list
+from service.store.report import FilterError, people as all_people
+from service.store.tickets import PAGE, PAGES, ticket_list
 from service.web.api import chosen_format, report_json
 from service.web.areas import known_area
 from service.web.context import filters, state
@@ -25,6 +25,7 @@ api_v1 = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 TICKET_COLUMNS = ("id", "key", "title", "kind", "status", "project", "updated")
 AREA_COLUMNS = ("area", "month", "partner", "client", "unknown", "partner_share")
 ATTRIBUTION_COLUMNS = ("ticket", "key", "role", "side", "organisation", "account", "person", "at", "rule", "evidence")
+PERSON_COLUMNS = ("account", "name", "organisation", "side", "acts", "last_act", "other_accounts")
 
 
 @api_v1.get("/report")
@@ -105,6 +106,25 @@ def attributions() -> Response:
     if fmt == "csv":
         return _csv(ATTRIBUTION_COLUMNS, listed, "partnerscope-attributions.csv")
     return jsonify({"page": chosen.acts.page, "more": more, "attributions": listed})
+
+
+@api_v1.get("/people")
+def people() -> Response:
+    fmt = chosen_format()
+    config, sessions = state()
+    only = request.args.get("unaffiliated") or ""
+    if only not in ("", "1"):
+        raise BadRequest("'unaffiliated' must be 1 or left out.")
+    page = whole_number("page", PAGES) or 1
+    with sessions() as session:
+        everyone = all_people(session, config, unaffiliated_only=only == "1")  # most active first
+    listed = [{"account": p.account, "name": p.name, "organisation": p.organisation, "side": p.side,
+               "acts": p.activity, "last_act": p.last_active.isoformat() if p.last_active else None,
+               "other_accounts": list(p.accounts[1:])} for p in everyone[(page - 1) * PAGE:page * PAGE]]
+    if fmt == "csv":
+        return _csv(PERSON_COLUMNS, [{**p, "other_accounts": " ".join(p["other_accounts"])} for p in listed],
+                    "partnerscope-people.csv")
+    return jsonify({"page": page, "more": len(everyone) > page * PAGE, "people": listed})
 
 
 @api_v1.get("/openapi.json")

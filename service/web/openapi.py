@@ -39,6 +39,8 @@ ATTRIBUTION_FILTERS = FILTERS + ACT_FILTERS + [
      "description": "an account as `tracker:id` (`jira:5b10ac8d`, `github:octocat`): the acts of its person, "
                     "under any of the person's merged accounts"},
     PAGE, FORMAT]
+PEOPLE_FILTERS = [{"name": "unaffiliated", "in": "query", "schema": {"enum": ["1"]},
+                   "description": "1: only the people no organisation covers"}, PAGE, FORMAT]
 
 
 def _object(properties: dict[str, Any]) -> dict[str, Any]:
@@ -84,6 +86,11 @@ SCHEMAS: dict[str, Any] = {
                                "side": {"enum": list(SIDES)}, "organisation": NULLABLE_STRING, "account": STRING,
                                "person": STRING, "at": TIME, "rule": STRING, "evidence": STRING}),
     "AttributionPage": _object({"page": INTEGER, "more": BOOLEAN, "attributions": _list("AttributionRow")}),
+    "Person": _object({"account": STRING, "name": NULLABLE_STRING, "organisation": NULLABLE_STRING,
+                       "side": {"enum": list(SIDES)}, "acts": COUNT,
+                       "last_act": {"type": ["string", "null"], "format": "date-time"},
+                       "other_accounts": {"type": "array", "items": STRING}}),
+    "PeoplePage": _object({"page": INTEGER, "more": BOOLEAN, "people": _list("Person")}),
 }
 
 
@@ -119,5 +126,7 @@ def document() -> dict[str, Any]:
                          *FILTERS, FORMAT], csv=True),
             "/api/v1/attributions": _get("A page of attributed acts with their evidence, oldest first",
                                          "AttributionPage", ATTRIBUTION_FILTERS, csv=True),
+            "/api/v1/people": _get("A page of people (merged accounts once), most active first", "PeoplePage",
+                                   PEOPLE_FILTERS, csv=True),
         },
     }

@@ -1,6 +1,6 @@
-"""API v1's tables beyond the tickets: the areas month by month and the attributed acts, with
-exact values on a small story, every filter, paging and CSV; every JSON answer is checked against
-the OpenAPI document."""
+"""API v1's tables beyond the tickets: the areas month by month, the attributed acts and the people,
+with exact values on a small story, every filter, paging and CSV; every JSON answer is checked
+against the OpenAPI document."""
 from __future__ import annotations
 
 import csv
@@ -8,8 +8,8 @@ import io
 
 import pytest
 
-from connectors.records import Account
-from tests.service.builders import parsed, ticket, transition
+from connectors.records import Account, Event
+from tests.service.builders import at, parsed, ticket, transition
 from tests.service.test_api_v1 import check
 from tests.service.test_signals_report import bug
 from tests.service.test_store import ingest
@@ -204,3 +204,48 @@ def test_the_attributions_as_csv_with_formulas_defused(client, sessions, config)
     evil_row = rows(client.get("/api/v1/attributions?format=csv&account=jira:evil"))[1]
     assert evil_row[6] == "'=HYPERLINK(\"http://evil.example\")"
     assert evil_row[9].startswith("reported bug SHOP-5 on")
+
+
+# People
+
+def test_the_people_with_their_acts_and_other_accounts_most_active_first(client, sessions, config) -> None:
+    four_tickets(sessions, config)
+    page = check(client, client.get("/api/v1/people"), "PeoplePage")
+    assert (page["page"], page["more"]) == (1, False)
+    assert page["people"] == [
+        {"account": "jira:partner-1", "name": "partner-1", "organisation": "Nordlys", "side": "partner", "acts": 13,
+         "last_act": "2025-04-06T13:00:00+00:00", "other_accounts": []},
+        {"account": "jira:client-1", "name": "client-1", "organisation": "Acme", "side": "client", "acts": 5,
+         "last_act": "2025-04-06T09:00:00+00:00", "other_accounts": []},
+        {"account": "github:ola-dev", "name": "Ola N", "organisation": "Nordlys", "side": "partner", "acts": 2,
+         "last_act": "2025-02-02T15:00:00+00:00", "other_accounts": ["jira:j-ola"]},
+        {"account": "jira:stranger", "name": "stranger", "organisation": None, "side": "unknown", "acts": 1,
+         "last_act": "2025-04-07T09:00:00+00:00", "other_accounts": []},
+    ]
+    only = check(client, client.get("/api/v1/people?unaffiliated=1"), "PeoplePage")
+    assert [p["account"] for p in only["people"]] == ["jira:stranger"]
+
+
+def test_the_people_as_csv(client, sessions, config) -> None:
+    four_tickets(sessions, config)
+    ingest(sessions, config, [parsed(ticket(5, reporter="jira:evil"), [], [Account("jira", "evil", "@SUM(1+1)")])])
+    table = rows(client.get("/api/v1/people?format=csv"))
+    assert table[0] == ["account", "name", "organisation", "side", "acts", "last_act", "other_accounts"]
+    assert table[3] == ["github:ola-dev", "Ola N", "Nordlys", "partner", "2", "2025-02-02T15:00:00+00:00", "jira:j-ola"]
+    assert table[4] == ["jira:evil", "'@SUM(1+1)", "", "unknown", "1", "2025-02-01T09:00:00+00:00", ""]
+    assert [r[0] for r in rows(client.get("/api/v1/people?format=csv&unaffiliated=1"))[1:]] == [
+        "jira:evil", "jira:stranger"]
+
+
+def test_people_page_by_page(client, sessions, config) -> None:
+    # 52 commenters and the reporter: one act each, so the order is by account.
+    talk = [Event(f"c{i}", "comment", at(1 + i / 60), f"jira:u{i:02}") for i in range(52)]
+    ingest(sessions, config, [parsed(ticket(1), talk)])
+    first = check(client, client.get("/api/v1/people"), "PeoplePage")
+    second = check(client, client.get("/api/v1/people?page=2"), "PeoplePage")
+    assert (first["more"], len(first["people"]), second["more"]) == (True, 50, False)
+    assert first["people"][0]["account"] == "jira:client-1"
+    assert [p["account"] for p in second["people"]] == ["jira:u49", "jira:u50", "jira:u51"]
+    only = check(client, client.get("/api/v1/people?unaffiliated=1&page=2"), "PeoplePage")
+    assert (only["page"], only["more"], [p["account"] for p in only["people"]]) == (2, False, ["jira:u50", "jira:u51"])
+    assert check(client, client.get("/api/v1/people?page=3"), "PeoplePage") == {"page": 3, "more": False, "people": []}
