@@ -114,7 +114,7 @@ def document() -> dict[str, Any]:
                                            "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
         "security": [{"token": []}, {"session": []}],
         "paths": {
-            "/api/v1/report": _get("The report: roles, areas, signals, data quality", "Report", FILTERS, csv=True),
+            "/api/v1/report": _get("The report: roles, areas, signals, data quality", "Report", FILTERS + [FORMAT], csv=True),
             "/api/v1/tickets": _get("A page of tickets, newest change first", "TicketPage", TICKET_FILTERS, csv=True),
             "/api/v1/tickets/{id}": _get("A ticket with its acts and attributions", "Ticket",
                                          [{"name": "id", "in": "path", "required": True, "schema": INTEGER}]),
