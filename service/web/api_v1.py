@@ -17,7 +17,7 @@ from service.store.report import FilterError, people as all_people
 from service.store.tickets import PAGE, PAGES, ticket_list
 from service.web.api import chosen_format, report_json
 from service.web.areas import known_area
-from service.web.context import filters, state
+from service.web.context import filters, state, unaffiliated_only
 from service.web.openapi import document
 from service.web.tickets import stored_ticket, ticket_filters, whole_number
 
@@ -112,12 +112,10 @@ def attributions() -> Response:
 def people() -> Response:
     fmt = chosen_format()
     config, sessions = state()
-    only = request.args.get("unaffiliated") or ""
-    if only not in ("", "1"):
-        raise BadRequest("'unaffiliated' must be 1 or left out.")
+    only = unaffiliated_only()
     page = whole_number("page", PAGES) or 1
     with sessions() as session:
-        everyone = all_people(session, config, unaffiliated_only=only == "1")  # most active first
+        everyone = all_people(session, config, unaffiliated_only=only)  # most active first
     listed = [{"account": p.account, "name": p.name, "organisation": p.organisation, "side": p.side,
                "acts": p.activity, "last_act": p.last_active.isoformat() if p.last_active else None,
                "other_accounts": list(p.accounts[1:])} for p in everyone[(page - 1) * PAGE:page * PAGE]]

@@ -51,3 +51,11 @@ def chosen_partner(config: Config) -> str | None:
         shown = f" {value!r}" if len(value) <= 40 else ""
         raise BadRequest(f"There is no partner{shown}; the partners are {', '.join(partners) or 'none'}.")
     return value
+
+
+def unaffiliated_only() -> bool:
+    """Whether this request asks for the unaffiliated people only (`unaffiliated=1`)."""
+    only = request.args.get("unaffiliated") or ""
+    if only not in ("", "1"):
+        raise BadRequest("'unaffiliated' must be 1 or left out.")
+    return only == "1"

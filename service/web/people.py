@@ -16,7 +16,7 @@ from service.store.db import transaction
 from service.store.identity import IdentityError
 from service.store.report import people as all_people
 from service.terminal import printable
-from service.web.context import state
+from service.web.context import state, unaffiliated_only
 
 people = Blueprint("people", __name__)
 SHOWN = 500
@@ -25,15 +25,13 @@ SHOWN = 500
 @people.get("/people")
 def people_page() -> str:
     config, sessions = state()
-    only = request.args.get("unaffiliated") or ""
-    if only not in ("", "1"):
-        raise BadRequest("'unaffiliated' must be 1 or left out.")
+    only = unaffiliated_only()
     with sessions() as session:
-        rows = all_people(session, config, unaffiliated_only=only == "1")
+        rows = all_people(session, config, unaffiliated_only=only)
         assigned = assignments(session)
     rows.sort(key=lambda p: (p.side != "unknown", -p.activity, p.account))  # the unaffiliated first
     organisations = [o.name for o in config.organisations]
-    return render_template("people.html", rows=rows[:SHOWN], total=len(rows), only=only == "1",
+    return render_template("people.html", rows=rows[:SHOWN], total=len(rows), only=only,
                            admin=g.user.role == "admin", organisations=organisations, assigned=assigned,
                            configured=set(organisations))
 
