@@ -135,7 +135,7 @@ def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]], name: str) -> Res
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:  # a cell a spreadsheet would run as a formula starts with a quote
-        writer.writerow(["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v
+        writer.writerow(["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
                          for v in (row[c] for c in columns)])
     return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"})
 
