@@ -73,5 +73,5 @@ def test_the_document_names_every_v1_route_of_the_app(app, client) -> None:
 def test_a_title_starting_with_a_tab_or_carriage_return_is_defused_too(client, sessions, config) -> None:
     items = [bug_through_qa(n) for n in (6, 7)]
     ingest(sessions, config, [replace(i, ticket=replace(i.ticket, title=t + "=1+1")) for i, t in zip(items, "\t\r")])
-    rows = list(csv.reader(io.StringIO(client.get("/api/v1/tickets?format=csv").get_data(as_text=True))))
+    rows = list(csv.reader(io.StringIO(client.get("/api/v1/tickets?format=csv").get_data(as_text=True), newline="")))
     assert sorted(r[2] for r in rows[1:]) == ["'\t=1+1", "'\r=1+1"]
