@@ -132,7 +132,7 @@ def openapi() -> Response:
 
 def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]], name: str) -> Response:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; a "\r" in a cell is then quoted too
     writer.writerow(columns)
     for row in rows:  # a cell a spreadsheet would run as a formula starts with a quote
         writer.writerow(["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
