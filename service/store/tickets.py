@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -114,6 +114,7 @@ class TicketView:
     events: list[Any]
     attributions: list[Any]
     link: str | None  # the ticket in its tracker, when its address is a web address
+    names: dict[str, str]  # account refs an assignment names -> the person's name
 
 
 def ticket_view(session: Session, ticket_id: int) -> TicketView | None:
@@ -132,4 +133,15 @@ def ticket_view(session: Session, ticket_id: int) -> TicketView | None:
                                    .where(a.ticket_id == ticket_id).order_by(a.at, a.role)).all()
     url = ticket.url or ""
     link = url if url.startswith(("https://", "http://")) else None  # never javascript: or data:
-    return TicketView(ticket, list(events), list(attributions), link)
+    return TicketView(ticket, list(events), list(attributions), link, _assignees(session, events))
+
+
+def _assignees(session: Session, events: Sequence[Any]) -> dict[str, str]:
+    """The names of the accounts the ticket's assignments moved between (they hold account refs)."""
+    acc = ACCOUNTS.c
+    refs = {v for ev in events if ev.kind == "assign" for v in (ev.from_value, ev.to_value) if v}
+    if not refs:
+        return {}
+    ref = acc.tracker + ":" + acc.external_id
+    return {r: name for r, name in session.execute(select(ref, PERSON).outerjoin(PEOPLE, PEOPLE.c.id == acc.person_id)
+                                                   .where(ref.in_(sorted(refs)))) if name}
