@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench bench-webhooks bench-dashboard clean
+.PHONY: install run test screenshots bench bench-webhooks bench-dashboard clean
 
 BENCH_VENV := .bench-venv
 
@@ -26,6 +26,10 @@ test: $(STAMP)
 	@$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
+
+## The README's pictures (docs/scorecard.png, area.png, ticket.png) of the demo, in the Chromium the browser tests use.
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.browser.screenshots docs
 
 ## The benchmark (never part of `make test`): Partnerscope beside Perceval, which gets a venv of its own.
 $(BENCH_VENV)/.installed-stamp:

@@ -81,6 +81,12 @@ def assess(partner: int, client: int, t: Thresholds) -> str:
     return "mixed"
 
 
+def partner_share(partner: int, client: int) -> float | None:
+    """The partner's share of the acts either side carried, to four places; None when neither acted."""
+    n = partner + client
+    return round(partner / n, 4) if n else None
+
+
 def build_report(role_counts: Mapping[str, Mapping[str, int]], t: Thresholds) -> dict[str, Any]:
     """Counts per role and side, and per area the partner share, its interval and the assessment.
 
@@ -109,7 +115,7 @@ def build_report(role_counts: Mapping[str, Mapping[str, int]], t: Thresholds) ->
             "partner": partner,
             "client": client,
             "unknown": unknown,
-            "partner_share": round(partner / n, 4) if n else None,
+            "partner_share": partner_share(partner, client),
             "low": round(low, 4) if low is not None else None,
             "high": round(high, 4) if high is not None else None,
             "assessment": assess(partner, client, t),

@@ -16,6 +16,7 @@ from service.commands.serving import run, serve
 from service.commands.users import tokens, users
 from service.config import ConfigError
 from service.store.db import make_engine, safe_url, upgrade
+from service.store.assignments import AssignmentError
 from service.store.identity import IdentityError
 from service.store.users import UserError
 from service.store.report import FilterError
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (ConfigError, IdentityError, FilterError, UserError) as exc:
+    except (ConfigError, IdentityError, AssignmentError, FilterError, UserError) as exc:
         _fail(debug, str(exc), 2)
     except FatalError as exc:
         _fail(debug, str(exc), 1)

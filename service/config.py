@@ -48,6 +48,7 @@ class Config:
     thresholds: Thresholds = field(default_factory=Thresholds)
     rules: RuleSettings = field(default_factory=RuleSettings)
     webhook_retention_days: int = RETENTION_DAYS
+    secure_cookies: bool = False  # [web] secure_cookies: the session cookie travels over HTTPS only
     signals: SignalSettings = field(default_factory=SignalSettings)
     claim_timeout: timedelta | None = None  # from PARTNERSCOPE_CLAIM_TIMEOUT; None: the store's CLAIM_TIMEOUT
 
@@ -122,7 +123,7 @@ def demo_config() -> Config:
 
 
 _TOP_KEYS = {"database", "organisations", "enrollments", "sources", "workflow", "kinds", "scorecard", "people",
-             "github", "webhooks", "declared"}
+             "github", "webhooks", "declared", "web"}
 
 
 def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
@@ -196,9 +197,15 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
     retention = webhooks.get("retention_days", RETENTION_DAYS)
     if isinstance(retention, bool) or not isinstance(retention, int) or not 1 <= retention <= 3650:
         raise ConfigError(f"{origin}: [webhooks] key 'retention_days' must be a whole number of days from 1 to 3650.")
+    web = table(data, "web", origin)
+    no_unknown(web, {"secure_cookies"}, origin, "[web] ")
+    secure = web.get("secure_cookies", False)
+    if not isinstance(secure, bool):
+        raise ConfigError(f"{origin}: [web] key 'secure_cookies' must be true or false.")
     return Config(
         path=path,
         webhook_retention_days=retention,
+        secure_cookies=secure,
         database_url=url,
         organisations=organisations,
         enrollments=enrollments,

@@ -112,6 +112,26 @@ SIGNALS: tuple[Signal, ...] = (
 
 BY_NAME = {s.name: s for s in SIGNALS}
 
+#: Each behaviour's two ends, as DESIGN.md's table words them: (win-lose, win-win).
+POLES: Mapping[str, tuple[str, str]] = {
+    "contract_type": ("resource-based or fixed price, deviations negotiated for extra pay",
+                      "SLA for forecast scope, target price, bonuses"),
+    "focus": ("scope delivery, headcount", "service delivery"),
+    "requirements": ("specified by the client, thrown over the wall", "specified together"),
+    "deployment": ("the client's personnel deploy", "the partner deploys"),
+    "quality_assurance": ("the partner runs unit tests; the client runs system-integration and acceptance tests",
+                          "the partner runs all three"),
+    "issue_management": ("negotiated per contract", "the partner proactively investigates and resolves customer "
+                         "issues, joins the client's investigations"),
+    "improvements": ("negotiated, extra cost", "the partner identifies improvements, keeps the backlog, "
+                     "prioritised together"),
+    "onboarding": ("headcount and competences; the provider onboards alone",
+                   "involved in selection; onboarding done jointly"),
+    "communication": ("vertical, limited", "horizontal, extensive"),
+    "relationships": ("“us and them”", "“we are in this together”"),
+    "project_management": ("micro-management", "delegative"),
+}
+
 #: Extras that are k-of-n rates from facts: their fact measure, and whether higher is better.
 RATE_EXTRAS: Mapping[str, str] = {
     "co_specification": "co_specification",

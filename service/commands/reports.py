@@ -149,13 +149,50 @@ def people_unmerge(ctx: Context, account_a: str, account_b: str) -> None:
     _regroup(ctx, "unmerge", account_a, account_b)
 
 
-def _regroup(ctx: Context, action: str, a: str, b: str) -> None:
-    from service.jobs.classify import Classifier
-    from service.jobs.classify import regroup
-    from service.store.identity import record
-    from service.store.directory import Directory
+@people.command("assign")
+@click.argument("account")
+@click.argument("organisation")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First day it acted for ORGANISATION (inclusive).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day it acted for ORGANISATION (inclusive).")
+@pass_ctx
+def people_assign(ctx: Context, account: str, organisation: str, since: Any, until: Any) -> None:
+    """Record that ACCOUNT acted for ORGANISATION (from --since to --until), as the people page does."""
+    from service.jobs.people import assign_account
 
     with transaction(ctx.sessions) as session:
-        record(session, action, a, b)
-        tickets = regroup(session, ctx.config, Classifier(ctx.config, Directory(session)))
+        tickets = assign_account(session, ctx.config, account, organisation, since and since.date(),
+                                 until and until.date(), by="command line")
+    click.echo(f"assigned {printable(account)} to {printable(organisation)}; attributed {tickets} tickets again")
+
+
+@people.command("unassign")
+@click.argument("assignment_id", type=click.IntRange(1, 2**31 - 1))
+@pass_ctx
+def people_unassign(ctx: Context, assignment_id: int) -> None:
+    """Take back assignment ASSIGNMENT_ID (`people assignments` lists them)."""
+    from service.jobs.people import unassign_account
+
+    with transaction(ctx.sessions) as session:
+        account, tickets = unassign_account(session, ctx.config, assignment_id)
+    click.echo(f"took back assignment {assignment_id} of {printable(account)}; attributed {tickets} tickets again")
+
+
+@people.command("assignments")
+@pass_ctx
+def people_assignments(ctx: Context) -> None:
+    """Every assignment, newest first: id, account, organisation, span, who and when."""
+    from service.store.assignments import assignments
+
+    with ctx.sessions() as session:
+        for a in assignments(session):
+            span = f"{a.since or '…'} to {a.until or '…'}"
+            click.echo(printable(f"{a.id:>6}  {a.account}  {a.organisation}  {span}  by {a.by} at "
+                                 f"{a.at:%Y-%m-%d %H:%M}"))
+
+
+def _regroup(ctx: Context, action: str, a: str, b: str) -> None:
+    from service.jobs.people import regroup_accounts
+
+    with transaction(ctx.sessions) as session:
+        tickets = regroup_accounts(session, ctx.config, action, a, b)
     click.echo(f"{action}d {printable(a)} and {printable(b)}; attributed {tickets} tickets again")

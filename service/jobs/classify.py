@@ -57,7 +57,8 @@ class Classifier:
         """Attribute tickets this transaction has just inserted, from their records in memory. They
         hold no attributions or signal shares yet, so none are looked for: on PostgreSQL without
         planner statistics, deleting a page's attributions by ticket scans the whole table."""
-        self._sides.clear()  # people may have been regrouped since the last page
+        self._sides.clear()  # people may have been regrouped or assigned since the last page
+        self.affiliations.refresh()
         rows: list[tuple[Any, ...]] = []
         shares: list[TicketShare] = []
         events = 0
@@ -239,7 +240,8 @@ class Classifier:
 
     def reclassify(self, session: Session, ticket_ids: Sequence[int]) -> ClassifyResult:
         """Attribute these stored tickets again from the database (after people were regrouped)."""
-        self._sides.clear()  # what the regroup changed must not be read from the cache
+        self._sides.clear()  # what the regroup or assignment changed must not be read from the cache
+        self.affiliations.refresh()
         total = ClassifyResult()
         for start in range(0, len(ticket_ids), BATCH):
             chunk = list(ticket_ids[start:start + BATCH])

@@ -1,7 +1,7 @@
 """Which organisation an account acted for at the time of an act, with everything the store knows.
 
 `analytics.affiliation` answers from configuration alone (enrollments, account lists, email
-domains). The store knows more: an account's other ids (configuration may name a Jira Cloud
+domains). The store knows more: the assignments an admin made (`service.store.assignments`), an account's other ids (configuration may name a Jira Cloud
 account by its legacy user name, a Server user by its key), the other accounts of the same
 person (a GitHub login merged with a listed Jira account), `[[people]]` entries whose accounts
 have not acted yet, and the members of GitHub organisations read at sync time. Attribution and
@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analytics.affiliation import Affiliation
+from analytics.affiliation import Affiliation, Affiliator
 from service.config import Config
+from service.store.assignments import as_enrollments
 from service.store.directory import Directory, KnownAccount
 from service.store.models import GitHubMember
 
@@ -26,7 +27,7 @@ class Affiliations:
     def __init__(self, config: Config, directory: Directory) -> None:
         self.config = config
         self.directory = directory
-        self.affiliator = config.affiliator()
+        self._affiliator: Affiliator | None = None  # configuration and assignments, read at the first act
         self._members: dict[str, Affiliation] | None = None  # GitHub login -> organisation
         # [[people]] groups name accounts that may not have acted (yet): still the same person.
         self._aliases = {ref: person.accounts for person in config.people for ref in person.accounts}
@@ -35,7 +36,7 @@ class Affiliations:
         """The acting account's affiliation at `at`; failing that, that of another id of the account;
         failing that, that of another account of the same person (or of its `[[people]]` entry);
         failing that, GitHub organisation membership."""
-        affiliate = self.affiliator.affiliate
+        affiliate = self._affiliator_of(session).affiliate
         aff = affiliate(known.ref, known.email, at)
         if aff.side != "unknown":
             return aff
@@ -59,6 +60,17 @@ class Affiliations:
             if tracker == "github" and login.lower() in members:
                 return members[login.lower()]
         return aff
+
+    def refresh(self) -> None:
+        """Read the assignments again at the next act (an admin may have assigned since)."""
+        self._affiliator = None
+
+    def _affiliator_of(self, session: Session) -> Affiliator:
+        if self._affiliator is None:
+            stored = as_enrollments(session, self.config)
+            self._affiliator = (Affiliator(self.config.organisations, [*stored, *self.config.enrollments])
+                                if stored else self.config.affiliator())
+        return self._affiliator
 
     def _github_members(self, session: Session) -> dict[str, Affiliation]:
         if self._members is None:

@@ -1,9 +1,9 @@
 """The database schema as SQLAlchemy 2.0 typed models; Alembic migrations mirror it."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -199,6 +199,22 @@ class IdentityAction(Base):
     action: Mapped[str] = mapped_column(String(10))  # merge | unmerge
     account_a: Mapped[str] = mapped_column(String(250))  # account refs, "jira:…", "github:…"
     account_b: Mapped[str] = mapped_column(String(250))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Assignment(Base):
+    """An admin's word, from the people page or `people assign`: this account acted for this
+    organisation from `since` to `until` (days, inclusive; open when empty). Read beside the
+    configuration's `[[enrollments]]` (`service.store.affiliations`)."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(250))  # an account ref, "jira:…", "github:…"
+    organisation: Mapped[str] = mapped_column(String(200))
+    since: Mapped[date | None] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date)
+    by: Mapped[str] = mapped_column(String(100))  # the user who assigned
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

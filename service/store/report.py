@@ -88,7 +88,7 @@ def compute_report(session: Session, config: Config, filters: Filters = Filters(
 def report_csv(report: dict[str, Any]) -> str:
     """One row per area, then one per role: the same numbers as the JSON, for spreadsheets."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; a "\r" in a cell is then quoted too
     writer.writerow(["level", "name", "partner", "client", "unknown", "partner_share", "low", "high", "assessment"])
     for name, area in report["areas"].items():
         writer.writerow(["area", name, area["partner"], area["client"], area["unknown"],

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
 from sqlalchemy import exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
@@ -31,8 +31,12 @@ from service.store.sql import ACCOUNTS, ATTRIBUTIONS, EVENTS, PEOPLE, TICKETS, w
 from service.terminal import is_unsafe
 
 PAGE = 50
+PAGES = 100_000  # the deepest page a list serves: an offset is walked to, row by row, not jumped to
 TEXT_MAX = 200
 WINDOW = 40  # newest tickets walked per row the page needs, before the acts are asked instead
+# A person by name, else the account by its display name, else by its ref (`jira:5b10…`).
+ACTOR = func.coalesce(ACCOUNTS.c.display_name, ACCOUNTS.c.tracker + ":" + ACCOUNTS.c.external_id)
+PERSON = func.coalesce(PEOPLE.c.name, ACTOR)
 
 
 @dataclass(frozen=True)
@@ -54,12 +58,12 @@ class TicketFilters:
             raise FilterError(f"'role' must be one of {', '.join(ROLES)}.")
         if self.area is not None and self.area not in AREAS:
             raise FilterError(f"'area' must be one of {', '.join(AREAS)}.")
-        for name in ("kind", "text"):
+        for name, arg in (("kind", "kind"), ("text", "q")):  # named in the message as the URL names them
             value = getattr(self, name)
             if value is not None and (len(value) > TEXT_MAX or any(map(is_unsafe, value))):  # as 'project' is checked
-                raise FilterError(f"'{name}' must be at most {TEXT_MAX} characters without control characters.")
-        if not 1 <= self.page <= 100_000:
-            raise FilterError("'page' must be a whole number from 1 to 100000.")
+                raise FilterError(f"'{arg}' must be at most {TEXT_MAX} characters without control characters.")
+        if not 1 <= self.page <= PAGES:
+            raise FilterError(f"'page' must be a whole number from 1 to {PAGES}.")
 
 
 @dataclass(frozen=True)
@@ -73,10 +77,10 @@ class TicketRow:
     updated: datetime
 
 
-def ticket_list(session: Session, chosen: TicketFilters) -> tuple[list[TicketRow], bool]:
-    """One page of tickets (newest change first) and whether another page follows."""
-    t, a = TICKETS.c, ATTRIBUTIONS.c
-    where: list[Any] = [t.deleted_at.is_(None)]
+def ticket_conditions(chosen: TicketFilters) -> list[Any]:
+    """The filters on the ticket itself: its project, kind and text."""
+    t = TICKETS.c
+    where: list[Any] = []
     if chosen.report.project:
         where.append(t.project == chosen.report.project)
     if chosen.kind:
@@ -84,6 +88,12 @@ def ticket_list(session: Session, chosen: TicketFilters) -> tuple[list[TicketRow
     if chosen.text:
         pattern = "%" + chosen.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where.append(or_(t.key == chosen.text, t.title.ilike(pattern, escape="\\")))
+    return where
+
+
+def act_conditions(chosen: TicketFilters) -> list[Any]:
+    """The filters on an attributed act: its days, side, role and area."""
+    a = ATTRIBUTIONS.c
     acts = [*within_days(a.at, chosen.report.since, chosen.report.until)]
     if chosen.side:
         acts.append(a.side == chosen.side)
@@ -91,6 +101,14 @@ def ticket_list(session: Session, chosen: TicketFilters) -> tuple[list[TicketRow
         acts.append(a.role == chosen.role)
     if chosen.area:
         acts.append(a.role.in_(AREAS[chosen.area]))
+    return acts
+
+
+def ticket_list(session: Session, chosen: TicketFilters) -> tuple[list[TicketRow], bool]:
+    """One page of tickets (newest change first) and whether another page follows."""
+    t, a = TICKETS.c, ATTRIBUTIONS.c
+    where: list[Any] = [t.deleted_at.is_(None), *ticket_conditions(chosen)]
+    acts = act_conditions(chosen)
     columns = (t.id, t.key, t.title, t.kind, t.status, t.project, t.updated)
     offset = (chosen.page - 1) * PAGE
     rows = _among_the_newest(session, columns, where, acts, offset) if acts else None
@@ -122,6 +140,7 @@ class TicketView:
     events: list[Any]
     attributions: list[Any]
     link: str | None  # the ticket in its tracker, when its address is a web address
+    names: dict[str, str]  # account refs an assignment names -> the person's name
 
 
 def ticket_view(session: Session, ticket_id: int) -> TicketView | None:
@@ -131,14 +150,24 @@ def ticket_view(session: Session, ticket_id: int) -> TicketView | None:
     if ticket is None:
         return None
     e, a, acc, p = EVENTS.c, ATTRIBUTIONS.c, ACCOUNTS.c, PEOPLE.c
-    actor = func.coalesce(acc.display_name, acc.tracker + ":" + acc.external_id)
-    events = session.execute(select(e.at, e.kind, e.field, e.from_value, e.to_value, actor.label("actor"))
+    events = session.execute(select(e.at, e.kind, e.field, e.from_value, e.to_value, ACTOR.label("actor"))
                              .outerjoin(ACCOUNTS, acc.id == e.actor_id).where(e.ticket_id == ticket_id)
                              .order_by(e.at, e.id)).all()
     attributions = session.execute(select(a.role, a.side, a.organisation, a.at, a.rule, a.explanation,
-                                          func.coalesce(p.name, actor).label("person"))
+                                          PERSON.label("person"))
                                    .join(ACCOUNTS, acc.id == a.account_id).outerjoin(PEOPLE, p.id == a.person_id)
                                    .where(a.ticket_id == ticket_id).order_by(a.at, a.role)).all()
     url = ticket.url or ""
     link = url if url.startswith(("https://", "http://")) else None  # never javascript: or data:
-    return TicketView(ticket, list(events), list(attributions), link)
+    return TicketView(ticket, list(events), list(attributions), link, _assignees(session, events))
+
+
+def _assignees(session: Session, events: Sequence[Any]) -> dict[str, str]:
+    """The names of the accounts the ticket's assignments moved between (they hold account refs)."""
+    acc = ACCOUNTS.c
+    refs = {v for ev in events if ev.kind == "assign" for v in (ev.from_value, ev.to_value) if v}
+    if not refs:
+        return {}
+    ref = acc.tracker + ":" + acc.external_id
+    return {r: name for r, name in session.execute(select(ref, PERSON).outerjoin(PEOPLE, PEOPLE.c.id == acc.person_id)
+                                                   .where(ref.in_(sorted(refs)))) if name}

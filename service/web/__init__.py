@@ -24,6 +24,7 @@ from service.web.health import health
 from service.web.pages import pages
 from service.web.people import people
 from service.web.quality import quality
+from service.web.review import review
 from service.web.security import secure_headers
 from service.web.tickets import tickets
 from service.web.webhooks import hooks_of, webhooks
@@ -54,7 +55,8 @@ def create_app(config: Config, *, engine: Any = None, start_applier: bool = Fals
     if not from_environment:
         log.warning("web.secret_key: %s is unset; sessions are signed with a key kept in the database, "
                     "so anyone who can read the database can forge a login", SECRET_ENV)
-    app.config.update(SECRET_KEY=key, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    app.config.update(SECRET_KEY=key, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=config.secure_cookies)
     csrf = CSRFProtect(app)
     csrf.exempt(webhooks)  # a delivery's signature is its authentication; it carries no form token
     app.register_blueprint(auth)
@@ -63,6 +65,7 @@ def create_app(config: Config, *, engine: Any = None, start_applier: bool = Fals
     app.register_blueprint(quality)
     app.register_blueprint(people)
     app.register_blueprint(areas)
+    app.register_blueprint(review)
     app.register_blueprint(api)
     app.register_blueprint(api_v1)
     app.register_blueprint(webhooks)

@@ -10,7 +10,7 @@ from werkzeug.exceptions import BadRequest
 from service.config import Config
 from service.store.report import FilterError, Filters
 
-FILTER_ARGS = ("project", "since", "until")
+FILTER_ARGS = ("project", "since", "until", "partner")
 
 
 def state() -> tuple[Config, Any]:
@@ -40,3 +40,22 @@ def filters() -> Filters:
 def filter_args() -> dict[str, str]:
     """The filters of this request, for links that keep them (and nothing else the URL carried)."""
     return {k: v for k, v in request.args.items() if k in FILTER_ARGS and v}
+
+
+def chosen_partner(config: Config) -> str | None:
+    """The partner organisation this request picks (`partner`), or None for all; one the
+    configuration does not define is a 400 naming those it does."""
+    value = request.args.get("partner") or None
+    partners = [o.name for o in config.organisations if o.side == "partner"]
+    if value is not None and value not in partners:
+        shown = f" {value!r}" if len(value) <= 40 else ""
+        raise BadRequest(f"There is no partner{shown}; the partners are {', '.join(partners) or 'none'}.")
+    return value
+
+
+def unaffiliated_only() -> bool:
+    """Whether this request asks for the unaffiliated people only (`unaffiliated=1`)."""
+    only = request.args.get("unaffiliated") or ""
+    if only not in ("", "1"):
+        raise BadRequest("'unaffiliated' must be 1 or left out.")
+    return only == "1"

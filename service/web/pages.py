@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from service.store.report import responsibility_report
-from service.web.context import filter_args, filters, state
+from service.web.scorecard import rows as scorecard_rows
+from service.web.context import chosen_partner, filter_args, filters, state
 
 pages = Blueprint("pages", __name__)
 
@@ -13,14 +14,18 @@ pages = Blueprint("pages", __name__)
 def index() -> str:
     config, sessions = state()
     chosen = filters()
+    partner = chosen_partner(config)
     with sessions() as session:
         report = responsibility_report(session, config, chosen)
     # The report's own list (attributed acts by people no organisation covers, within the filters),
     # not `people()`: that counts every event of every account, on every view.
     unaffiliated = report["data_quality"]["unmapped_accounts"]["accounts"][:10]
     unsigned = [s.name for s in config.sources if s.allow_unsigned]
+    links = filter_args()
+    partners = [o.name for o in config.organisations if o.side == "partner"]
     return render_template("report.html", report=report, filters=chosen, unaffiliated=unaffiliated,
-                           demo=config.is_demo, filter_args=filter_args(), unsigned=unsigned)
+                           demo=config.is_demo, filter_args=links, unsigned=unsigned, partner=partner,
+                           partners=partners, rows=scorecard_rows(report["signals"], partner, links))
 
 
 @pages.app_template_filter("signal_value")

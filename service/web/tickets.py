@@ -5,7 +5,7 @@ from flask import Blueprint, render_template, request
 from werkzeug.exceptions import BadRequest, NotFound
 
 from service.store.report import FilterError
-from service.store.tickets import ROLES, SIDES, TicketFilters, TicketView, ticket_list, ticket_view
+from service.store.tickets import PAGES, ROLES, SIDES, TicketFilters, TicketView, ticket_list, ticket_view
 from service.web.context import FILTER_ARGS, filters, state
 
 tickets = Blueprint("tickets", __name__)
@@ -40,13 +40,21 @@ def stored_ticket(ticket_id: int) -> TicketView:
 
 def ticket_filters() -> TicketFilters:
     """The ticket list's filters of this request (the pages' and the API's); a bad value is a 400."""
-    page = request.args.get("page") or "1"
-    if not page.isascii() or not page.isdigit() or len(page) > 6:  # "²" is a digit to isdigit, not to int
-        raise BadRequest("'page' must be a whole number from 1 to 100000.")
     try:
         return TicketFilters(report=filters(), kind=request.args.get("kind") or None,
                              side=request.args.get("side") or None, role=request.args.get("role") or None,
                              area=request.args.get("area") or None, text=request.args.get("q") or None,
-                             page=int(page))
+                             page=whole_number("page", PAGES) or 1)
     except FilterError as exc:
         raise BadRequest(str(exc)) from None
+
+
+def whole_number(name: str, largest: int) -> int | None:
+    """The argument `name` as a whole number from 1 to `largest`, None when it is absent; anything
+    else is a 400 (a sign, a space, "²", which is a digit to `isdigit` but not to `int`)."""
+    value = request.args.get(name)
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= len(str(largest)) and 1 <= int(value) <= largest):
+        raise BadRequest(f"'{name}' must be a whole number from 1 to {largest}.")
+    return int(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import replace
 
 import pytest
@@ -63,6 +64,14 @@ def test_without_a_user_the_api_answers_401_and_the_document_too(app, client) ->
 
 def test_the_document_names_every_v1_route_of_the_app(app, client) -> None:
     documented = set(client.get("/api/v1/openapi.json").get_json()["paths"])
-    routes = {str(rule).replace("<int(max=2147483647):ticket_id>", "{id}") for rule in app.url_map.iter_rules()
+    routes = {re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", str(rule).replace("<int(max=2147483647):ticket_id>", "{id}"))
+              for rule in app.url_map.iter_rules()
               if str(rule).startswith("/api/v1/") and not str(rule).endswith("openapi.json")}
     assert routes == documented
+
+
+def test_a_title_starting_with_a_tab_or_carriage_return_is_defused_too(client, sessions, config) -> None:
+    items = [bug_through_qa(n) for n in (6, 7)]
+    ingest(sessions, config, [replace(i, ticket=replace(i.ticket, title=t + "=1+1")) for i, t in zip(items, "\t\r")])
+    rows = list(csv.reader(io.StringIO(client.get("/api/v1/tickets?format=csv").get_data(as_text=True), newline="")))
+    assert sorted(r[2] for r in rows[1:]) == ["'\t=1+1", "'\r=1+1"]

@@ -55,7 +55,7 @@ def test_logging_in_opens_the_pages_and_logging_out_closes_them(app, ada) -> Non
     answer = log_in(browser, "ada", PASSWORD, next="/?project=SHOP")
     assert answer.status_code == 302 and answer.headers["Location"] == "/?project=SHOP"
     cookie = answer.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     page = browser.get("/").get_data(as_text=True)
     assert "ada (admin)" in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
@@ -192,3 +192,13 @@ def test_the_throttle_forgets_expired_failures_of_every_key(monkeypatch) -> None
     clock[0] += auth_module.WINDOW + 1
     throttle.attempt("someone", "10.0.1.1")
     assert set(throttle._failures) == {"name:someone", "addr:10.0.1.1"}
+
+
+def test_behind_https_the_session_cookie_is_secure(engine, config, ada) -> None:
+    from dataclasses import replace
+
+    from service.web import create_app
+
+    app = create_app(replace(config, secure_cookies=True), engine=engine)
+    answer = log_in(app.test_client(), "ada", PASSWORD)
+    assert answer.status_code == 302 and "; Secure" in answer.headers["Set-Cookie"]

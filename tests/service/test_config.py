@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from service.cli import main
-from service.config import ConfigError, SourceConfig, load_config
+from service.config import ConfigError, SourceConfig, load_config, parse_config
 
 GOOD = """
 [database]
@@ -386,3 +386,13 @@ def test_retention_must_be_whole_days(days) -> None:
 
     with pytest.raises(ConfigError, match=r"\[webhooks\] key 'retention_days' must be a whole number of days"):
         parse_config({"webhooks": {"retention_days": days}}, Path("c.toml"))
+
+
+def test_web_secure_cookies_is_a_boolean() -> None:
+    assert parse_config({}, Path("c.toml")).secure_cookies is False
+    assert parse_config({"web": {"secure_cookies": True}}, Path("c.toml")).secure_cookies is True
+    for bad in ("yes", 1, "true"):
+        with pytest.raises(ConfigError, match=r"\[web\] key 'secure_cookies' must be true or false"):
+            parse_config({"web": {"secure_cookies": bad}}, Path("c.toml"))
+    with pytest.raises(ConfigError, match=r"\[web\]"):
+        parse_config({"web": {"secure_cookie": True}}, Path("c.toml"))

@@ -83,6 +83,19 @@ def test_the_ticket_pages_need_a_login(app) -> None:
     assert app.test_client().get("/tickets/1").status_code == 302
 
 
+def test_the_timeline_names_the_people_an_assignment_moved_between(client, sessions, config) -> None:
+    from connectors.records import Event
+    from tests.service.builders import at
+
+    item = bug_through_qa(1)
+    moved = Event("a1", "assign", at(0.5), "jira:client-1", "assignee", "jira:client-1", "jira:partner-1")
+    ingest(sessions, config, [replace(item, events=[moved, *item.events])])
+    with sessions() as s:
+        ticket_id = s.scalar(select(Ticket.id))
+    page = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert "<td>assign (assignee)</td><td>Client-1 → Partner-1</td>" in page
+
+
 @pytest.mark.parametrize("window", [pytest.param(1, id="window of one per row"),
                                     pytest.param(10_000, id="window past every ticket")])
 @pytest.mark.parametrize("side, page, expected, more", [

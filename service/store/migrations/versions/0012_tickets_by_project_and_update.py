@@ -13,7 +13,7 @@
   quality-assurance area's people since a date took 430 ms reading each act's row, 29 ms now.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-07
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from alembic import op
 
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
