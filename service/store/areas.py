@@ -66,8 +66,9 @@ def area_months(session: Session, chosen: Filters) -> dict[str, list[tuple[str, 
     """Every area's months as `area_view` gives one area's, from one read of the monthly sums."""
     area_of = {f"role:{r}": area for area, roles in AREAS.items() for r in roles}
     by_area: dict[str, dict[str, dict[str, int]]] = {area: {} for area in AREAS}
-    for measure, month, _, _, side, _, _, _, _, c in monthly_sums(session, chosen.project, chosen.since, chosen.until):
-        if measure in area_of and side in SIDES:
+    for measure, month, _, _, side, _, _, _, _, c in monthly_sums(session, chosen.project, chosen.since, chosen.until,
+                                                                  area_of):
+        if side in SIDES:
             by_area[area_of[measure]].setdefault(month, _sides())[side] += c
     return {area: _series(by_month) for area, by_month in by_area.items()}
 
