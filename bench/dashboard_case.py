@@ -18,7 +18,8 @@ used, from /proc/stat), since on a shared machine that moves every figure.
 `dashboard_postgres` (opt-in; it builds its own 100,000-ticket database, a few minutes more)
 does the same on a PostgreSQL database `bench_dashboard`, made, analyzed and dropped on the
 server `--postgres-admin-url` names; there the queries' CPU is the postgres processes', counted
-apart (every postgres process of the machine, so another user of that server adds to it).
+apart (every postgres process of the machine, so another user of that server adds to it; a
+parallel worker that starts and ends within a page's run is missed, and counts as others').
 """
 from __future__ import annotations
 
