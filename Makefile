@@ -51,7 +51,7 @@ bench-webhooks: $(STAMP)
 ## The dashboard's pages (scorecard, areas, a ticket, the ticket list) served to 8 logged-in clients at
 ## 100,000 tickets on SQLite; about three minutes, half of it building the database. DASHBOARD_DB=var/dash.db
 ## keeps that database for the next run (rebuilt when it holds another number of tickets).
-## `make bench CASES=dashboard_postgres` does the same on PostgreSQL.
+## `.venv/bin/python -m bench.run --cases dashboard_postgres` does the same on PostgreSQL.
 DASHBOARD_DB ?=
 bench-dashboard: $(STAMP)
 	$(BIN)/python -m bench.run --cases dashboard $(if $(DASHBOARD_DB),--dashboard-db $(DASHBOARD_DB))
