@@ -40,15 +40,8 @@ def communication(scope: Scope, months: Sequence[str]) -> Figure:
     active = {(c.side, c.person) for m in months for c in scope.commenters.get(m, ()) if c.comments}
     if not active:
         return {"value": None, "low": None, "high": None, "n": 0}
-    if len(months) == 1:  # a month of the series: its distinct pairs are its edges
-        edges = len({(p.partner_person, p.client_person) for p in scope.pairs.get(months[0], ())})
-    else:
-        import networkx as nx  # imported when a report needs it: the command line starts faster
-
-        graph = nx.Graph()
-        graph.add_edges_from((("partner", p.partner_person), ("client", p.client_person))
-                             for m in months for p in scope.pairs.get(m, ()))
-        edges = graph.number_of_edges()
+    # Partner and client people are the graph's two sides, so its edges are the distinct pairs.
+    edges = len({(p.partner_person, p.client_person) for m in months for p in scope.pairs.get(m, ())})
     return {"value": round(edges / len(active), 4), "low": None, "high": None, "n": len(active)}
 
 
