@@ -133,7 +133,11 @@ class Event(Base):
     """One act on a ticket; (ticket, external_id) is stable so re-ingesting changes nothing."""
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("ticket_id", "external_id", name="uq_events_ticket_external_id"),)
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "external_id", name="uq_events_ticket_external_id"),
+        # Each account's acts: the people listing's counts and the tickets an identity change touches.
+        Index("ix_events_actor_at", "actor_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
