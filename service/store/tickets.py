@@ -49,6 +49,7 @@ class TicketFilters:
     role: str | None = None
     area: str | None = None
     text: str | None = None
+    partner: str | None = None  # a partner organisation: tickets on which it carried a role
     page: int = 1
 
     def __post_init__(self) -> None:
@@ -78,7 +79,7 @@ class TicketRow:
 
 
 def ticket_conditions(chosen: TicketFilters) -> list[Any]:
-    """The filters on the ticket itself: its project, kind and text."""
+    """The filters on the ticket itself: its project, kind, text and a partner that acted on it."""
     t = TICKETS.c
     where: list[Any] = []
     if chosen.report.project:
@@ -88,6 +89,9 @@ def ticket_conditions(chosen: TicketFilters) -> list[Any]:
     if chosen.text:
         pattern = "%" + chosen.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where.append(or_(t.key == chosen.text, t.title.ilike(pattern, escape="\\")))
+    if chosen.partner:
+        theirs = ATTRIBUTIONS.alias("theirs")
+        where.append(exists().where(theirs.c.ticket_id == t.id, theirs.c.organisation == chosen.partner))
     return where
 
 

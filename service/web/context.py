@@ -48,8 +48,9 @@ def chosen_partner(config: Config) -> str | None:
     value = request.args.get("partner") or None
     partners = [o.name for o in config.organisations if o.side == "partner"]
     if value is not None and value not in partners:
-        shown = f" {value!r}" if len(value) <= 40 else ""
-        raise BadRequest(f"There is no partner{shown}; the partners are {', '.join(partners) or 'none'}.")
+        shown = f", not {value!r}" if len(value) <= 40 else ""
+        raise BadRequest(f"'partner' must be a partner organisation of the configuration "
+                         f"({', '.join(partners) or 'none is configured'}){shown}.")
     return value
 
 

@@ -29,7 +29,8 @@ ACT_FILTERS = [
         ("kind", STRING, "the ticket's kind"), ("side", {"enum": list(SIDES)}, "the side of an attributed act"),
         ("role", {"enum": list(ROLES)}, "the role of an attributed act"),
         ("area", {"enum": list(AREAS)}, "an area: an act of any of its roles"),
-        ("q", STRING, "text in the key or the title"))
+        ("q", STRING, "text in the key or the title"),
+        ("partner", STRING, "a partner organisation of the configuration: tickets on which it carried a role"))
 ]
 TICKET_FILTERS = FILTERS + ACT_FILTERS + [PAGE, FORMAT]
 ATTRIBUTION_FILTERS = FILTERS + ACT_FILTERS + [

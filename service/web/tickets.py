@@ -6,10 +6,10 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from service.store.report import FilterError
 from service.store.tickets import PAGES, ROLES, SIDES, TicketFilters, TicketView, ticket_list, ticket_view
-from service.web.context import FILTER_ARGS, filters, state
+from service.web.context import FILTER_ARGS, chosen_partner, filters, state
 
 tickets = Blueprint("tickets", __name__)
-LIST_ARGS = ("project", "since", "until", "kind", "side", "role", "area", "q")
+LIST_ARGS = ("project", "since", "until", "partner", "kind", "side", "role", "area", "q")
 
 
 @tickets.get("/tickets")
@@ -19,8 +19,9 @@ def ticket_index() -> str:
     with sessions() as session:
         rows, more = ticket_list(session, chosen)
     kept = {k: v for k, v in request.args.items() if k in LIST_ARGS and v}
+    partners = [o.name for o in config.organisations if o.side == "partner"]
     return render_template("tickets.html", rows=rows, more=more, chosen=chosen, kept=kept, sides=SIDES, roles=ROLES,
-                           report_args={k: v for k, v in kept.items() if k in FILTER_ARGS})
+                           partners=partners, report_args={k: v for k, v in kept.items() if k in FILTER_ARGS})
 
 
 @tickets.get("/tickets/<int(max=2147483647):ticket_id>")  # a larger id is no row: 404, not an overflow
@@ -44,7 +45,7 @@ def ticket_filters() -> TicketFilters:
         return TicketFilters(report=filters(), kind=request.args.get("kind") or None,
                              side=request.args.get("side") or None, role=request.args.get("role") or None,
                              area=request.args.get("area") or None, text=request.args.get("q") or None,
-                             page=whole_number("page", PAGES) or 1)
+                             partner=chosen_partner(state()[0]), page=whole_number("page", PAGES) or 1)
     except FilterError as exc:
         raise BadRequest(str(exc)) from None
 

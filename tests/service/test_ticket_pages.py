@@ -119,3 +119,24 @@ def test_the_list_is_the_same_however_far_it_walks_the_newest_tickets(
                                                                      side=side, page=page))
     assert [row.key for row in rows] == [f"SHOP-{n}" for n in expected]
     assert more_follow is more
+
+
+def test_a_partner_keeps_the_tickets_it_carried_a_role_on(engine, sessions, config) -> None:
+    from analytics.affiliation import Organisation
+    from service.web import create_app
+    from tests.conftest import logged_in
+
+    two = replace(config, organisations=(*config.organisations,
+                                         Organisation("Fjord", "partner", accounts=("jira:partner-2",))))
+    client = logged_in(create_app(two, engine=engine), sessions)
+    ingest(sessions, two, [bug_through_qa(1), bug_through_qa(2, tester="jira:partner-2", deployer="jira:client-1"),
+                           bug_through_qa(3, tester="jira:partner-2", deployer="jira:partner-2")])
+    keys = lambda url: re.findall(r">(SHOP-\d+)</a>", client.get(url).get_data(as_text=True))  # noqa: E731
+    assert keys("/tickets?partner=Fjord") == ["SHOP-3", "SHOP-2"]  # it tested those two
+    assert keys("/tickets?partner=Nordlys") == ["SHOP-3", "SHOP-2", "SHOP-1"]  # partner-1 investigated all three
+    assert keys("/tickets?partner=Fjord&side=client&role=deploy") == ["SHOP-2"]  # and the client deployed this one
+    page = client.get("/tickets?partner=Nordlys").get_data(as_text=True)
+    assert "<option selected>Nordlys</option>" in page and "Tickets on which Nordlys carried a role." in page
+    assert client.get("/tickets?partner=Acme").status_code == 400
+    assert client.get("/api/v1/tickets?partner=Nordlys").get_json()["tickets"][0]["key"] == "SHOP-3"
+    assert client.get("/api/v1/attributions?partner=Nope").status_code == 400
