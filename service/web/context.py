@@ -42,11 +42,16 @@ def filter_args() -> dict[str, str]:
     return {k: v for k, v in request.args.items() if k in FILTER_ARGS and v}
 
 
+def partner_names(config: Config) -> list[str]:
+    """The configured partner organisations, in the configuration's order (the pickers' choices)."""
+    return [o.name for o in config.organisations if o.side == "partner"]
+
+
 def chosen_partner(config: Config) -> str | None:
     """The partner organisation this request picks (`partner`), or None for all; one the
     configuration does not define is a 400 naming those it does."""
     value = request.args.get("partner") or None
-    partners = [o.name for o in config.organisations if o.side == "partner"]
+    partners = partner_names(config)
     if value is not None and value not in partners:
         shown = f", not {value!r}" if len(value) <= 40 else ""
         raise BadRequest(f"'partner' must be a partner organisation of the configuration "

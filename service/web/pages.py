@@ -5,7 +5,7 @@ from flask import Blueprint, render_template
 
 from service.store.report import responsibility_report
 from service.web.scorecard import rows as scorecard_rows
-from service.web.context import chosen_partner, filter_args, filters, state
+from service.web.context import chosen_partner, filter_args, filters, partner_names, state
 
 pages = Blueprint("pages", __name__)
 
@@ -22,7 +22,7 @@ def index() -> str:
     unaffiliated = report["data_quality"]["unmapped_accounts"]["accounts"][:10]
     unsigned = [s.name for s in config.sources if s.allow_unsigned]
     links = filter_args()
-    partners = [o.name for o in config.organisations if o.side == "partner"]
+    partners = partner_names(config)
     return render_template("report.html", report=report, filters=chosen, unaffiliated=unaffiliated,
                            demo=config.is_demo, filter_args=links, unsigned=unsigned, partner=partner,
                            partners=partners, rows=scorecard_rows(report["signals"], partner, links))

@@ -71,10 +71,10 @@ def _said(value: float | None, unit: str) -> str:
 
 def _evidence(signal: Signal, links: Mapping[str, str]) -> str:
     """An area's signal opens its area page (months, sides, people, and from there its tickets);
-    the others open the tickets of the filtered range."""
+    the others open the tickets of the filtered range (of the partner picked)."""
     if signal.measure.startswith("area:"):
         return url_for("areas.area_page", name=signal.measure[5:], **links)
-    return url_for("tickets.ticket_index", **{k: v for k, v in links.items() if k != "partner"})
+    return url_for("tickets.ticket_index", **links)
 
 
 def for_partner(entry: Mapping[str, Any], partner: str | None) -> Mapping[str, Any]:

@@ -6,7 +6,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from service.store.report import FilterError
 from service.store.tickets import PAGES, ROLES, SIDES, TicketFilters, TicketView, ticket_list, ticket_view
-from service.web.context import FILTER_ARGS, chosen_partner, filters, state
+from service.web.context import FILTER_ARGS, chosen_partner, filters, partner_names, state
 
 tickets = Blueprint("tickets", __name__)
 LIST_ARGS = ("project", "since", "until", "partner", "kind", "side", "role", "area", "q")
@@ -19,7 +19,7 @@ def ticket_index() -> str:
     with sessions() as session:
         rows, more = ticket_list(session, chosen)
     kept = {k: v for k, v in request.args.items() if k in LIST_ARGS and v}
-    partners = [o.name for o in config.organisations if o.side == "partner"]
+    partners = partner_names(config)
     return render_template("tickets.html", rows=rows, more=more, chosen=chosen, kept=kept, sides=SIDES, roles=ROLES,
                            partners=partners, report_args={k: v for k, v in kept.items() if k in FILTER_ARGS})
 
