@@ -1,6 +1,14 @@
-"""Engine, sessions and schema upgrades (Alembic) for SQLite and PostgreSQL."""
+"""Engine, sessions and schema upgrades (Alembic) for SQLite and PostgreSQL.
+
+Every command upgrades the schema on start, so processes started together on a new database
+would each apply the migrations and all but one fail on "table already exists". An upgrade
+therefore holds a lock for its database: on PostgreSQL an advisory lock, on SQLite an exclusive
+lock (`flock`) on a file beside the database. Either is released when its holder ends, killed
+or not. Whoever waited looks again and finds the schema current.
+"""
 from __future__ import annotations
 
+import fcntl
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -9,10 +17,11 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SCHEMA_LOCK = 0x7073_6d67  # the advisory lock's key on PostgreSQL ("psmg"), the same in every process
 
 
 def make_engine(url: str) -> Engine:
@@ -56,9 +65,35 @@ def is_current(engine: Engine) -> bool:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Upgrade when needed; cheap when the schema is current."""
-    if not is_current(engine):
-        upgrade(engine)
+    """Upgrade when needed, one process at a time; cheap when the schema is current."""
+    if is_current(engine):
+        return
+    with schema_lock(engine):
+        if not is_current(engine):  # another process may have upgraded it while this one waited
+            upgrade(engine)
+
+
+@contextmanager
+def schema_lock(engine: Engine) -> Iterator[None]:
+    """Hold the database's schema lock for the block (waiting for another holder to finish)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:  # the lock is this connection's until it unlocks
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK})
+        return
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield  # a database in memory belongs to one process
+        return
+    with open(f"{database}.schema-lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def safe_url(url: str) -> str:

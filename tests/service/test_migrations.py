@@ -105,3 +105,29 @@ def test_the_migrations_build_the_schema_the_models_describe(empty_url: str) -> 
     with engine.connect() as c:
         assert compare_metadata(MigrationContext.configure(c), Base.metadata) == []
     engine.dispose()
+
+
+def test_processes_started_together_on_a_new_database_apply_the_schema_once(empty_url: str) -> None:
+    """Each command upgrades the schema on start: started at the same moment on an empty database,
+    one applies the migrations and the others wait for it, rather than fail on "already exists"."""
+    import subprocess
+    import sys
+    import time
+
+    from service.store.db import is_current
+
+    start = time.time() + 2.0  # every process waits for the same moment after its imports
+    script = ("import sys, time\n"
+              "from service.store.db import ensure_schema, make_engine\n"
+              "engine = make_engine(sys.argv[1])\n"
+              "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
+              "ensure_schema(engine)\n")
+    procs = [subprocess.Popen([sys.executable, "-c", script, empty_url, str(start)], stderr=subprocess.PIPE)
+             for _ in range(4)]
+    errors = [p.communicate(timeout=120)[1].decode(errors="replace") for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], "\n".join(e[-600:] for e in errors)
+    engine = make_engine(empty_url)
+    try:
+        assert is_current(engine)
+    finally:
+        engine.dispose()
