@@ -9,6 +9,7 @@ or not. Whoever waited looks again and finds the schema current.
 from __future__ import annotations
 
 import fcntl
+import logging
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -20,6 +21,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 SCHEMA_LOCK = 0x7073_6d67  # the advisory lock's key on PostgreSQL ("psmg"), the same in every process
 
@@ -88,7 +90,13 @@ def schema_lock(engine: Engine) -> Iterator[None]:
     if not database or database == ":memory:" or database.startswith("file:"):
         yield  # a database in memory belongs to one process
         return
-    with open(f"{database}.schema-lock", "a+b") as lock:
+    try:
+        lock = open(f"{database}.schema-lock", "a+b")
+    except OSError as exc:  # a directory this process may not write: upgrade as before, unguarded
+        log.warning("store.schema_lock_unavailable: %s; upgrading without the lock", exc.strerror or exc)
+        yield
+        return
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield

@@ -131,3 +131,15 @@ def test_processes_started_together_on_a_new_database_apply_the_schema_once(empt
         assert is_current(engine)
     finally:
         engine.dispose()
+
+
+def test_an_upgrade_without_a_writable_lock_file_goes_on_unguarded(tmp_path: Path, caplog) -> None:
+    from service.store.db import ensure_schema, is_current
+
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    (tmp_path / "new.db.schema-lock").mkdir()  # a directory where the lock file would be: it cannot be opened
+    engine = make_engine(url)
+    ensure_schema(engine)
+    assert is_current(engine)
+    assert "store.schema_lock_unavailable" in caplog.text
+    engine.dispose()
