@@ -57,3 +57,26 @@ def test_the_pages_hold_no_inline_script_or_style(client) -> None:
         assert not re.search(r"<script(?![^>]*\bsrc=)", html, re.I), path
         assert not re.search(r"<style|\sstyle=|\son[a-z]+=", html, re.I), path
         assert 'href="/static/partnerscope.css"' in html
+
+
+def test_readyz_says_whether_the_database_answers_at_the_newest_migration(app, monkeypatch, caplog) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from importlib import import_module
+
+    health = import_module("service.web.health")  # the module; `service.web.health` is also its blueprint
+    anyone = app.test_client()  # no login
+    assert anyone.get("/readyz").get_json() == {"status": "ready"}
+    assert anyone.post("/readyz").status_code == 405
+    monkeypatch.setattr(health, "is_current", lambda _engine: False)  # a migration behind
+    behind = anyone.get("/readyz")
+    assert behind.status_code == 503 and "not at the newest migration" in behind.get_json()["reason"]
+
+    def down(_engine):
+        raise OperationalError("SELECT 1", {}, Exception("connection to server at 10.0.0.7 failed: password=hunter2"))
+
+    monkeypatch.setattr(health, "is_current", down)
+    answer = anyone.get("/readyz")
+    assert answer.status_code == 503 and answer.get_json() == {"status": "unavailable",
+                                                               "reason": "the database does not answer"}
+    assert "hunter2" not in caplog.text and "10.0.0.7" not in answer.get_data(as_text=True)
