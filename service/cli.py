@@ -12,6 +12,7 @@ from service.commands.context import Context, pass_ctx
 from service.commands.deliveries import deliveries
 from service.commands.ingest import classify, demo, import_group, sync
 from service.commands.reports import people, report, statuses
+from service.commands.runs import runs
 from service.commands.serving import run, serve
 from service.commands.users import tokens, users
 from service.config import ConfigError
@@ -89,7 +90,8 @@ def _fail(debug: bool, message: str, status: int) -> None:
     sys.exit(status)
 
 
-for command in (sync, import_group, classify, report, statuses, people, demo, serve, run, deliveries, users, tokens):
+for command in (sync, import_group, classify, report, statuses, people, demo, serve, run, deliveries, runs, users,
+                tokens):
     cli.add_command(command)
 
 

@@ -17,6 +17,7 @@ from service.config import Config, SourceConfig
 from service.store.db import transaction
 from service.store.models import GitHubMember, SyncState
 from service.jobs.pipeline import store_and_attribute
+from service.store.runs import Counts, recorded
 from service.store.statistics import Statistics
 from service.progress import Reporter
 from connectors.jira_context import JiraContext
@@ -98,9 +99,15 @@ def refresh_github_members(session: Session, config: Config, connector: Any) -> 
 
 def sync_source(
     factory: sessionmaker[Session], config: Config, source: SourceConfig,
-    reporter: Reporter | None = None, connector: Any = None,
+    reporter: Reporter | None = None, connector: Any = None, trigger: str = "manual",
 ) -> SyncResult:
-    """Sync one source from its bookmark to now."""
+    """Sync one source from its bookmark to now, recorded as a run (`service.store.runs`)."""
+    with recorded(factory, source.name, trigger) as counts:
+        return _sync(factory, config, source, reporter, connector, counts)
+
+
+def _sync(factory: sessionmaker[Session], config: Config, source: SourceConfig, reporter: Reporter | None,
+          connector: Any, counts: Counts) -> SyncResult:
     result = SyncResult(source.name)
     with factory() as session:
         bookmark = read_bookmark(session, source.name)
@@ -108,12 +115,12 @@ def sync_source(
         context = jira_context(session, directory, source.deployment == "cloud") if source.kind == "jira" else None
     connector = connector or make_connector(source, config, reporter, context)
     context = getattr(connector, "context", None) if source.kind == "jira" else None
-    if source.kind == "github" and config.github_orgs:
-        with transaction(factory) as session:
-            refresh_github_members(session, config, connector)
-    classifier = Classifier(config, directory)
-    statistics = Statistics()
     try:
+        if source.kind == "github" and config.github_orgs:
+            with transaction(factory) as session:
+                refresh_github_members(session, config, connector)
+        classifier = Classifier(config, directory)
+        statistics = Statistics()
         for page in connector.pages(bookmark):
             with transaction(factory) as session:
                 stored = store_and_attribute(session, page.tickets, directory, classifier, config, context, statistics)
@@ -127,6 +134,7 @@ def sync_source(
             result.incomplete += stored.incomplete
             result.cut += stored.cut
             result.bookmark = page.bookmark or result.bookmark
+            counts.tickets, counts.events = result.tickets, result.events
     finally:
-        result.requests = connector.requests
+        result.requests = counts.requests = connector.requests
     return result

@@ -39,6 +39,24 @@ class SyncState(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class SyncRun(Base):
+    """One run of a source's sync: what started it, when, how it ended and what it fetched."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_source_started", "source", "started"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))
+    trigger: Mapped[str] = mapped_column(String(20))  # manual | schedule | startup
+    started: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(20))  # running | ok | failed | interrupted | skipped
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
 class Person(Base):
     """A human behind one or more tracker accounts."""
 

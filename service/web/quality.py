@@ -6,6 +6,7 @@ from flask import Blueprint, render_template
 from service.store.quality import data_quality
 from service.store.report import act_filters, statuses
 from service.store.deliveries import listing
+from service.store.runs import runs
 from service.store.upkeep import LISTED, source_states, unmapped_types
 from service.web.context import filter_args, filters, state
 
@@ -24,5 +25,6 @@ def quality_page() -> str:
             "types": unmapped_types(session),
             "sources": source_states(session, config),
             "failed": listing(session, failed_only=True, limit=LISTED),
+            "runs": runs(session, limit=LISTED),
         }
     return render_template("quality.html", filters=chosen, filter_args=filter_args(), **page)
