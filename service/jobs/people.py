@@ -13,7 +13,7 @@ from service.jobs.classify import Classifier, regroup
 from service.store.assignments import assign, unassign
 from service.store.directory import Directory
 from service.store.identity import affected_tickets, record
-from service.store.models import Account
+from service.store.sql import ACCOUNT_REF, ACCOUNTS
 
 
 def assign_account(session: Session, config: Config, account: str, organisation: str, since: date | None,
@@ -36,7 +36,7 @@ def regroup_accounts(session: Session, config: Config, action: str, a: str, b: s
 
 
 def _reattribute(session: Session, config: Config, account: str) -> int:
-    person = session.scalar(select(Account.person_id).where(Account.tracker + ":" + Account.external_id == account))
+    person = session.scalar(select(ACCOUNTS.c.person_id).where(ACCOUNT_REF == account))
     tickets = affected_tickets(session, {person}) if person is not None else []
     Classifier(config, Directory(session)).reclassify(session, tickets)
     return len(tickets)

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from analytics.affiliation import Enrollment
 from service.config import Config
-from service.store.models import Account, Assignment
+from service.store.identity import seen_accounts
+from service.store.models import Assignment
 from service.terminal import is_unsafe
 
 NAME_MAX = 100  # the length of assignments.by
@@ -47,8 +48,8 @@ def assign(session: Session, config: Config, account: str, organisation: str, si
                               f"{', '.join(sorted(known)) or 'none'}.")
     if since and until and until < since:
         raise AssignmentError(f"'until' ({until.isoformat()}) is before 'since' ({since.isoformat()}).")
-    ref = Account.tracker + ":" + Account.external_id
-    if not account or len(account) > ACCOUNT_MAX or any(map(is_unsafe, account)) or session.scalar(select(Account.id).where(ref == account)) is None:
+    plausible = account and len(account) <= ACCOUNT_MAX and not any(map(is_unsafe, account))
+    if not plausible or not seen_accounts(session, [account]):
         raise AssignmentError(f"no account {account[:80]!r} has been seen; write accounts as "
                               "`partnerscope people` lists them.")
     row = Assignment(account=account, organisation=organisation, since=since, until=until, by=by[:NAME_MAX],

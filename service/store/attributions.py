@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.store.report import FilterError
-from service.store.sql import ACCOUNTS, ATTRIBUTIONS, PEOPLE, TICKETS
+from service.store.sql import ACCOUNT_REF, ACCOUNTS, ATTRIBUTIONS, PEOPLE, TICKETS
 from service.store.tickets import PAGE, PERSON, TicketFilters, act_conditions, ticket_conditions
 from service.terminal import is_unsafe
 
@@ -74,7 +74,7 @@ def attribution_list(session: Session, chosen: AttributionFilters) -> tuple[list
             return [], False
         where.append(a.person_id == person)
     rows = session.execute(
-        select(a.ticket_id, t.key, a.role, a.side, a.organisation, acc.tracker + ":" + acc.external_id, PERSON,
+        select(a.ticket_id, t.key, a.role, a.side, a.organisation, ACCOUNT_REF, PERSON,
                a.at, a.rule, a.explanation)
         .join(TICKETS, t.id == a.ticket_id).join(ACCOUNTS, acc.id == a.account_id)
         .outerjoin(PEOPLE, PEOPLE.c.id == a.person_id)

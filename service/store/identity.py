@@ -26,6 +26,7 @@ from service.config import Config
 from connectors.jira_context import KEY, NAME
 from service.store.models import Account, AccountAlias, Attribution, Event, IdentityAction, Person
 from service.store.directory import Directory
+from service.store.sql import ACCOUNT_REF
 
 
 class IdentityError(Exception):
@@ -190,12 +191,16 @@ def affected_tickets(session: Session, person_ids: set[int]) -> list[int]:
     return sorted(ids)
 
 
+def seen_accounts(session: Session, refs: list[str]) -> set[str]:
+    """Those of `refs` that name a stored account."""
+    return set(session.scalars(select(ACCOUNT_REF).where(ACCOUNT_REF.in_(refs))))
+
+
 def record(session: Session, action: str, a: str, b: str) -> None:
     """Record a `people merge` or `unmerge` of two known accounts."""
     if a == b:
         raise IdentityError(f"cannot {action} {a} with itself.")
-    known = set(session.scalars(select(Account.tracker + ":" + Account.external_id).where(
-        (Account.tracker + ":" + Account.external_id).in_([a, b]))))
+    known = seen_accounts(session, [a, b])
     for ref in (a, b):
         if ref not in known:
             raise IdentityError(f"no account {ref} has been seen; write accounts as they appear in `partnerscope people`.")

@@ -23,6 +23,7 @@ TICKETS: Table = models.Ticket.__table__  # type: ignore[assignment]
 EVENTS: Table = models.Event.__table__  # type: ignore[assignment]
 LINKS: Table = models.TicketLink.__table__  # type: ignore[assignment]
 ALIASES: Table = models.AccountAlias.__table__  # type: ignore[assignment]
+ACCOUNT_REF = ACCOUNTS.c.tracker + ":" + ACCOUNTS.c.external_id  # an account as its ref, `jira:5b10ac8d`
 EVENT_COLUMNS = ("ticket_id", "external_id", "kind", "at", "actor_id", "field", "from_value", "to_value")
 REMOVED_EVENTS: Table = models.RemovedEvent.__table__  # type: ignore[assignment]
 REMOVED_EVENT_COLUMNS = ("source", "ticket_external_id", "event_external_id", "removed_at")

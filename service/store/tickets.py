@@ -27,7 +27,7 @@ from analytics.attribution import ROLES
 from analytics.scorecard import AREAS
 from analytics.scorecard import COUNTED_SIDES as SIDES
 from service.store.report import Filters, FilterError
-from service.store.sql import ACCOUNTS, ATTRIBUTIONS, EVENTS, PEOPLE, TICKETS, within_days
+from service.store.sql import ACCOUNT_REF, ACCOUNTS, ATTRIBUTIONS, EVENTS, PEOPLE, TICKETS, within_days
 from service.terminal import is_unsafe
 
 PAGE = 50
@@ -35,7 +35,7 @@ PAGES = 100_000  # the deepest page a list serves: an offset is walked to, row b
 TEXT_MAX = 200
 WINDOW = 40  # newest tickets walked per row the page needs, before the acts are asked instead
 # A person by name, else the account by its display name, else by its ref (`jira:5b10…`).
-ACTOR = func.coalesce(ACCOUNTS.c.display_name, ACCOUNTS.c.tracker + ":" + ACCOUNTS.c.external_id)
+ACTOR = func.coalesce(ACCOUNTS.c.display_name, ACCOUNT_REF)
 PERSON = func.coalesce(PEOPLE.c.name, ACTOR)
 
 
@@ -172,6 +172,6 @@ def _assignees(session: Session, events: Sequence[Any]) -> dict[str, str]:
     refs = {v for ev in events if ev.kind == "assign" for v in (ev.from_value, ev.to_value) if v}
     if not refs:
         return {}
-    ref = acc.tracker + ":" + acc.external_id
-    return {r: name for r, name in session.execute(select(ref, PERSON).outerjoin(PEOPLE, PEOPLE.c.id == acc.person_id)
-                                                   .where(ref.in_(sorted(refs)))) if name}
+    return {r: name for r, name in session.execute(select(ACCOUNT_REF, PERSON)
+                                                   .outerjoin(PEOPLE, PEOPLE.c.id == acc.person_id)
+                                                   .where(ACCOUNT_REF.in_(sorted(refs)))) if name}
