@@ -121,18 +121,19 @@ def client(app, sessions):
     return logged_in(app, sessions)
 
 
-def logged_in(app, sessions):
-    """A new client of `app`, logged in as the viewer `tester` (added when missing)."""
+def logged_in(app, sessions, name: str = "tester", role: str = "viewer"):
+    """A new client of `app`, logged in as `name` with `role` (added when missing, with the
+    password `<name>-password`)."""
     from sqlalchemy import select
 
     from service.store.models import User
     from service.store.users import add_user
 
     with sessions() as session, session.begin():
-        if session.scalar(select(User.id).where(User.name == "tester")) is None:
-            add_user(session, "tester", "viewer", "tester-password")
+        if session.scalar(select(User.id).where(User.name == name)) is None:
+            add_user(session, name, role, f"{name}-password")
     client = app.test_client()
-    assert log_in(client, "tester", "tester-password").status_code == 302
+    assert log_in(client, name, f"{name}-password").status_code == 302
     return client
 
 

@@ -10,22 +10,16 @@ from sqlalchemy import select
 
 from service.jobs.classify import classify_all
 from service.store.db import transaction
-from service.store.models import Assignment, Attribution, User
+from service.store.models import Assignment, Attribution
 from service.store.report import responsibility_report
-from service.store.users import add_user
-from tests.conftest import log_in
+from tests.conftest import logged_in
 from tests.service.builders import bug_through_qa, parsed, ticket, transition
 from tests.service.test_store import ingest
 
 
 @pytest.fixture
 def admin(app, sessions):
-    with sessions() as session, session.begin():
-        if session.scalar(select(User.id).where(User.name == "boss")) is None:
-            add_user(session, "boss", "admin", "boss-password")
-    client = app.test_client()
-    assert log_in(client, "boss", "boss-password").status_code == 302
-    return client
+    return logged_in(app, sessions, "boss", "admin")
 
 
 def post(client, path: str, **fields: str):
