@@ -43,7 +43,8 @@ class SyncRun(Base):
     """One run of a source's sync: what started it, when, how it ended and what it fetched."""
 
     __tablename__ = "sync_runs"
-    __table_args__ = (Index("ix_sync_runs_source_started", "source", "started"),)
+    __table_args__ = (Index("ix_sync_runs_source_started", "source", "started"),
+                      Index("uq_sync_runs_source_tick", "source", "tick", unique=True))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(200))
@@ -54,7 +55,9 @@ class SyncRun(Base):
     tickets: Mapped[int] = mapped_column(Integer, default=0)
     events: Mapped[int] = mapped_column(Integer, default=0)
     requests: Mapped[int] = mapped_column(Integer, default=0)
+    waits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # rate-limit and retry waits
     error: Mapped[str | None] = mapped_column(Text)
+    tick: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the schedule's fire time it served
 
 
 class Person(Base):
@@ -289,6 +292,7 @@ class WebhookDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a failed delivery's next try
 
 
 class SignalTicket(Base):

@@ -1,5 +1,9 @@
 """The record of each sync run: written when it starts (outcome `running`), so a run that is
-killed still shows, and finished in a transaction of its own whether the run succeeded or not."""
+killed still shows, and finished in a transaction of its own whether the run succeeded or not.
+
+A scheduled run carries its tick, the time the schedule fired, and (source, tick) is unique: of
+several workers firing the same tick, the first to write its record runs it and the others are
+told `TickTaken`. A tick that finds its source busy is recorded as `skipped`."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -8,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.store.db import transaction
@@ -15,35 +20,41 @@ from service.store.models import SyncRun
 from service.terminal import printable
 
 TRIGGERS = ("manual", "schedule", "startup")
+OUTCOMES = ("running", "ok", "failed", "interrupted", "skipped")
 ERROR_MAX = 1000  # characters of an error sentence kept
+STOPPED = "stopped before it finished; what was committed is kept"
+
+
+class TickTaken(Exception):
+    """Another process has already run (or skipped) this tick of the source's schedule."""
 
 
 @dataclass
 class Counts:
-    """What a run fetched so far; the run's record takes them when it ends."""
+    """What a run fetched so far; the run's record takes them when it ends. `stopped`: the run
+    ended early on request (SIGTERM) after committing its last page."""
 
     tickets: int = 0
     events: int = 0
     requests: int = 0
+    waits: int = 0
+    stopped: bool = False
 
 
 @contextmanager
-def recorded(factory: sessionmaker[Session], source: str, trigger: str) -> Iterator[Counts]:
-    """Record a run of `source`'s sync around the block; the block fills in its counts."""
-    if trigger not in TRIGGERS:
-        raise ValueError(f"a run's trigger is one of {', '.join(TRIGGERS)}, not {trigger!r}.")
-    with transaction(factory) as session:
-        run = SyncRun(source=source, trigger=trigger, started=_now(), outcome="running", tickets=0, events=0,
-                      requests=0)
-        session.add(run)
-        session.flush()
-        run_id = run.id
+def recorded(factory: sessionmaker[Session], source: str, trigger: str,
+             tick: datetime | None = None) -> Iterator[Counts]:
+    """Record a run of `source`'s sync around the block; the block fills in its counts. Raises
+    `TickTaken`, before the block runs, when another process holds the record of `tick`."""
+    run_id = _start(factory, source, trigger, "running", tick)
     counts = Counts()
     outcome, error = "ok", None
     try:
         yield counts
+        if counts.stopped:
+            outcome, error = "interrupted", STOPPED
     except KeyboardInterrupt:
-        outcome, error = "interrupted", "stopped before it finished; what was committed is kept"
+        outcome, error = "interrupted", STOPPED
         raise
     except BaseException as exc:
         # One line, any control character (a NUL PostgreSQL would refuse) written as an escape.
@@ -53,7 +64,36 @@ def recorded(factory: sessionmaker[Session], source: str, trigger: str) -> Itera
         with transaction(factory) as session:
             session.execute(update(SyncRun).where(SyncRun.id == run_id).values(
                 ended=_now(), outcome=outcome, error=error, tickets=counts.tickets, events=counts.events,
-                requests=counts.requests))
+                requests=counts.requests, waits=counts.waits))
+
+
+def record_skipped(factory: sessionmaker[Session], source: str, trigger: str, tick: datetime | None,
+                   reason: str) -> bool:
+    """Record that a tick found its source busy; False when another process recorded the tick first."""
+    try:
+        _start(factory, source, trigger, "skipped", tick, error=reason)
+    except TickTaken:
+        return False
+    return True
+
+
+def _start(factory: sessionmaker[Session], source: str, trigger: str, outcome: str, tick: datetime | None,
+           error: str | None = None) -> int:
+    if trigger not in TRIGGERS:
+        raise ValueError(f"a run's trigger is one of {', '.join(TRIGGERS)}, not {trigger!r}.")
+    now = _now()
+    try:
+        with transaction(factory) as session:
+            run = SyncRun(source=source, trigger=trigger, started=now, ended=None if outcome == "running" else now,
+                          outcome=outcome, tickets=0, events=0, requests=0, waits=0, tick=tick,
+                          error=printable(error)[:ERROR_MAX] if error else None)
+            session.add(run)
+            session.flush()
+            return run.id
+    except IntegrityError:
+        if tick is None:
+            raise
+        raise TickTaken(f"the {tick.isoformat()} tick of '{source}' was taken by another process") from None
 
 
 def runs(session: Session, source: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
@@ -63,7 +103,8 @@ def runs(session: Session, source: str | None = None, limit: int = 100) -> list[
         query = query.where(SyncRun.source == source)
     return [{"source": r.source, "trigger": r.trigger, "started": r.started.isoformat(),
              "ended": r.ended.isoformat() if r.ended else None, "outcome": r.outcome, "tickets": r.tickets,
-             "events": r.events, "requests": r.requests, "error": r.error} for r in session.scalars(query)]
+             "events": r.events, "requests": r.requests, "waits": r.waits, "error": r.error}
+            for r in session.scalars(query)]
 
 
 def _now() -> datetime:
