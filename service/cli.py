@@ -5,7 +5,7 @@ import logging
 import sys
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from connectors.errors import FatalError, RetriableError
 from service.commands.context import Context, pass_ctx
@@ -19,6 +19,7 @@ from service.config import ConfigError
 from service.store.db import make_engine, safe_url, upgrade
 from service.store.assignments import AssignmentError
 from service.store.identity import IdentityError
+from service.store.locks import SourceBusy
 from service.store.users import UserError
 from service.store.report import FilterError
 from service.terminal import printable
@@ -69,18 +70,30 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except (ConfigError, IdentityError, AssignmentError, FilterError, UserError) as exc:
         _fail(debug, str(exc), 2)
-    except FatalError as exc:
+    except (FatalError, SourceBusy) as exc:
         _fail(debug, str(exc), 1)
     except RetriableError as exc:
         _fail(debug, f"{exc} Everything fetched before this point is kept; run the command again to resume.", 1)
     except SQLAlchemyError as exc:
-        _fail(debug, f"database error: {exc.__class__.__name__}: {str(exc.orig if hasattr(exc, 'orig') and exc.orig else exc).splitlines()[0]}", 1)
+        _fail(debug, database_sentence(exc), 1)
     except KeyboardInterrupt:
         click.echo("interrupted; everything committed so far is kept", err=True)
         sys.exit(130)
     except Exception as exc:  # a bug, not a mistake of the user's: still one sentence, traceback on --debug
         _fail(debug, f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'}; "
                      "run again with --debug for the traceback.", 1)
+
+
+def database_sentence(exc: SQLAlchemyError) -> str:
+    """A database error as one sentence; a lost race with another process says what to do."""
+    detail = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0] if str(exc) else "no detail"
+    if isinstance(exc, OperationalError) and "database is locked" in detail:
+        return ("the database stayed busy with another process's writes for longer than this command waits; "
+                "everything committed before is kept, so run the command again.")
+    if isinstance(exc, IntegrityError):
+        return ("another process wrote the same rows at the same moment, so this command's last transaction was "
+                f"rolled back ({exc.__class__.__name__}); everything committed before is kept, so run it again.")
+    return f"database error: {exc.__class__.__name__}: {detail}"
 
 
 def _fail(debug: bool, message: str, status: int) -> None:

@@ -8,7 +8,8 @@ from typing import Any, Mapping
 
 from connectors.jql import jql_problem
 from service.config_tables import ConfigError, day, no_unknown, text, text_list
-from service.config_values import http_url_problem, is_github_name, is_github_repo, start_problem, token_env_problem
+from service.config_values import (cron_problem, every_seconds, http_url_problem, is_github_name, is_github_repo,
+                                   start_problem, token_env_problem)
 
 SOURCE_KINDS = ("jira", "github")
 DEPLOYMENTS = ("cloud", "server")
@@ -31,7 +32,13 @@ class SourceConfig:
     base_url: str | None = None  # GitHub Enterprise Server, e.g. https://ghe.example/api/v3
     webhook_secret_env: str | None = None  # the NAME of the variable holding the webhook secret
     allow_unsigned: bool = False  # accept webhook deliveries without a signature (warned about)
+    schedule: str | None = None  # cron, five fields, UTC: when the worker syncs this source
+    every: int | None = None  # … or every this many seconds (`every = "15m"`)
     origin: str = "config.toml"
+
+    @property
+    def scheduled(self) -> bool:
+        return self.schedule is not None or self.every is not None
 
     def webhook_secret(self, environ: Mapping[str, str] = os.environ) -> bytes | None:
         """The webhook secret named by `webhook_secret_env`, or None when the source names none or the
@@ -54,21 +61,38 @@ class SourceConfig:
         return value
 
 
-_WEBHOOK_KEYS = {"webhook_secret_env", "allow_unsigned"}
+_COMMON_KEYS = {"webhook_secret_env", "allow_unsigned", "schedule", "every"}
 _SOURCE_KEYS = {
-    "jira": {"name", "kind", "url", "deployment", "jql", "email", "token_env", "start"} | _WEBHOOK_KEYS,
-    "github": {"name", "kind", "repos", "org", "base_url", "token_env", "start"} | _WEBHOOK_KEYS,
+    "jira": {"name", "kind", "url", "deployment", "jql", "email", "token_env", "start"} | _COMMON_KEYS,
+    "github": {"name", "kind", "repos", "org", "base_url", "token_env", "start"} | _COMMON_KEYS,
 }
 
 
-def _webhook_keys(raw: Mapping[str, Any], where: str, origin: str) -> dict[str, Any]:
+def _schedule_keys(raw: Mapping[str, Any], where: str, origin: str) -> dict[str, Any]:
+    """`schedule` (cron) or `every` ("15m"), at most one of them."""
+    if "schedule" in raw and "every" in raw:
+        raise ConfigError(f"{origin}: {where} has both 'schedule' and 'every'; keep one of them.")
+    schedule = every = None
+    if "schedule" in raw:
+        schedule = " ".join(text(raw, "schedule", origin, f"{where} ").split())
+        if problem := cron_problem(schedule):
+            raise ConfigError(f"{origin}: {where} key 'schedule' {problem}.")
+    if "every" in raw:
+        every = every_seconds(text(raw, "every", origin, f"{where} "))
+        if every is None:
+            raise ConfigError(f"{origin}: {where} key 'every' must be a whole number and a unit, s, m or h "
+                              "(as '15m'), from 1s to 168h.")
+    return {"schedule": schedule, "every": every}
+
+
+def _shared_keys(raw: Mapping[str, Any], where: str, origin: str) -> dict[str, Any]:
     secret_env = text(raw, "webhook_secret_env", origin, f"{where} ") if "webhook_secret_env" in raw else None
     if secret_env is not None and (problem := token_env_problem(secret_env)):
         raise ConfigError(f"{origin}: {where} key 'webhook_secret_env' {problem}.")
     unsigned = raw.get("allow_unsigned", False)
     if not isinstance(unsigned, bool):
         raise ConfigError(f"{origin}: {where} key 'allow_unsigned' must be true or false.")
-    return {"webhook_secret_env": secret_env, "allow_unsigned": unsigned}
+    return {"webhook_secret_env": secret_env, "allow_unsigned": unsigned, **_schedule_keys(raw, where, origin)}
 
 
 def read_source(raw: Any, index: int, origin: str) -> SourceConfig:
@@ -101,7 +125,7 @@ def read_source(raw: Any, index: int, origin: str) -> SourceConfig:
         raise ConfigError(f"{origin}: {where} key 'jql' {problem}.")
     return SourceConfig(
         name=name, kind=kind, url=url, deployment=deployment, jql=jql,
-        email=email, token_env=token_env, start=start, origin=origin, **_webhook_keys(raw, where, origin),
+        email=email, token_env=token_env, start=start, origin=origin, **_shared_keys(raw, where, origin),
     )
 
 
@@ -120,7 +144,7 @@ def _github_source(raw: Mapping[str, Any], name: str, where: str, origin: str, t
     return SourceConfig(
         name=name, kind="github", url=base_url or "https://api.github.com", deployment="cloud",
         token_env=token_env, start=start, repos=tuple(repos), org=org.strip() if org else None,
-        base_url=base_url, origin=origin, **_webhook_keys(raw, where, origin),
+        base_url=base_url, origin=origin, **_shared_keys(raw, where, origin),
     )
 
 

@@ -110,3 +110,35 @@ def start_problem(value: date, today: date) -> str | None:
     if not EARLIEST_START <= value <= today:
         return f"is {value.isoformat()}; use a date from {EARLIEST_START.isoformat()} up to today"
     return None
+
+
+_EVERY = re.compile(r"([0-9]{1,7})([smh])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+EVERY_MIN, EVERY_MAX = 1, 7 * 86400  # seconds: once a second at most, once a week at least
+
+
+def every_seconds(value: str) -> int | None:
+    """The seconds of an `every` interval written as a whole number and a unit ("15m", "30s",
+    "2h"); None when it is not written so or falls outside a second to a week."""
+    match = _EVERY.fullmatch(value)
+    if not match:
+        return None
+    seconds = int(match[1]) * _UNIT_SECONDS[match[2]]
+    return seconds if EVERY_MIN <= seconds <= EVERY_MAX else None
+
+
+def cron_problem(value: str) -> str | None:
+    """What is wrong with a five-field cron expression (minute hour day month weekday, in UTC)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = value.split()
+    if len(fields) != 5:
+        return "must have five fields (minute hour day-of-month month day-of-week), as '*/15 * * * *'"
+    if re.search(r"[0-9]", fields[4].split("/")[0]):
+        # cron counts Sunday as 0 (or 7), APScheduler Monday: a number would name the wrong day
+        return "must name weekdays, as 'mon-fri', not number them"
+    try:
+        CronTrigger.from_crontab(value, timezone="UTC")
+    except (ValueError, TypeError) as exc:
+        return f"is not a cron expression APScheduler accepts ({str(exc).splitlines()[0][:120]})"
+    return None

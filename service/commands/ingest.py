@@ -28,7 +28,10 @@ def sync(ctx: Context, names: tuple[str, ...]) -> None:
     run_sync(ctx, names)
 
 
-def run_sync(ctx: Context, names: tuple[str, ...] = ()) -> None:
+def run_sync(ctx: Context, names: tuple[str, ...] = (), trigger: str = "manual") -> None:
+    import threading
+
+    from service.jobs.stopping import stop_on_signals
     from service.jobs.sync import sync_source
 
     config = ctx.config
@@ -37,10 +40,13 @@ def run_sync(ctx: Context, names: tuple[str, ...] = ()) -> None:
         raise ConfigError(f"{config.path or 'the demo configuration'}: no [[sources]] are configured, so there is nothing to sync.")
     for source in sources:
         source.token()  # a missing token ends the command before any request is sent
+    stop = threading.Event()
     for source in sources:
+        if stop.is_set():
+            break
         started = time.monotonic()
-        with Reporter(f"sync {source.name}") as reporter, batch_collections():
-            result = sync_source(ctx.sessions, config, source, reporter)
+        with Reporter(f"sync {source.name}") as reporter, batch_collections(), stop_on_signals(stop):
+            result = sync_source(ctx.sessions, config, source, reporter, trigger=trigger, stop=stop)
         for key, reason in result.refused:
             click.echo(printable(f"{source.name}: refused {key}: {reason}"), err=True)
         for key, missing in result.incomplete:
@@ -52,6 +58,9 @@ def run_sync(ctx: Context, names: tuple[str, ...] = ()) -> None:
             f"{result.attributions} attributions, {result.requests} requests "
             f"in {time.monotonic() - started:.1f} s"
         )
+        if result.stopped:
+            click.echo(f"{source.name}: stopped on request after its last committed page; the next sync resumes "
+                       "there", err=True)
     _data_quality_warnings(ctx)
 
 

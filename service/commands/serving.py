@@ -39,7 +39,7 @@ def run(ctx: Context, host: str, port: int) -> None:
             run_demo(ctx)
         _demo_admin(ctx)
     else:
-        run_sync(ctx)
+        run_sync(ctx, trigger="startup")
     _serve(ctx, host, port)
 
 

@@ -48,7 +48,7 @@ from service.config_sources import SourceConfig
 from service.jobs.classify import Classifier
 from service.jobs.pipeline import store_and_attribute
 from service.store.db import transaction
-from service.store.deliveries import APPLIED, CLAIM_TIMEOUT, FAILED, IGNORED, claim, finish, prune
+from service.store.deliveries import APPLIED, CLAIM_TIMEOUT, FAILED, IGNORED, claim, finish, prune, retry_or_fail
 from service.store.directory import Directory, jira_context
 from service.store.gate import WriteGate
 from service.store.tombstones import remove_events
@@ -70,6 +70,7 @@ class Claimed:
     event: str
     delivery_id: str
     body: bytes
+    attempts: int
 
 
 class DeliveryApplier:
@@ -131,7 +132,7 @@ class DeliveryApplier:
     def apply_once(self, limit: int = BATCH) -> int:
         """Claim up to `limit` deliveries and apply them; returns how many were claimed."""
         with self.gate.apply(), transaction(self.sessions) as session:
-            claimed = [Claimed(d.id, d.source, d.tracker, d.event, d.delivery_id, d.body)
+            claimed = [Claimed(d.id, d.source, d.tracker, d.event, d.delivery_id, d.body, d.attempts)
                        for d in claim(session, limit, timeout=self.claim_timeout)]
         if not claimed:
             return 0
@@ -151,10 +152,11 @@ class DeliveryApplier:
         return len(claimed)
 
     def _fail(self, delivery: Claimed, exc: Exception) -> None:
-        log.error("webhook.%s.apply_failed: source '%s' delivery %s: %s: %s", delivery.tracker, delivery.source,
-                  delivery.delivery_id, type(exc).__name__, exc)
         with self.gate.apply(), transaction(self.sessions) as session:
-            finish(session, [delivery.id], FAILED, f"{type(exc).__name__}: {exc}")
+            state = retry_or_fail(session, delivery.id, delivery.attempts, f"{type(exc).__name__}: {exc}")
+        log.error("webhook.%s.apply_failed: source '%s' delivery %s, attempt %d: %s: %s; %s", delivery.tracker,
+                  delivery.source, delivery.delivery_id, delivery.attempts, type(exc).__name__, exc,
+                  "it stays failed until replayed" if state == FAILED else "it will be tried again")
 
     def _apply(self, session: Session, deliveries: Sequence[Claimed]) -> None:
         directory = Directory(session)

@@ -2,20 +2,27 @@
 
 A page, its attributions and the bookmark it covers commit in one transaction, so a run
 that fails keeps every page committed before the failure and the next run resumes there.
+
+Every sync holds its source's lock (`service.store.locks`): one that finds the source busy
+raises `SourceBusy` with a sentence saying so, and starts nothing. A sync asked to stop (the
+`stop` event, set on SIGTERM) ends after the page in hand has committed; a wait for a rate limit
+is cut short, and the page it belonged to is fetched again by the next run.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.jobs.classify import Classifier
 from service.config import Config, SourceConfig
 from service.store.db import transaction
-from service.store.models import GitHubMember, SyncState
+from service.store.locks import SourceBusy, source_lock
+from service.store.models import GitHubMember, SyncRun, SyncState
 from service.jobs.pipeline import store_and_attribute
 from service.store.runs import Counts, recorded
 from service.store.statistics import Statistics
@@ -36,6 +43,7 @@ class SyncResult:
     refused: list[tuple[str, str]] = field(default_factory=list)  # (ticket key, why)
     incomplete: list[tuple[str, str]] = field(default_factory=list)  # (ticket key, what is still missing)
     cut: list[tuple[str, str]] = field(default_factory=list)  # (ticket key, what was cut to its column)
+    stopped: bool = False  # asked to stop, it ended after its last committed page
 
 
 def read_bookmark(session: Session, source: str) -> datetime | None:
@@ -53,18 +61,38 @@ def advance_bookmark(session: Session, source: str, bookmark: datetime) -> None:
         state.updated_at = now
 
 
+class Stopped(Exception):
+    """The sync was asked to stop while it waited."""
+
+
+def stoppable_sleep(stop: threading.Event) -> Callable[[float], None]:
+    """A connector's `sleep` that ends early, raising `Stopped`, when `stop` is set."""
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise Stopped
+    return sleep
+
+
 def make_connector(source: SourceConfig, config: Config, reporter: Reporter | None = None,
-                   context: JiraContext | None = None) -> Any:
-    """The connector for a configured source; reads its token from the environment now."""
+                   context: JiraContext | None = None, counts: Counts | None = None,
+                   stop: threading.Event | None = None) -> Any:
+    """The connector for a configured source; reads its token from the environment now. Its waits
+    are counted in `counts` and announced to `reporter`, and `stop` cuts them short."""
+    def on_wait(seconds: float, reason: str) -> None:
+        if counts is not None:
+            counts.waits += 1
+        if reporter is not None:
+            reporter.waiting(seconds, reason)
+
+    extra: dict[str, Any] = {"sleep": stoppable_sleep(stop)} if stop is not None else {}
     if source.kind == "github":
         from connectors.github import GitHubConnector
 
         return GitHubConnector(
             source.name, repos=list(source.repos) or None, org=source.org, token=source.token(),
             token_env=source.token_env or "", base_url=source.base_url, start=source.start,
-            kind_of=config.kinds.kind,
-            on_wait=reporter.waiting if reporter else None,
-            on_progress=reporter.progress if reporter else None,
+            kind_of=config.kinds.kind, on_wait=on_wait,
+            on_progress=reporter.progress if reporter else None, **extra,
         )
     from connectors.jira import JiraConnector
 
@@ -78,9 +106,10 @@ def make_connector(source: SourceConfig, config: Config, reporter: Reporter | No
         token_env=source.token_env or "",
         start=source.start,
         kind_of=config.kinds.kind,
-        on_wait=reporter.waiting if reporter else None,
+        on_wait=on_wait,
         on_progress=reporter.progress if reporter else None,
         context=context,
+        **extra,
     )
 
 
@@ -100,20 +129,45 @@ def refresh_github_members(session: Session, config: Config, connector: Any) -> 
 def sync_source(
     factory: sessionmaker[Session], config: Config, source: SourceConfig,
     reporter: Reporter | None = None, connector: Any = None, trigger: str = "manual",
+    tick: datetime | None = None, stop: threading.Event | None = None,
 ) -> SyncResult:
-    """Sync one source from its bookmark to now, recorded as a run (`service.store.runs`)."""
-    with recorded(factory, source.name, trigger) as counts:
-        return _sync(factory, config, source, reporter, connector, counts)
+    """Sync one source from its bookmark to now, holding its lock, recorded as a run
+    (`service.store.runs`; `tick`: the schedule's fire time this run serves). Raises `SourceBusy`
+    when another sync of the source is running, `TickTaken` when another process ran `tick`."""
+    with source_lock(factory.kw["bind"], source.name) as taken:
+        if not taken:
+            raise SourceBusy(busy_sentence(factory, source.name))
+        close_abandoned_runs(factory, source.name)
+        with recorded(factory, source.name, trigger, tick) as counts:
+            return _sync(factory, config, source, reporter, connector, counts, stop)
+
+
+def busy_sentence(factory: sessionmaker[Session], source: str) -> str:
+    with factory() as session:
+        started = session.scalar(select(SyncRun.started).where(SyncRun.source == source, SyncRun.outcome == "running")
+                                 .order_by(SyncRun.started.desc()).limit(1))
+    since = f" (its run started {started:%Y-%m-%d %H:%M:%S} UTC)" if started else ""
+    return (f"source '{source}' is being synced by another process{since}, so this sync did not start; "
+            "nothing was changed. Run it again once that sync has ended.")
+
+
+def close_abandoned_runs(factory: sessionmaker[Session], source: str) -> None:
+    """Runs of `source` still marked `running` while its lock is free were left by a process that
+    ended without finishing them (killed, or its machine lost): they are interrupted."""
+    with transaction(factory) as session:
+        session.execute(update(SyncRun).where(SyncRun.source == source, SyncRun.outcome == "running").values(
+            outcome="interrupted", ended=datetime.now(timezone.utc),
+            error="the process running it ended before it finished; what it committed is kept"))
 
 
 def _sync(factory: sessionmaker[Session], config: Config, source: SourceConfig, reporter: Reporter | None,
-          connector: Any, counts: Counts) -> SyncResult:
+          connector: Any, counts: Counts, stop: threading.Event | None) -> SyncResult:
     result = SyncResult(source.name)
     with factory() as session:
         bookmark = read_bookmark(session, source.name)
         directory = Directory(session)
         context = jira_context(session, directory, source.deployment == "cloud") if source.kind == "jira" else None
-    connector = connector or make_connector(source, config, reporter, context)
+    connector = connector or make_connector(source, config, reporter, context, counts, stop)
     context = getattr(connector, "context", None) if source.kind == "jira" else None
     try:
         if source.kind == "github" and config.github_orgs:
@@ -135,6 +189,12 @@ def _sync(factory: sessionmaker[Session], config: Config, source: SourceConfig, 
             result.cut += stored.cut
             result.bookmark = page.bookmark or result.bookmark
             counts.tickets, counts.events = result.tickets, result.events
+            if stop is not None and stop.is_set():
+                counts.stopped = True
+                break
+    except Stopped:
+        counts.stopped = True
     finally:
         result.requests = counts.requests = connector.requests
+        result.stopped = counts.stopped
     return result

@@ -6,6 +6,10 @@ delivered can be lost. Appliers (one per web process, or the worker) claim deliv
 order they arrived: the claim is an update of the state, so two processes never apply one
 delivery twice, and a claim left by a killed process is taken over after `CLAIM_TIMEOUT` (or the
 timeout the applier is given: `PARTNERSCOPE_CLAIM_TIMEOUT`, see `service.config.claim_timeout`).
+
+A delivery whose application failed is tried again up to `RETRIES` times, after `BACKOFF`, then
+four times that, then sixteen (it waits as `received` with a `retry_at`); after that it stays
+`failed`, with its error, until `deliveries replay` puts it back.
 """
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ from service.store.sql import clean
 RECEIVED, APPLYING, APPLIED, IGNORED, FAILED = "received", "applying", "applied", "ignored", "failed"
 STATES = (RECEIVED, APPLYING, APPLIED, IGNORED, FAILED)
 CLAIM_TIMEOUT = timedelta(minutes=2)  # longer than any batch takes; a claim this old was left by a killed process
+RETRIES = 3  # a failed application is tried again this many times …
+BACKOFF = timedelta(seconds=30)  # … after 30 s, 2 min and 8 min
 TABLE = WebhookDelivery.__table__
 
 
@@ -77,7 +83,7 @@ def claim(session: Session, limit: int, at: datetime | None = None,
     at = at or now()
     stale = at - timeout
     waiting = select(WebhookDelivery).where(or_(
-        WebhookDelivery.state == RECEIVED,
+        (WebhookDelivery.state == RECEIVED) & (WebhookDelivery.retry_at.is_(None) | (WebhookDelivery.retry_at <= at)),
         (WebhookDelivery.state == APPLYING) & (WebhookDelivery.claimed_at < stale),
     )).order_by(WebhookDelivery.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
@@ -94,6 +100,18 @@ def finish(session: Session, ids: Sequence[int], state: str, error: str | None =
     if ids:
         session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(list(ids))).values(
             state=state, error=clean(error, 2000) if error else None, applied_at=now(), claimed_at=None))
+
+
+def retry_or_fail(session: Session, delivery_id: int, attempts: int, error: str, at: datetime | None = None) -> str:
+    """Record a failed application of a claimed delivery: back to `received` with a later
+    `retry_at` while it has retries left (it has been tried `attempts` times), else `failed`."""
+    at = at or now()
+    if attempts > RETRIES:
+        finish(session, [delivery_id], FAILED, error)
+        return FAILED
+    session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id).values(
+        state=RECEIVED, error=clean(error, 2000), claimed_at=None, retry_at=at + BACKOFF * 4 ** (attempts - 1)))
+    return RECEIVED
 
 
 def listing(session: Session, failed_only: bool = False, limit: int = 200) -> list[WebhookDelivery]:
@@ -115,7 +133,7 @@ def requeue(session: Session, delivery_ids: Sequence[str] = (), failed: bool = F
     rows = session.execute(query).all()
     if rows:
         session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_([r.id for r in rows])).values(
-            state=RECEIVED, error=None, claimed_at=None, applied_at=None))
+            state=RECEIVED, error=None, claimed_at=None, applied_at=None, retry_at=None, attempts=0))
     return [r.delivery_id for r in rows]
 
 

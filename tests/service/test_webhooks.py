@@ -8,14 +8,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from service.config import parse_config
+from service.store.db import transaction
 from service.store.models import Attribution, Event, Ticket, WebhookDelivery
 from service.web import create_app
 from tests.conftest import logged_in
@@ -221,9 +223,17 @@ def test_a_failed_delivery_is_kept_and_replayed(hooks_app: Any, sessions: Any, h
     real = deliveries.github_change
     monkeypatch.setattr(deliveries, "github_change", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("disk on fire")))
     github(hooks_app.test_client(), "issues", fixture("github", "issues.closed"), delivery="f-1")
-    drain(hooks_app)
-    [(state, error)] = rows(sessions, WebhookDelivery.state, WebhookDelivery.error)
-    assert (state, error) == ("failed", "RuntimeError: disk on fire")
+    tries = []
+    for _ in range(6):  # the first try and three retries; a fifth never comes
+        tries.append(drain(hooks_app))
+        [(state, error, retry_at)] = rows(sessions, WebhookDelivery.state, WebhookDelivery.error,
+                                          WebhookDelivery.retry_at)
+        assert error == "RuntimeError: disk on fire"
+        if state == "received":  # waiting for its retry, which does not come early
+            assert drain(hooks_app) == 0
+            with transaction(sessions) as s:  # as if its backoff had passed
+                s.execute(update(WebhookDelivery).values(retry_at=retry_at - timedelta(hours=1)))
+    assert tries == [1, 1, 1, 1, 0, 0] and state == "failed"
 
     monkeypatch.setattr(deliveries, "github_change", real)
     cfg = tmp_path / "c.toml"
@@ -235,6 +245,22 @@ def test_a_failed_delivery_is_kept_and_replayed(hooks_app: Any, sessions: Any, h
     assert replayed.exit_code == 0, replayed.output
     assert "replayed 1 deliveries: 1 applied, 0 failed" in replayed.output
     assert [r.state for r in rows(sessions, WebhookDelivery.state)] == ["applied"]
+
+
+def test_retries_back_off_thirty_seconds_then_four_times_longer(sessions: Any) -> None:
+    from service.store.deliveries import now, retry_or_fail, store_delivery
+
+    with transaction(sessions) as s:
+        stored = store_delivery(s, source="acme-github", tracker="github", delivery_id="r-1", event="issues",
+                                headers={}, body=b"{}")
+    at = now()
+    waits = []
+    for attempts in (1, 2, 3, 4):
+        with transaction(sessions) as s:
+            state = retry_or_fail(s, stored.id, attempts, "boom", at=at)
+            retry_at = s.scalar(select(WebhookDelivery.retry_at))
+        waits.append((state, round((retry_at - at).total_seconds()) if state == "received" else None))
+    assert waits == [("received", 30), ("received", 120), ("received", 480), ("failed", None)]
 
 
 def _cli() -> Any:

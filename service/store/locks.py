@@ -1,0 +1,84 @@
+"""One sync per source at a time, across every process and machine sharing the database.
+
+On PostgreSQL the lock is a session-level advisory lock held on a connection of its own for the
+length of the sync; on SQLite, whose database is one machine's file, an exclusive `flock` on a
+file beside it. Both are released by the operating system or the server when the holder ends,
+killed or not, so a killed sync leaves no lock behind; the run record it left `running` is
+marked `interrupted` by the next sync of its source (`service.jobs.sync`). Taking the lock
+never waits: a sync that finds its source busy is told so at once (`SourceBusy`).
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import Engine, text
+
+log = logging.getLogger(__name__)
+_MEMORY_LOCKS: dict[tuple[int, str], threading.Lock] = {}  # in-memory SQLite: one process holds it all
+_MEMORY_GUARD = threading.Lock()
+
+
+class SourceBusy(Exception):
+    """Another process (or thread) is syncing this source now."""
+
+
+def lock_key(source: str) -> int:
+    """The advisory lock's 64-bit key for a source, the same in every process."""
+    return int.from_bytes(hashlib.sha256(b"partnerscope-sync:" + source.encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def source_lock(engine: Engine, source: str) -> Iterator[bool]:
+    """Try to take `source`'s sync lock for the block; yields whether it was taken."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            taken = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": lock_key(source)}).scalar())
+            connection.commit()  # no transaction stays open on this connection for the sync's length
+            try:
+                yield taken
+            finally:
+                if taken:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": lock_key(source)})
+                    connection.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        with _memory_lock(engine, source) as taken:
+            yield taken
+        return
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    try:
+        handle = open(f"{database}.sync-{digest}.lock", "a+b")
+    except OSError as exc:  # a directory this process may not write: guard this process's syncs only
+        log.warning("store.sync_lock_unavailable: %s; syncs are kept apart within this process only",
+                    exc.strerror or exc)
+        with _memory_lock(engine, source) as taken:
+            yield taken
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _memory_lock(engine: Engine, source: str) -> Iterator[bool]:
+    with _MEMORY_GUARD:
+        lock = _MEMORY_LOCKS.setdefault((id(engine), source), threading.Lock())
+    taken = lock.acquire(blocking=False)
+    try:
+        yield taken
+    finally:
+        if taken:
+            lock.release()
