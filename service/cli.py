@@ -15,6 +15,7 @@ from service.commands.reports import people, report, statuses
 from service.commands.runs import runs
 from service.commands.serving import run, serve
 from service.commands.users import tokens, users
+from service.commands.worker import worker
 from service.config import ConfigError
 from service.store.db import make_engine, safe_url, upgrade
 from service.store.assignments import AssignmentError
@@ -34,7 +35,7 @@ log = logging.getLogger("partnerscope")
 def cli(ctx: click.Context, config_path: str | None, debug: bool) -> None:
     """Partnerscope: who really carries quality, issues, improvements and deployment."""
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(message)s", stream=sys.stderr)
-    for noisy in ("urllib3", "jira", "alembic", "waitress"):
+    for noisy in ("urllib3", "jira", "alembic", "waitress", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
     ctx.obj = Context(config_path, debug)
     ctx.call_on_close(ctx.obj.close)
@@ -103,8 +104,8 @@ def _fail(debug: bool, message: str, status: int) -> None:
     sys.exit(status)
 
 
-for command in (sync, import_group, classify, report, statuses, people, demo, serve, run, deliveries, runs, users,
-                tokens):
+for command in (sync, import_group, classify, report, statuses, people, demo, serve, run, worker, deliveries, runs,
+                users, tokens):
     cli.add_command(command)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import quote
 
 from analytics.affiliation import Affiliator, Enrollment, Organisation
 from analytics.attribution import RuleSettings
@@ -16,7 +17,7 @@ from analytics.scorecard import Thresholds
 from service.config_signals import SignalSettings, read_signals
 from service.config_sources import SourceConfig, read_source
 from service.config_tables import ConfigError, array, day, no_unknown, table, text, text_list, text_map
-from service.config_values import database_url_problem, is_account, is_github_name
+from service.config_values import database_url_problem, is_account, is_github_name, queue_url_problem, token_env_problem
 
 DEFAULT_DATABASE_URL = "sqlite:///partnerscope.db"
 RETENTION_DAYS = 30  # webhook deliveries are kept this long by default, then pruned
@@ -30,6 +31,24 @@ class PersonConfig:
 
     name: str
     accounts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    """`[queue]`: the Redis that carries sync and delivery jobs to every `partnerscope worker`."""
+
+    url: str
+    password_env: str | None = None
+
+    def connection_url(self, environ: Mapping[str, str] = os.environ) -> str:
+        """The URL with the password from `password_env` put in, read now (never stored or shown)."""
+        if not self.password_env:
+            return self.url
+        password = environ.get(self.password_env, "")
+        if not password:
+            raise ConfigError(f"[queue] key 'password_env' names {self.password_env}, which is not set in the environment.")
+        scheme, rest = self.url.split("://", 1)
+        return f"{scheme}://:{quote(password, safe='')}@{rest}"
 
 
 @dataclass(frozen=True)
@@ -51,6 +70,7 @@ class Config:
     secure_cookies: bool = False  # [web] secure_cookies: the session cookie travels over HTTPS only
     signals: SignalSettings = field(default_factory=SignalSettings)
     claim_timeout: timedelta | None = None  # from PARTNERSCOPE_CLAIM_TIMEOUT; None: the store's CLAIM_TIMEOUT
+    queue: QueueConfig | None = None  # [queue]: syncs and deliveries go through Redis; None: in-process
 
     @property
     def is_demo(self) -> bool:
@@ -197,6 +217,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
     retention = webhooks.get("retention_days", RETENTION_DAYS)
     if isinstance(retention, bool) or not isinstance(retention, int) or not 1 <= retention <= 3650:
         raise ConfigError(f"{origin}: [webhooks] key 'retention_days' must be a whole number of days from 1 to 3650.")
+    queue = _queue(table(data, "queue", origin), origin)
     web = table(data, "web", origin)
     no_unknown(web, {"secure_cookies"}, origin, "[web] ")
     secure = web.get("secure_cookies", False)
@@ -206,6 +227,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
         path=path,
         webhook_retention_days=retention,
         secure_cookies=secure,
+        queue=queue,
         database_url=url,
         organisations=organisations,
         enrollments=enrollments,
@@ -218,6 +240,19 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
         rules=rules,
         signals=signals,
     )
+
+
+def _queue(raw: Mapping[str, Any], origin: str) -> QueueConfig | None:
+    if not raw:
+        return None
+    no_unknown(raw, {"url", "password_env"}, origin, "[queue] ")
+    url = text(raw, "url", origin, "[queue] ")
+    if problem := queue_url_problem(url):
+        raise ConfigError(f"{origin}: [queue] key 'url' {problem}.")
+    password_env = text(raw, "password_env", origin, "[queue] ") if "password_env" in raw else None
+    if password_env is not None and (problem := token_env_problem(password_env)):
+        raise ConfigError(f"{origin}: [queue] key 'password_env' {problem}.")
+    return QueueConfig(url, password_env)
 
 
 def _organisation(raw: Any, index: int, origin: str) -> Organisation:

@@ -142,3 +142,26 @@ def cron_problem(value: str) -> str | None:
     except (ValueError, TypeError) as exc:
         return f"is not a cron expression APScheduler accepts ({str(exc).splitlines()[0][:120]})"
     return None
+
+
+QUEUE_SCHEMES = ("redis", "rediss")
+
+
+def queue_url_problem(value: str) -> str | None:
+    """Why `value` is not a Redis URL for the job queue, or None (never repeating a password)."""
+    if has_control(value):
+        return "must not contain control characters"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return "is not a URL; write redis://host:6379/0"
+    if parts.scheme not in QUEUE_SCHEMES or not parts.hostname:
+        return "must be a redis:// or rediss:// URL with a host, as redis://127.0.0.1:6379/0"
+    if parts.password is not None:
+        return "must not carry a password; name the environment variable holding it in 'password_env'"
+    if port is not None and not 1 <= port <= 65535:
+        return "has a port outside 1 to 65535"
+    if parts.path not in ("", "/") and not parts.path[1:].isdigit():
+        return "names a database that is not a number; write redis://host:6379/0"
+    return None

@@ -26,7 +26,8 @@ def serve(ctx: Context, host: str, port: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @pass_ctx
 def run(ctx: Context, host: str, port: int) -> None:
-    """The main job: sync the configured trackers (or build the demo), then serve."""
+    """The main job: sync the configured trackers (or build the demo), then serve, syncing the
+    sources that have a `schedule` or `every` on it, all in this one process."""
     from service.jobs.ingest import DEMO_SOURCE
     from service.store.models import Ticket
 
@@ -40,7 +41,7 @@ def run(ctx: Context, host: str, port: int) -> None:
         _demo_admin(ctx)
     else:
         run_sync(ctx, trigger="startup")
-    _serve(ctx, host, port)
+    _serve(ctx, host, port, schedules=True)
 
 
 def _demo_admin(ctx: Context) -> None:
@@ -60,14 +61,23 @@ def _demo_admin(ctx: Context) -> None:
                "`partnerscope users add NAME --role admin` adds more)")
 
 
-def _serve(ctx: Context, host: str, port: int) -> None:
+def _serve(ctx: Context, host: str, port: int, schedules: bool = False) -> None:
+    """Serve with waitress; with `schedules` (`run`) the sources' schedules fire in this process,
+    and [queue] is not used: `run` is the one-process setup."""
+    import threading
+    from dataclasses import replace
+
     from waitress.server import create_server
+
+    from service.jobs.schedules import Schedules
+    from service.jobs.ticks import run_tick
 
     from service.store.models import User
     from service.web import create_app
 
-    ctx.sessions  # opens the engine here, so that the command disposes of it however it ends
-    app = create_app(ctx.config, engine=ctx.engine, applier_process=True)
+    sessions = ctx.sessions  # opens the engine here, so that the command disposes of it however it ends
+    config = replace(ctx.config, queue=None) if schedules else ctx.config
+    app = create_app(config, engine=ctx.engine, applier_process=True)
     applier = app.extensions["partnerscope"]["applier"]
     channels: dict[Any, Any] = {}  # waitress registers its sockets here: ours to close if it fails
     try:
@@ -86,8 +96,14 @@ def _serve(ctx: Context, host: str, port: int) -> None:
         if not session.scalar(select(func.count()).select_from(User)):
             click.echo("no users yet: add one with `partnerscope users add NAME --role admin` to log in", err=True)
     click.echo(f"serving on http://{printable(host)}:{port}/ (Ctrl+C to stop)")
+    stop = threading.Event()
+    ticks = Schedules(config.sources if schedules else (),
+                      lambda source, tick: run_tick(sessions, config, source, tick, stop))
     applier.start()  # applies stored webhook deliveries, including any left by an earlier run
+    ticks.start()
     try:
         server.run()
     finally:
+        stop.set()  # a sync in hand ends after its page
+        ticks.stop(wait=True)
         applier.stop()

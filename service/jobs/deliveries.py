@@ -77,9 +77,11 @@ class DeliveryApplier:
     """Applies what the webhook endpoints stored; `wake()` after a delivery is stored."""
 
     def __init__(self, sessions: sessionmaker[Session], config: Config, *, batch: int | None = None,
-                 gather: float = GATHER, gate: WriteGate | None = None, events: tuple[Any, Any] | None = None) -> None:
+                 gather: float = GATHER, gate: WriteGate | None = None, events: tuple[Any, Any] | None = None,
+                 prunes: bool = True) -> None:
         """`events`: the (wake, stop) pair to use instead of threading events, when `run()` is
-        driven from another process (`service.jobs.applier_process`)."""
+        driven from another process (`service.jobs.applier_process`). `prunes`: whether its loop
+        also prunes old deliveries (the worker prunes on a schedule of its own)."""
         self.sessions, self.config, self.gather = sessions, config, gather
         self.batch = batch or (SQLITE_BATCH if sessions.kw["bind"].dialect.name == "sqlite" else BATCH)
         self.gate = gate or WriteGate(enabled=False)  # alone in its process (deliveries replay): no one to wait for
@@ -87,7 +89,7 @@ class DeliveryApplier:
         self.sources = {(s.kind, s.name): s for s in config.sources}
         self._wake, self._stop = events or (threading.Event(), threading.Event())
         self._thread: threading.Thread | None = None
-        self._pruned_at = 0.0
+        self._pruned_at = 0.0 if prunes else float("inf")
 
     def wake(self) -> None:
         self._wake.set()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -94,6 +94,11 @@ def _start(factory: sessionmaker[Session], source: str, trigger: str, outcome: s
         if tick is None:
             raise
         raise TickTaken(f"the {tick.isoformat()} tick of '{source}' was taken by another process") from None
+
+
+def prune_runs(session: Session, before: datetime) -> int:
+    """Delete the records of runs that ended before `before`; returns how many."""
+    return session.execute(delete(SyncRun).where(SyncRun.ended < before)).rowcount or 0
 
 
 def runs(session: Session, source: str | None = None, limit: int = 100) -> list[dict[str, Any]]:

@@ -46,7 +46,11 @@ def create_app(config: Config, *, engine: Any = None, start_applier: bool = Fals
     sessions = session_factory(engine)
     gate = WriteGate.for_engine(engine)  # the endpoints' acknowledgements go before the applier's batches
     applier: Any = DeliveryApplier(sessions, config, gate=gate)
-    if applier_process and engine.dialect.name == "postgresql":
+    if config.queue is not None:  # the workers apply what the queue announces
+        from service.jobs.queue import QueuedApplier
+
+        applier = QueuedApplier(config.queue)
+    elif applier_process and engine.dialect.name == "postgresql":
         applier = ApplierProcess(config)
     app.extensions["partnerscope"] = {"config": config, "engine": engine, "sessions": sessions, "gate": gate,
                                       "webhooks": hooks_of(config), "applier": applier, "throttle": Throttle()}
