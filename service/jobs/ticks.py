@@ -27,7 +27,9 @@ def run_tick(sessions: sessionmaker[Session], config: Config, source: SourceConf
     except SourceBusy:
         if record_skipped(sessions, source.name, "schedule", tick, "the source was still being synced by an earlier run"):
             log.info("sync.skipped: source '%s' tick %s: an earlier sync of it is still running", source.name, at)
-        return "skipped"
+            return "skipped"
+        log.info("sync.tick_taken: source '%s' tick %s: another worker had it", source.name, at)
+        return "taken"
     except TickTaken:
         log.info("sync.tick_taken: source '%s' tick %s: another worker runs it", source.name, at)
         return "taken"
