@@ -143,7 +143,7 @@ def demo_config() -> Config:
 
 
 _TOP_KEYS = {"database", "organisations", "enrollments", "sources", "workflow", "kinds", "scorecard", "people",
-             "github", "webhooks", "declared", "web"}
+             "github", "webhooks", "declared", "web", "queue"}
 
 
 def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:

@@ -15,6 +15,19 @@ from sqlalchemy import Engine, text
 
 POSTGRES_URL = os.environ.get("PARTNERSCOPE_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+REDIS_URL = os.environ.get("PARTNERSCOPE_TEST_REDIS_URL")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The real Redis of PARTNERSCOPE_TEST_REDIS_URL, its database emptied; skips without one."""
+    if not REDIS_URL:
+        pytest.skip("the queue's tests need Redis: set PARTNERSCOPE_TEST_REDIS_URL (.ci/run sets it)")
+    from redis import Redis
+
+    with Redis.from_url(REDIS_URL) as redis:
+        redis.flushdb()
+    return REDIS_URL
 
 
 @pytest.fixture(scope="session")

@@ -64,10 +64,15 @@ class JobQueue:
         self.redis = redis
         self.queue = Queue(QUEUE, connection=redis)
 
-    def sync(self, source: str, tick: datetime) -> None:
+    def sync(self, source: str, tick: datetime) -> bool:
+        """Queue the tick's sync, unless another worker queued this tick first; whether it did."""
         digest = hashlib.sha256(source.encode()).hexdigest()[:16]
-        self.queue.enqueue(sync_job, source, tick.isoformat(), job_id=f"sync-{digest}-{tick:%Y%m%dT%H%M%S}",
-                           job_timeout=SYNC_TIMEOUT, result_ttl=3600, failure_ttl=86400)
+        job_id = f"sync-{digest}-{tick:%Y%m%dT%H%M%S}"
+        if not self.redis.set(f"partnerscope:queued:{job_id}", "1", nx=True, ex=86400):
+            return False
+        self.queue.enqueue(sync_job, source, tick.isoformat(), job_id=job_id, job_timeout=SYNC_TIMEOUT,
+                           result_ttl=3600, failure_ttl=86400)
+        return True
 
     def apply(self) -> None:
         """An apply job, unless one is already waiting (it will take this delivery too)."""

@@ -58,7 +58,9 @@ class Worker:
             return
         if self.jobs is not None:
             try:
-                self.jobs.sync(source.name, tick)
+                if not self.jobs.sync(source.name, tick):
+                    log.info("sync.tick_taken: source '%s' tick %s: another worker queued it", source.name,
+                             tick.isoformat())
             except RedisError as exc:
                 log.error("queue.unavailable: source '%s' tick %s was not queued (%s); the next tick syncs",
                           source.name, tick.isoformat(), type(exc).__name__)

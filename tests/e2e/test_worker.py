@@ -97,7 +97,7 @@ def test_sigterm_ends_a_sync_after_its_page_with_status_0_and_the_next_resumes(
     log = tmp_path / "sync.log"
     proc = command(cfg, "sync", log=log)
     try:
-        wait_for(lambda: counts(sessions)[0], what="the first committed page")
+        wait_for(lambda: counts(sessions)[0], what="the first committed page", proc=proc, log=log)
         proc.send_signal(signal.SIGTERM)
         signalled = time.monotonic()
         status = proc.wait(timeout=20)
@@ -123,7 +123,7 @@ def test_the_worker_syncs_on_its_schedule_and_stops_on_sigterm(
     proc = command(cfg, "worker", log=log)
     try:
         wait_for(lambda: len([r for r in run_rows(sessions) if r.outcome == "ok"]) >= 3, within=60,
-                 what="three scheduled runs")
+                 what="three scheduled runs", proc=proc, log=log)
         proc.send_signal(signal.SIGTERM)
         status = proc.wait(timeout=20)
     finally:

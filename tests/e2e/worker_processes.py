@@ -62,9 +62,14 @@ def kill(proc: subprocess.Popen[Any]) -> None:
         proc.stdout.close()
 
 
-def wait_for(check: Callable[[], Any], within: float = 60.0, what: str = "the condition") -> Any:
+def wait_for(check: Callable[[], Any], within: float = 60.0, what: str = "the condition",
+             proc: subprocess.Popen[bytes] | None = None, log: Path | None = None) -> Any:
+    """Poll `check` until it gives something true; fails early, with its log, if `proc` ends."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the process ended ({proc.returncode}) before {what}: "
+                                 f"{log.read_text()[-3000:] if log else ''}")
         if found := check():
             return found
         time.sleep(0.05)
