@@ -142,6 +142,15 @@ class Consumer(SimpleWorker):
 
     stop_event: threading.Event | None = None
 
+    def subscribe(self) -> None:
+        """RQ's command channel, read every second: RQ reads it every 60 s, and with redis-py 8
+        stopping it waits out that read, so a SIGTERM took up to a minute to end the worker."""
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(sleep_time=1, daemon=True,
+                                                       exception_handler=self._pubsub_exception_handler)
+
     def request_stop(self, signum: Any, frame: Any) -> None:
         if self.stop_event is not None:
             self.stop_event.set()
