@@ -108,7 +108,8 @@ def runs(session: Session, source: str | None = None, limit: int = 100) -> list[
         query = query.where(SyncRun.source == source)
     return [{"source": r.source, "trigger": r.trigger, "started": r.started.isoformat(),
              "ended": r.ended.isoformat() if r.ended else None, "outcome": r.outcome, "tickets": r.tickets,
-             "events": r.events, "requests": r.requests, "waits": r.waits, "error": r.error}
+             "events": r.events, "requests": r.requests, "waits": r.waits, "error": r.error,
+             "tick": r.tick.isoformat() if r.tick else None}
             for r in session.scalars(query)]
 
 

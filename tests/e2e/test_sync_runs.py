@@ -66,7 +66,7 @@ def test_the_runs_command_and_the_quality_page_list_them(sessions, config, db_ur
     listed = json.loads(capsys.readouterr().out)
     assert [(r["source"], r["outcome"]) for r in listed] == [("acme-gh", "failed"), ("acme-jira", "ok")]
     assert set(listed[0]) == {"source", "trigger", "started", "ended", "outcome", "tickets", "events", "requests",
-                              "waits", "error"}
+                              "waits", "error", "tick"}
     main(["--config", str(cfg), "runs", "--source", "acme-jira"])
     table = capsys.readouterr().out
     assert "ok          manual   acme-jira  3 tickets, 9 events, 2 requests, 0 waits" in table and "acme-gh" not in table
