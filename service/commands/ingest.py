@@ -32,7 +32,6 @@ def run_sync(ctx: Context, names: tuple[str, ...] = (), trigger: str = "manual")
     import threading
 
     from service.jobs.stopping import stop_on_signals
-    from service.jobs.sync import sync_source
 
     config = ctx.config
     sources = [config.source(n) for n in names] if names else list(config.sources)
@@ -41,27 +40,34 @@ def run_sync(ctx: Context, names: tuple[str, ...] = (), trigger: str = "manual")
     for source in sources:
         source.token()  # a missing token ends the command before any request is sent
     stop = threading.Event()
-    for source in sources:
-        if stop.is_set():
-            break
-        started = time.monotonic()
-        with Reporter(f"sync {source.name}") as reporter, batch_collections(), stop_on_signals(stop):
-            result = sync_source(ctx.sessions, config, source, reporter, trigger=trigger, stop=stop)
-        for key, reason in result.refused:
-            click.echo(printable(f"{source.name}: refused {key}: {reason}"), err=True)
-        for key, missing in result.incomplete:
-            click.echo(printable(f"{source.name}: incomplete history: {key}: {missing}"), err=True)
-        for key, what in result.cut:
-            click.echo(printable(f"{source.name}: {key}: {what} was cut to fit its column"), err=True)
-        click.echo(
-            f"{source.name}: {result.tickets} tickets, {result.events} events, "
-            f"{result.attributions} attributions, {result.requests} requests "
-            f"in {time.monotonic() - started:.1f} s"
-        )
-        if result.stopped:
-            click.echo(f"{source.name}: stopped on request after its last committed page; the next sync resumes "
-                       "there", err=True)
+    with stop_on_signals(stop):
+        for source in sources:
+            if stop.is_set():
+                break
+            _sync_one(ctx, source, trigger, stop)
     _data_quality_warnings(ctx)
+
+
+def _sync_one(ctx: Context, source: Any, trigger: str, stop: Any) -> None:
+    from service.jobs.sync import sync_source
+
+    started = time.monotonic()
+    with Reporter(f"sync {source.name}") as reporter, batch_collections():
+        result = sync_source(ctx.sessions, ctx.config, source, reporter, trigger=trigger, stop=stop)
+    for key, reason in result.refused:
+        click.echo(printable(f"{source.name}: refused {key}: {reason}"), err=True)
+    for key, missing in result.incomplete:
+        click.echo(printable(f"{source.name}: incomplete history: {key}: {missing}"), err=True)
+    for key, what in result.cut:
+        click.echo(printable(f"{source.name}: {key}: {what} was cut to fit its column"), err=True)
+    click.echo(
+        f"{source.name}: {result.tickets} tickets, {result.events} events, "
+        f"{result.attributions} attributions, {result.requests} requests "
+        f"in {time.monotonic() - started:.1f} s"
+    )
+    if result.stopped:
+        click.echo(f"{source.name}: stopped on request after its last committed page; the next sync resumes there",
+                   err=True)
 
 
 @click.group("import")
