@@ -79,3 +79,29 @@ def test_batch_jobs_make_full_collections_rare_and_restore_the_pace() -> None:
     with batch_collections():
         assert gc.get_threshold() == (before[0], before[1], max(before[2], RARE_FULL_COLLECTIONS))
     assert gc.get_threshold() == before
+
+
+@pytest.mark.parametrize("error, expected", [
+    ("locked", "the database stayed busy with another process's writes for longer than this command waits; "
+               "everything committed before is kept, so run the command again."),
+    ("integrity", "another process wrote the same rows at the same moment, so this command's last transaction was "
+                  "rolled back (IntegrityError); everything committed before is kept, so run it again."),
+])
+def test_a_sync_that_loses_a_race_ends_with_a_sentence(demo_config: Path, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch, error: str,
+                                                       expected: str) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    raised = (OperationalError("UPDATE sync_state", {}, sqlite3.OperationalError("database is locked"))
+              if error == "locked" else
+              IntegrityError("INSERT INTO accounts", {}, sqlite3.IntegrityError("UNIQUE constraint failed: accounts.ref")))
+
+    def losing(*_args: object, **_kwargs: object) -> None:
+        raise raised
+    monkeypatch.setattr("service.commands.ingest.run_sync", losing)
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(demo_config), "sync"])
+    err = capsys.readouterr().err
+    assert exited.value.code == 1 and err == f"partnerscope: {expected}\n"
