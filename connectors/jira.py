@@ -21,10 +21,10 @@ from jira import JIRA
 from connectors.errors import FatalError, RetriableError, SkippableError
 from connectors.jira_complete import BULK_CHANGELOG_ISSUES, CompletesHistories, NotFound, changelog_truncated
 from connectors.jira_context import JiraContext
-from connectors.jira_http import JiraRequests, CountingAdapter, Refused
+from connectors.jira_http import JiraRequests, CountingAdapter
 from connectors.jira_lookup import explain_keys, has_unknown_custom_field, learn_rank_field
 from connectors.jira_parse import KindOf, parse_issue
-from connectors.jira_waiting import Resume, Waiting, by_id_queries, oldest_update
+from connectors.jira_waiting import Resume, Waiting, oldest_update, read_again
 from connectors.records import ParsedTicket
 from connectors.retry import OnWait, RetryPolicy, Sleep
 
@@ -151,7 +151,9 @@ class JiraConnector(JiraRequests, CompletesHistories):
         searches on from where that run had got, not from the bookmark (`connectors.jira_waiting`).
         """
         floor = _utc(bookmark) if bookmark is not None else None
-        again = self._read_again(resume) if resume is not None and self.cloud else None
+        again = None
+        if resume is not None and self.cloud:
+            again = read_again(self._search, jql_filter(self.jql, None), resume, self.page_size, self.source)
         high = floor
         if resume is not None and again is not None and resume.after is not None:
             high = _utc(resume.after) if floor is None else max(floor, _utc(resume.after))
@@ -191,22 +193,6 @@ class JiraConnector(JiraRequests, CompletesHistories):
         if tickets or committed is not None:  # the last page says nothing waits any more
             yielded = _below_waiting(high, waiting, yielded)
             yield JiraPage(tickets, yielded, total, skipped, None)
-
-    def _read_again(self, resume: Resume) -> list[dict[str, Any]] | None:
-        """The issues a run that died left waiting, searched by id within the configured JQL.
-
-        None when Jira refuses that search (an issue deleted since makes `id in (…)` a 400): the
-        run then searches from the bookmark, which stayed below every waiting issue."""
-        found: list[dict[str, Any]] = []
-        try:
-            for jql in by_id_queries(jql_filter(self.jql, None), resume.waiting, self.page_size):
-                for issues, _ in self._search(jql):
-                    found += issues
-        except Refused as exc:
-            log.warning("Jira source '%s': could not read by id the issues the last run left waiting, so searching "
-                        "again from the bookmark: %s", self.source, exc)
-            return None
-        return found
 
     def _bound(self, bookmark: datetime | None) -> tuple[date | datetime | None, tzinfo]:
         """The lower `updated` bound and the zone to write it in: the bookmark less the overlap, else `start`."""

@@ -13,12 +13,16 @@ changed meanwhile comes again from both; an issue that left the configured JQL f
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from connectors.errors import SkippableError
+from connectors.jira_http import Refused
 from connectors.jira_parse import parse_datetime
+
+log = logging.getLogger("connectors.jira")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,17 +69,35 @@ class Waiting:
         return raws
 
     def oldest(self) -> datetime | None:
+        """The earliest `updated` among the waiting issues: the bookmark stays below it."""
         return oldest_update(self._raws.values())
 
     def ids(self) -> tuple[str, ...]:
+        """The waiting issues' ids, for the resume point."""
         return tuple(self._raws)
 
 
-def by_id_queries(jql_filter: str, ids: Iterable[str], size: int) -> Iterator[str]:
-    """Searches for the given issues, `size` ids each, within the configured filter.
+Search = Callable[[str], Iterator[tuple[list[dict[str, Any]], Any]]]
 
-    Ids come from the database; only numeric ones are put into the query."""
-    numeric = [issue_id for issue_id in ids if issue_id.isascii() and issue_id.isdigit()]
-    for first in range(0, len(numeric), size):
-        clause = f"id in ({', '.join(numeric[first:first + size])})"
-        yield f"{jql_filter} AND {clause} ORDER BY updated ASC" if jql_filter else f"{clause} ORDER BY updated ASC"
+
+def read_again(search: Search, jql_filter: str, resume: Resume, size: int, source: str) -> list[dict[str, Any]] | None:
+    """The issues a run that died left waiting, searched by id (`size` a query) within the configured filter.
+
+    None when that cannot be done: Jira refuses the search (an issue deleted since makes
+    `id in (…)` a 400), or an id is not a number (it cannot have come from Jira). The run then
+    searches from the bookmark, which stayed below every waiting issue, so none is lost."""
+    ids = list(resume.waiting)
+    why = None if all(i.isascii() and i.isdigit() for i in ids) else "an issue id there is not a number"
+    found: list[dict[str, Any]] = []
+    try:
+        for first in range(0, len(ids) if why is None else 0, size):
+            clause = f"id in ({', '.join(ids[first:first + size])}) ORDER BY updated ASC"
+            for issues, _ in search(f"{jql_filter} AND {clause}" if jql_filter else clause):
+                found += issues
+    except Refused as exc:
+        why = str(exc)
+    if why is not None:
+        log.warning("Jira source '%s': could not read by id the issues the last run left waiting, so searching "
+                    "again from the bookmark: %s", source, why)
+        return None
+    return found

@@ -319,6 +319,22 @@ def test_a_waiting_issue_deleted_since_sends_the_resumed_run_back_to_the_bookmar
     assert pages[-1].resume is None  # the last page clears the stale resume point
 
 
+def test_a_resume_point_naming_no_issue_id_is_not_put_into_jql(
+    http: responses.RequestsMock, waits: Waits, caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Only a number can have come from Jira as an issue id; anything else sends the run to its bookmark.
+    resume = Resume(datetime(2024, 3, 4, 10, tzinfo=UTC), ("10001", "1) OR (project = SECRET"))
+    http.get(f"{API3}/myself", json={"timeZone": "UTC"})
+    bound = '(project = ACME) AND updated >= "2024-02-29 23:55"'
+    add_count(http, 0, jql=bound)
+    add_cloud_search(http, cloud_page([]), jql=f"{bound} ORDER BY updated ASC")
+
+    (page,) = connector(waits).pages(datetime(2024, 3, 1, tzinfo=UTC), resume)
+
+    assert "an issue id there is not a number" in caplog.text
+    assert (page.tickets, page.resume) == ([], None)
+
+
 def test_a_resume_point_is_cleared_even_when_nothing_changed(http: responses.RequestsMock, waits: Waits) -> None:
     # The waiting issues have left the configured JQL: the search by id finds none of them.
     resume = Resume(datetime(2024, 3, 4, 10, tzinfo=UTC), ("10001",))
