@@ -23,7 +23,8 @@ from connectors.jira_complete import BULK_CHANGELOG_ISSUES, CompletesHistories, 
 from connectors.jira_context import JiraContext
 from connectors.jira_http import JiraRequests, CountingAdapter
 from connectors.jira_lookup import explain_keys, has_unknown_custom_field, learn_rank_field
-from connectors.jira_parse import KindOf, parse_datetime, parse_issue
+from connectors.jira_parse import KindOf, parse_issue
+from connectors.jira_waiting import Resume, Waiting, oldest_update, read_again
 from connectors.records import ParsedTicket
 from connectors.retry import OnWait, RetryPolicy, Sleep
 
@@ -43,12 +44,14 @@ _UNSET = object()
 
 @dataclass(slots=True)
 class JiraPage:
-    """One page of complete tickets and the bookmark (max `updated` so far) to commit with it."""
+    """One page of complete tickets and the bookmark (max `updated` so far) to commit with it;
+    `resume` says where a run that dies after this page picks up (None: nothing waits)."""
 
     tickets: list[ParsedTicket]
-    bookmark: datetime
+    bookmark: datetime | None
     total: int | None = None
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (issue key, reason)
+    resume: Resume | None = None
 
 
 def incremental_jql(jql: str, since: datetime | date | None, zone: tzinfo = timezone.utc) -> str:
@@ -76,15 +79,15 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def _oldest_update(issues: list[dict[str, Any]], newest: bool = False) -> datetime | None:
-    """The earliest (or, with `newest`, the latest) `updated` among raw issues; None when none is readable."""
-    times = []
-    for raw in issues:
-        try:
-            times.append(parse_datetime((raw.get("fields") or {}).get("updated"), "updated"))
-        except SkippableError:
-            continue
-    return (max(times) if newest else min(times)) if times else None
+def _below_waiting(high: datetime | None, waiting: Waiting, yielded: datetime | None) -> datetime | None:
+    """The bookmark a page may commit: the search's progress, held just below the oldest waiting
+    issue, and never behind what an earlier page committed."""
+    mark, oldest = high, waiting.oldest()
+    if mark is not None and oldest is not None and oldest <= mark:
+        mark = oldest - timedelta(microseconds=1)
+    if mark is None:
+        return yielded
+    return mark if yielded is None else max(yielded, mark)
 
 
 class JiraConnector(JiraRequests, CompletesHistories):
@@ -137,50 +140,59 @@ class JiraConnector(JiraRequests, CompletesHistories):
 
     # -- paging -------------------------------------------------------------------------------
 
-    def pages(self, bookmark: datetime | None) -> Iterator[JiraPage]:
+    def pages(self, bookmark: datetime | None, resume: Resume | None = None) -> Iterator[JiraPage]:
         """Complete pages of tickets updated since `bookmark` (less the overlap), oldest first.
 
         On Cloud, issues whose embedded changelog was cut short wait, across search pages, for
         one bulk changelog request for up to 1000 of them: a few long-lived issues in every page
         would otherwise cost a request per page. While some wait, the bookmark stays just below
-        the oldest of them, so a crash in between refetches them and loses nothing.
+        the oldest of them, and each page carries a `Resume` to commit with it. Given back the
+        last one committed, a run that follows one that died reads the waiting issues by id and
+        searches on from where that run had got, not from the bookmark (`connectors.jira_waiting`).
         """
-        since, zone = self._bound(bookmark)
+        floor = _utc(bookmark) if bookmark is not None else None
+        again = None
+        if resume is not None and self.cloud:
+            again = read_again(self._search, jql_filter(self.jql, None), resume, self.page_size, self.source)
+        high = floor
+        if resume is not None and again is not None and resume.after is not None:
+            high = _utc(resume.after) if floor is None else max(floor, _utc(resume.after))
+        since, zone = self._bound(high)
         total = self._approximate_count(jql_filter(self.jql, since, zone)) if self.cloud else None
-        high = _utc(bookmark) if bookmark is not None else None
-        yielded = high
+        yielded, committed = floor, resume
         done = 0
-        waiting: list[dict[str, Any]] = []
+        waiting = Waiting()
+        waiting.add(raw for raw in again or [] if raw.get("id") is not None)
         for issues, page_total in self._search(incremental_jql(self.jql, since, zone)):
             total = page_total if page_total is not None else total
             done += len(issues)
+            late: list[dict[str, Any]] = []
             if self.cloud:
-                late = {id(raw) for raw in issues if raw.get("id") is not None and changelog_truncated(raw)}
-                waiting.extend(raw for raw in issues if id(raw) in late)
-                issues = [raw for raw in issues if id(raw) not in late]
+                late = [raw for raw in issues if raw.get("id") is not None and changelog_truncated(raw)]
+                waiting.add(late)
+                cut = {id(raw) for raw in late}
+                issues = [raw for raw in issues if id(raw) not in cut]
             tickets, skipped = self._parse(self._complete(issues))
-            if len(waiting) >= BULK_CHANGELOG_ISSUES:
-                more, more_skipped = self._parse(self._complete(waiting))
-                tickets, skipped, waiting = tickets + more, skipped + more_skipped, []
-            total = max(total, done) if total is not None else None  # Cloud's count is approximate
-            if tickets:
+            if tickets:  # the search's progress: not the waiting issues, which may come from a read by id
                 newest = max(parsed.ticket.updated for parsed in tickets)
                 high = newest if high is None else max(high, newest)
-                mark = high
-                oldest_waiting = _oldest_update(waiting)
-                if oldest_waiting is not None and oldest_waiting <= mark:
-                    mark = oldest_waiting - timedelta(microseconds=1)
-                yielded = mark if yielded is None else max(yielded, mark)  # never backwards
-                yield JiraPage(tickets, yielded, total, skipped)
+            if len(waiting) >= BULK_CHANGELOG_ISSUES:
+                more, more_skipped = self._parse(self._complete(waiting.take()))
+                tickets, skipped = tickets + more, skipped + more_skipped
+            total = max(total, done) if total is not None else None  # Cloud's count is approximate
+            if tickets or late:
+                yielded = _below_waiting(high, waiting, yielded)
+                committed = Resume(high, waiting.ids()) if waiting else None
+                yield JiraPage(tickets, yielded, total, skipped, committed)
             if self.on_progress is not None:
                 self.on_progress(done, total)
-        if waiting:
-            tickets, skipped = self._parse(self._complete(waiting))
-            if tickets:
-                newest = max(parsed.ticket.updated for parsed in tickets)
-                high = newest if high is None else max(high, newest)
-                yielded = high if yielded is None else max(yielded, high)
-                yield JiraPage(tickets, yielded, total, skipped)
+        tickets, skipped = self._parse(self._complete(waiting.take())) if waiting else ([], [])
+        if tickets:  # the search is over: every ticket is within it
+            newest = max(parsed.ticket.updated for parsed in tickets)
+            high = newest if high is None else max(high, newest)
+        if tickets or committed is not None:  # the last page says nothing waits any more
+            yielded = _below_waiting(high, waiting, yielded)
+            yield JiraPage(tickets, yielded, total, skipped, None)
 
     def _bound(self, bookmark: datetime | None) -> tuple[date | datetime | None, tzinfo]:
         """The lower `updated` bound and the zone to write it in: the bookmark less the overlap, else `start`."""
@@ -266,7 +278,7 @@ class JiraConnector(JiraRequests, CompletesHistories):
             if not issues or (start_at + len(issues) >= query_total if query_total is not None
                               else len(issues) < self.page_size):
                 return
-            newest = _oldest_update(issues, newest=True)
+            newest = oldest_update(issues, newest=True)
             following = self._restart_jql(newest) if newest is not None else jql
             if following != jql:
                 jql, start_at = following, 0

@@ -31,6 +31,10 @@ def _endpoint(method: str, url: str) -> str:
     return f"{method} {_ISSUE_IN_PATH.sub('/issue/{id}', path)}"
 
 
+class Refused(FatalError):
+    """HTTP 400: Jira refused the request as written (a JQL naming an issue deleted since, say)."""
+
+
 class CountingAdapter(HTTPAdapter):
     """Counts every request the session really sends, retries included."""
 
@@ -112,5 +116,5 @@ class JiraRequests:
             return NotFound(f"{what} found nothing (HTTP 404); check the url and the deployment.")
         # Jira's own message (a JQL syntax error, say) is what the user needs; scrub the token all the same.
         text = (exc.text or "no message").replace(self._token, "***")[:300]
-        return FatalError(f"{what} was refused (HTTP {status}): {text}")
+        return (Refused if status == 400 else FatalError)(f"{what} was refused (HTTP {status}): {text}")
 

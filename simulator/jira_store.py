@@ -216,7 +216,7 @@ class IssueStore:
         cached = self._cache.get(jql)
         if cached is not None:
             return cached
-        query = parse(jql, self.zone, self._projects)
+        query = parse(jql, self.zone, self._projects, self._key_of)
         ids = [str(f.id) for f in query.apply([e.facts for e in self._entries.values()])]
         with self._lock:
             if len(self._cache) >= _QUERY_CACHE:
@@ -226,7 +226,11 @@ class IssueStore:
 
     def is_bounded(self, jql: str) -> bool:
         """Whether `jql` restricts the search (raises JqlError if it does not parse)."""
-        return parse(jql, self.zone, self._projects).bounded
+        return parse(jql, self.zone, self._projects, self._key_of).bounded
+
+    def _key_of(self, id_or_key: str) -> str | None:
+        entry = self.get(id_or_key)
+        return entry.facts.key if entry is not None else None
 
     # -- changing -----------------------------------------------------------------------------
 

@@ -3,7 +3,8 @@
     clause   := field op value | field [NOT] IN (value, ...)
     query    := [clause joined by AND / OR / NOT and parentheses] [ORDER BY field [ASC|DESC], ...]
 
-Fields: updated, created (dates), project, key/issuekey, issuetype/type, status. Dates are
+Fields: updated, created (dates), project, key/issuekey/issue/id (each takes a key or an issue
+id; one naming no issue is refused, as Jira does), issuetype/type, status. Dates are
 `"yyyy-MM-dd HH:mm"`, `"yyyy/MM/dd HH:mm"`, `"yyyy-MM-dd"`, `"yyyy/MM/dd"` read on the searching
 account's clock, or epoch milliseconds (Perceval sends `updated > 1577836800000`).
 Anything else is refused with Jira's wording, which the server returns as a 400.
@@ -17,6 +18,7 @@ from datetime import datetime, tzinfo
 from typing import Callable, Iterator, Mapping
 
 Predicate = Callable[["Facts"], bool]
+IssueKey = Callable[[str], "str | None"]  # an issue key or id -> the issue's key, None when there is none
 _DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
 _TOKEN = re.compile(r"""\s*(?:
     (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
@@ -26,8 +28,8 @@ _TOKEN = re.compile(r"""\s*(?:
   | (?P<bad>\S)
 )""", re.VERBOSE)
 _FIELDS = {"updated": "updated", "updateddate": "updated", "created": "created", "createddate": "created",
-           "project": "project", "key": "key", "issuekey": "key", "issuetype": "issuetype", "type": "issuetype",
-           "status": "status"}
+           "project": "project", "key": "key", "issuekey": "key", "issue": "key", "id": "key",
+           "issuetype": "issuetype", "type": "issuetype", "status": "status"}
 _DATES = {"updated", "created"}
 _KEYWORDS = {"and", "or", "not", "in", "order", "by", "asc", "desc"}
 
@@ -105,10 +107,11 @@ def _tokens(jql: str) -> Iterator[tuple[str, str]]:
 
 
 class _Parser:
-    def __init__(self, jql: str, zone: tzinfo, projects: Mapping[str, str]) -> None:
-        self.jql, self.zone, self.projects = jql, zone, projects
+    def __init__(self, jql: str, zone: tzinfo, projects: Mapping[str, str], issues: IssueKey | None) -> None:
+        self.jql, self.zone, self.projects, self.issues = jql, zone, projects, issues
         self.tokens = list(_tokens(jql))
         self.at = 0
+        self.written = ""  # the last field name as the query wrote it, for Jira's messages
 
     # -- token helpers ------------------------------------------------------------------------
 
@@ -187,6 +190,7 @@ class _Parser:
         if token is None or token[0] != "value":
             raise self._error("a field name")
         self.at += 1
+        self.written = token[1]
         name = _FIELDS.get(token[1].lower())
         if name is None:
             raise JqlError(f"Field '{token[1]}' does not exist or you do not have permission to view it.")
@@ -244,6 +248,11 @@ class _Parser:
             if key is None:
                 raise JqlError(f"The value '{raw}' does not exist for the field 'project'.")
             return key
+        if field == "key" and self.issues is not None:
+            key = self.issues(raw)
+            if key is None:
+                raise JqlError(f"An issue with key '{raw}' does not exist for field '{self.written}'.")
+            return key
         return raw.upper() if field == "key" else raw.lower()
 
     def _date(self, field: str, raw: str) -> float:
@@ -262,9 +271,10 @@ def _text_of(facts: Facts, field: str) -> str:
     return getattr(facts, field)
 
 
-def parse(jql: str, zone: tzinfo, projects: Mapping[str, str]) -> Query:
-    """Parse `jql`; `zone` is the searching account's time zone, `projects` maps lower-cased key/name/id to key.
+def parse(jql: str, zone: tzinfo, projects: Mapping[str, str], issues: IssueKey | None = None) -> Query:
+    """Parse `jql`; `zone` is the searching account's time zone, `projects` maps lower-cased key/name/id to key,
+    `issues` gives the key of the issue an issue key or id names (None: no such issue).
 
     Raises JqlError with Jira's message for anything outside the subset.
     """
-    return _Parser(jql, zone, projects).query()
+    return _Parser(jql, zone, projects, issues).query()

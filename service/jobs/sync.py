@@ -7,6 +7,10 @@ Every sync holds its source's lock (`service.store.locks`): one that finds the s
 raises `SourceBusy` with a sentence saying so, and starts nothing. A sync asked to stop (the
 `stop` event, set on SIGTERM) ends after the page in hand has committed; a wait for a rate limit
 is cut short, and the page it belonged to is fetched again by the next run.
+
+A Jira Cloud page also carries a resume point (`connectors.jira_waiting.Resume`) while issues
+wait for their changelog and hold the bookmark back; it commits with the page, and the next
+run is handed it, so that it starts from what was committed rather than from the bookmark.
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from service.store.runs import Counts, recorded
 from service.store.statistics import Statistics
 from service.progress import Reporter
 from connectors.jira_context import JiraContext
+from connectors.jira_waiting import Resume
 from service.store.directory import Directory, jira_context
 
 
@@ -71,6 +76,26 @@ def stoppable_sleep(stop: threading.Event) -> Callable[[float], None]:
         if stop.wait(seconds):
             raise Stopped
     return sleep
+
+
+def read_resume(session: Session, source: str) -> Resume | None:
+    """Where the source's last run left off beyond its bookmark; None when nothing was waiting."""
+    state = session.get(SyncState, source)
+    if state is None or state.waiting is None:
+        return None
+    return Resume(state.resume_after, tuple(str(issue_id) for issue_id in state.waiting))
+
+
+def record_resume(session: Session, source: str, resume: Resume | None) -> None:
+    """Keep the resume point a page carries, in the page's transaction (None clears it)."""
+    state = session.get(SyncState, source)
+    if state is None:
+        if resume is None:
+            return
+        state = SyncState(source=source, bookmark=None, updated_at=datetime.now(timezone.utc))
+        session.add(state)
+    state.resume_after = resume.after if resume is not None else None
+    state.waiting = list(resume.waiting) if resume is not None else None
 
 
 def make_connector(source: SourceConfig, config: Config, reporter: Reporter | None = None,
@@ -165,6 +190,7 @@ def _sync(factory: sessionmaker[Session], config: Config, source: SourceConfig, 
     result = SyncResult(source.name)
     with factory() as session:
         bookmark = read_bookmark(session, source.name)
+        resume = read_resume(session, source.name)
         directory = Directory(session)
         context = jira_context(session, directory, source.deployment == "cloud") if source.kind == "jira" else None
     connector = connector or make_connector(source, config, reporter, context, counts, stop)
@@ -175,11 +201,15 @@ def _sync(factory: sessionmaker[Session], config: Config, source: SourceConfig, 
                 refresh_github_members(session, config, connector)
         classifier = Classifier(config, directory)
         statistics = Statistics()
-        for page in connector.pages(bookmark):
+        # Only a Jira Cloud run that stopped while issues waited leaves a resume point.
+        pages = connector.pages(bookmark, resume) if resume is not None else connector.pages(bookmark)
+        for page in pages:
             with transaction(factory) as session:
                 stored = store_and_attribute(session, page.tickets, directory, classifier, config, context, statistics)
                 if page.bookmark is not None:  # None: this page must not move the bookmark
                     advance_bookmark(session, source.name, page.bookmark)
+                if hasattr(page, "resume"):
+                    record_resume(session, source.name, page.resume)
             result.pages += 1
             result.tickets += stored.tickets
             result.events += stored.events

@@ -30,13 +30,18 @@ class Base(DeclarativeBase):
 
 
 class SyncState(Base):
-    """Per source: how far the sync has got. Moves forward only, committed with its page."""
+    """Per source: how far the sync has got, committed with its page. The bookmark moves forward
+    only: every ticket updated up to it is stored. While Jira Cloud issues wait for their bulk
+    changelog it stays below them; `resume_after` and `waiting` then say more precisely where a
+    killed run picks up (see `connectors.jira_waiting`). Both are NULL when nothing waits."""
 
     __tablename__ = "sync_state"
 
     source: Mapped[str] = mapped_column(String(200), primary_key=True)
     bookmark: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resume_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    waiting: Mapped[list[str] | None] = mapped_column(JSON)  # issue ids
 
 
 class SyncRun(Base):

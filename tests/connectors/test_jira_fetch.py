@@ -12,6 +12,7 @@ from responses import matchers
 
 from connectors.errors import FatalError, RetriableError
 from connectors.jira import SEARCH_FIELDS, incremental_jql
+from connectors.jira_waiting import Resume
 from tests.connectors.jira_fakes import (
     CLOUD, SERVER, TOKEN, Waits, cloud_page, comment, connector, history, issue, server_page,
 )
@@ -249,6 +250,104 @@ def test_cloud_truncated_changelogs_wait_across_pages_for_one_bulk_request(
     assert pages[2].bookmark == datetime(2024, 3, 4, 10, tzinfo=timezone.utc)
     assert [len([e for e in t.events if e.kind == "transition"]) for t in pages[2].tickets] == [2, 2]
     assert sum(1 for c in http.calls if c.request.url.endswith("/changelog/bulkfetch")) == 1
+    # Each page also says how far the search got and who waits, for a run that dies to resume from.
+    assert [page.resume for page in pages] == [
+        Resume(datetime(2024, 3, 2, 10, tzinfo=UTC), ("10001",)),
+        Resume(datetime(2024, 3, 4, 10, tzinfo=UTC), ("10001", "10003")),
+        None,
+    ]
+
+
+def waiting_pair() -> tuple[dict, dict]:
+    """ACME-1 and ACME-3, each with one of its two histories embedded."""
+    return (issue(1, updated="2024-03-01T10:00:00.000+0000", histories=[history(102, "2024-03-01T10:00:00.000+0000")],
+                  changelog_total=2),
+            issue(3, updated="2024-03-03T10:00:00.000+0000", histories=[history(302, "2024-03-03T10:00:00.000+0000")],
+                  changelog_total=2))
+
+
+def add_bulk_for_pair(http: responses.RequestsMock) -> None:
+    http.post(f"{API3}/changelog/bulkfetch", json={"issueChangeLogs": [
+        {"issueId": "10001", "changeHistories": [history(101, "2024-02-29T10:00:00.000+0000")]},
+        {"issueId": "10003", "changeHistories": [history(301, "2024-03-02T11:00:00.000+0000")]},
+    ]}, match=[matchers.json_params_matcher({"issueIdsOrKeys": ["10001", "10003"], "maxResults": 10000})])
+
+
+def test_a_resumed_cloud_run_reads_the_waiting_issues_by_id_then_searches_on(
+    http: responses.RequestsMock, waits: Waits,
+) -> None:
+    # The run that died had stored everything up to 4 March but ACME-1 and ACME-3, which waited;
+    # its bookmark stayed below ACME-1.
+    bookmark = datetime(2024, 3, 1, 10, tzinfo=UTC) - timedelta(microseconds=1)
+    resume = Resume(datetime(2024, 3, 4, 10, tzinfo=UTC), ("10001", "10003"))
+    add_cloud_search(http, cloud_page(list(waiting_pair())), jql="(project = ACME) AND id in (10001, 10003) ORDER BY updated ASC")
+    http.get(f"{API3}/myself", json={"timeZone": "UTC"})
+    bound = '(project = ACME) AND updated >= "2024-03-04 09:55"'  # from where the search had got, less the overlap
+    add_count(http, 1, jql=bound)
+    add_cloud_search(http, cloud_page([issue(5, updated="2024-03-05T10:00:00.000+0000")]), jql=f"{bound} ORDER BY updated ASC")
+    add_bulk_for_pair(http)
+
+    pages = list(connector(waits).pages(bookmark, resume))
+
+    assert [[t.ticket.key for t in p.tickets] for p in pages] == [["ACME-5"], ["ACME-1", "ACME-3"]]
+    assert pages[0].bookmark == bookmark  # still held below ACME-1
+    assert pages[0].resume == Resume(datetime(2024, 3, 5, 10, tzinfo=UTC), ("10001", "10003"))
+    assert (pages[1].bookmark, pages[1].resume) == (datetime(2024, 3, 5, 10, tzinfo=UTC), None)
+    assert [len([e for e in t.events if e.kind == "transition"]) for t in pages[1].tickets] == [2, 2]
+
+
+def test_a_waiting_issue_deleted_since_sends_the_resumed_run_back_to_the_bookmark(
+    http: responses.RequestsMock, waits: Waits, caplog: pytest.LogCaptureFixture,
+) -> None:
+    bookmark = datetime(2024, 3, 1, 10, tzinfo=UTC) - timedelta(microseconds=1)
+    resume = Resume(datetime(2024, 3, 4, 10, tzinfo=UTC), ("10001", "10003"))
+    http.get(f"{API3}/search/jql", status=400, json={
+        "errorMessages": ["An issue with key '10003' does not exist for field 'id'."], "errors": {}})
+    http.get(f"{API3}/myself", json={"timeZone": "UTC"})
+    bound = '(project = ACME) AND updated >= "2024-03-01 09:54"'  # the bookmark less the overlap, to the minute
+    add_count(http, 1, jql=bound)
+    add_cloud_search(http, cloud_page([waiting_pair()[0]]), jql=f"{bound} ORDER BY updated ASC")
+    http.post(f"{API3}/changelog/bulkfetch", json={"issueChangeLogs": [
+        {"issueId": "10001", "changeHistories": [history(101, "2024-02-29T10:00:00.000+0000")]}]})
+
+    pages = list(connector(waits).pages(bookmark, resume))
+
+    assert "could not read by id the issues the last run left waiting" in caplog.text
+    assert "An issue with key '10003' does not exist" in caplog.text
+    assert [[t.ticket.key for t in p.tickets] for p in pages] == [[], ["ACME-1"]]
+    assert pages[0].resume == Resume(bookmark, ("10001",))  # the search starts over from the bookmark
+    assert pages[-1].resume is None  # the last page clears the stale resume point
+
+
+def test_a_resume_point_naming_no_issue_id_is_not_put_into_jql(
+    http: responses.RequestsMock, waits: Waits, caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Only a number can have come from Jira as an issue id; anything else sends the run to its bookmark.
+    resume = Resume(datetime(2024, 3, 4, 10, tzinfo=UTC), ("10001", "1) OR (project = SECRET"))
+    http.get(f"{API3}/myself", json={"timeZone": "UTC"})
+    bound = '(project = ACME) AND updated >= "2024-02-29 23:55"'
+    add_count(http, 0, jql=bound)
+    add_cloud_search(http, cloud_page([]), jql=f"{bound} ORDER BY updated ASC")
+
+    (page,) = connector(waits).pages(datetime(2024, 3, 1, tzinfo=UTC), resume)
+
+    assert "an issue id there is not a number" in caplog.text
+    assert (page.tickets, page.resume) == ([], None)
+
+
+def test_a_resume_point_is_cleared_even_when_nothing_changed(http: responses.RequestsMock, waits: Waits) -> None:
+    # The waiting issues have left the configured JQL: the search by id finds none of them.
+    resume = Resume(datetime(2024, 3, 4, 10, tzinfo=UTC), ("10001",))
+    add_cloud_search(http, cloud_page([]), jql="(project = ACME) AND id in (10001) ORDER BY updated ASC")
+    http.get(f"{API3}/myself", json={"timeZone": "UTC"})
+    bound = '(project = ACME) AND updated >= "2024-03-04 09:55"'
+    add_count(http, 0, jql=bound)
+    add_cloud_search(http, cloud_page([]), jql=f"{bound} ORDER BY updated ASC")
+
+    (page,) = connector(waits).pages(datetime(2024, 3, 1, tzinfo=UTC), resume)
+
+    assert (page.tickets, page.resume) == ([], None)
+    assert page.bookmark == datetime(2024, 3, 4, 10, tzinfo=UTC)
 
 
 def test_server_truncated_changelog_is_fetched_per_issue(http: responses.RequestsMock, waits: Waits) -> None:

@@ -73,6 +73,15 @@ def test_default_and_key_order(jira, issues):
     assert all_keys_v2(jira, "") == [i["key"] for i in reversed(numbered)]  # the fake's default: key descending
 
 
+def test_issues_are_named_by_key_or_id(jira, issues):
+    # Jira's id, issue, issuekey and key are one field, taking either the key or the numeric id.
+    first, second = issues[0], issues[1]
+    jql = f"(project in (SHOP, PAY)) AND id in ({second['id']}, {first['key'].lower()}) ORDER BY updated ASC"
+    assert all_keys_v2(jira, jql) == [first["key"], second["key"]]
+    either = f"issue = {second['id']} OR issuekey = {first['id']} ORDER BY key ASC"
+    assert all_keys_v2(jira, either) == sorted([first["key"], second["key"]])
+
+
 @pytest.mark.parametrize(("jql", "message"), [
     pytest.param("assignee = x", "Field 'assignee' does not exist", id="unknown-field"),
     pytest.param('updated >= "yesterday"', "Date value 'yesterday' for field 'updated' is invalid", id="bad-date"),
@@ -80,6 +89,9 @@ def test_default_and_key_order(jira, issues):
     pytest.param("updated >=", "Expecting either a value, list or function", id="missing-value"),
     pytest.param("project > SHOP", "The operator '>' is not supported by the 'project' field", id="bad-operator"),
     pytest.param('(project = SHOP', "Expecting ')'", id="unclosed-parenthesis"),
+    pytest.param("id in (10000, 99999)", "An issue with key '99999' does not exist for field 'id'", id="unknown-id"),
+    pytest.param("key = SHOP-99999", "An issue with key 'SHOP-99999' does not exist for field 'key'",
+                 id="unknown-key"),
     pytest.param("ORDER BY updated", "Unbounded JQL queries are not allowed", id="unbounded-on-cloud"),
 ])
 def test_jql_outside_the_subset_is_a_400_in_jiras_shape(jira, jql, message):

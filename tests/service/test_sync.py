@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors.errors import RetriableError
+from connectors.jira_waiting import Resume
 from connectors.records import ParsedTicket
 from service.config import SourceConfig
 from service.store.models import Attribution, Event, Ticket
-from service.jobs.sync import read_bookmark, sync_source
+from service.jobs.sync import read_bookmark, read_resume, sync_source
 from tests.service.builders import at, bug_through_qa
 
 SOURCE = SourceConfig(name="test-jira", kind="jira", url="https://jira.example", deployment="server",
@@ -113,3 +114,47 @@ def test_bookmark_never_moves_back(sessions, config) -> None:
     sync_source(sessions, config, SOURCE, connector=stale)
     with sessions() as s:
         assert read_bookmark(s, SOURCE.name) == at(14)
+
+
+@dataclass
+class ResumingPage(Page):
+    resume: Resume | None = None
+
+
+@dataclass
+class ResumingConnector:
+    """Serves fixed pages that carry resume points (as Jira Cloud's do), failing after some."""
+
+    pages_: list[ResumingPage]
+    fail_after: int | None = None
+    requests: int = 0
+    asked: list[tuple[datetime | None, Resume | None]] = field(default_factory=list)
+
+    def pages(self, bookmark: datetime | None, resume: Resume | None = None):
+        self.asked.append((bookmark, resume))
+        yield from self.pages_[:self.fail_after]
+        if self.fail_after is not None:
+            raise RetriableError("Jira answered HTTP 503 five times")
+
+
+def test_a_page_commits_its_resume_point_and_the_next_run_is_handed_it(sessions, config) -> None:
+    # Ticket 9 waits for its changelog from the first page on: the bookmark cannot pass it.
+    waiting = [ResumingPage([], None, resume=Resume(None, ("9",))),
+               ResumingPage([bug_through_qa(1, updated=10)], at(9), resume=Resume(at(10), ("9",))),
+               ResumingPage([bug_through_qa(2, updated=12)], at(9), resume=Resume(at(12), ("9", "7")))]
+    with pytest.raises(RetriableError):
+        sync_source(sessions, config, SOURCE, connector=ResumingConnector(waiting, fail_after=1))
+    with sessions() as s:
+        assert (read_bookmark(s, SOURCE.name), read_resume(s, SOURCE.name)) == (None, Resume(None, ("9",)))
+
+    with pytest.raises(RetriableError):
+        sync_source(sessions, config, SOURCE, connector=ResumingConnector(waiting, fail_after=3))
+    with sessions() as s:
+        assert (read_bookmark(s, SOURCE.name), read_resume(s, SOURCE.name)) == (at(9), Resume(at(12), ("9", "7")))
+
+    resumed = ResumingConnector([ResumingPage([bug_through_qa(9, updated=8), bug_through_qa(7, updated=11)], at(12))])
+    sync_source(sessions, config, SOURCE, connector=resumed)
+    assert resumed.asked == [(at(9), Resume(at(12), ("9", "7")))]
+    with sessions() as s:
+        assert (read_bookmark(s, SOURCE.name), read_resume(s, SOURCE.name)) == (at(12), None)  # nothing waits now
+    assert snapshot(sessions)[3] == [f"SHOP-{n}" for n in (1, 2, 7, 9)]
