@@ -62,11 +62,12 @@ class ApplierProcess:
 
 def _main(config: Config, wake: Any, stop: Any) -> None:
     from service.jobs.deliveries import DeliveryApplier
+    from service.logs import configure_logging
     from service.store.db import make_engine, session_factory
 
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the terminal reaches the server, which stops us
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    configure_logging()  # a fresh interpreter: the server's log format, read from the inherited environment
     engine = make_engine(config.database_url)
     try:
         DeliveryApplier(session_factory(engine), config, events=(wake, stop)).run()
