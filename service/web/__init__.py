@@ -1,5 +1,6 @@
-"""The Flask application factory: one blueprint per face (login, pages, API, webhooks, health), errors in
-one handler, a user required before anything but the open faces (`service.web.auth`)."""
+"""The Flask application factory: one blueprint per face (login, pages, API, webhooks, health,
+metrics), errors in one handler, a user required before anything but the open faces
+(`service.web.auth`)."""
 from __future__ import annotations
 
 import logging
@@ -21,6 +22,7 @@ from service.web.areas import areas
 from service.web.api_v1 import api_v1
 from service.web.auth import Throttle, auth, require_user
 from service.web.health import health
+from service.web.metrics import instrument
 from service.web.pages import pages
 from service.web.people import people
 from service.web.quality import quality
@@ -57,6 +59,7 @@ def create_app(config: Config, *, engine: Any = None, start_applier: bool = Fals
                     "so anyone who can read the database can forge a login", SECRET_ENV)
     app.config.update(SECRET_KEY=key, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=config.secure_cookies)
+    app.extensions["partnerscope"]["metrics"] = instrument(app, sessions)  # first: times every request
     csrf = CSRFProtect(app)
     csrf.exempt(webhooks)  # a delivery's signature is its authentication; it carries no form token
     app.register_blueprint(auth)
