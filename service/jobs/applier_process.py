@@ -18,18 +18,14 @@ restarted server then waits out.
 """
 from __future__ import annotations
 
-import ctypes
 import logging
 import multiprocessing
-import os
 import signal
-import sys
 from typing import Any
 
 from service.config import Config
 
 log = logging.getLogger(__name__)
-PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 
 class ApplierProcess:
@@ -62,27 +58,18 @@ class ApplierProcess:
 
 def _main(config: Config, wake: Any, stop: Any) -> None:
     from service.jobs.deliveries import DeliveryApplier
+    from service.lifetime import end_with_parent
     from service.logs import configure_logging
     from service.store.db import make_engine, session_factory
 
-    _die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the terminal reaches the server, which stops us
     configure_logging()  # a fresh interpreter: the server's log format, read from the inherited environment
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.pid is None or not end_with_parent(parent.pid):
+        # the daemon flag still ends us when the server exits; a killed server leaves us behind
+        log.warning("webhook.applier: cannot ask to end with the server; stop it by hand if the server is killed")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the terminal reaches the server, which stops us
     engine = make_engine(config.database_url)
     try:
         DeliveryApplier(session_factory(engine), config, events=(wake, stop)).run()
     finally:
         engine.dispose()
-
-
-def _die_with_parent() -> None:
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # no prctl here: the daemon flag still ends us with a clean exit
-        log.warning("webhook.applier: cannot ask to end with the server; stop it by hand if the server is killed")
-        return
-    parent = multiprocessing.parent_process()
-    if parent is not None and os.getppid() != parent.pid:  # the server died before we asked
-        sys.exit(0)

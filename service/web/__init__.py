@@ -35,21 +35,23 @@ log = logging.getLogger(__name__)
 
 
 def create_app(config: Config, *, engine: Any = None, start_applier: bool = False,
-               applier_process: bool = False) -> Flask:
+               applier_process: bool = False, applier: Any = None) -> Flask:
     """Build the app for `config`: its own engine (or the given one), schema applied, the webhook
     endpoints of its sources, and a delivery applier (running in a thread with `start_applier`;
     `app.extensions["partnerscope"]["applier"].drain()` applies what is waiting otherwise). With
-    `applier_process` (`partnerscope serve`), on PostgreSQL the applier is a process of its own
-    (`service.jobs.applier_process`), started by the caller."""
+    `applier_process` (`partnerscope run`), on PostgreSQL the applier is a process of its own
+    (`service.jobs.applier_process`), started by the caller. `applier`: one run elsewhere, which
+    this app only wakes (`partnerscope serve`'s workers, `service.web.server`)."""
     app = Flask(__name__)
     app.json.sort_keys = False  # keep the report in the order of its areas and roles
     engine = engine or make_engine(config.database_url)
     ensure_schema(engine)
     sessions = session_factory(engine)
     gate = WriteGate.for_engine(engine)  # the endpoints' acknowledgements go before the applier's batches
-    applier: Any = DeliveryApplier(sessions, config, gate=gate)
-    if applier_process and engine.dialect.name == "postgresql":
-        applier = ApplierProcess(config)
+    if applier is None:
+        applier = DeliveryApplier(sessions, config, gate=gate)
+        if applier_process and engine.dialect.name == "postgresql":
+            applier = ApplierProcess(config)
     app.extensions["partnerscope"] = {"config": config, "engine": engine, "sessions": sessions, "gate": gate,
                                       "webhooks": hooks_of(config), "applier": applier, "throttle": Throttle()}
     with sessions() as session, session.begin():
