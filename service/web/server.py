@@ -115,6 +115,7 @@ def worker_exit(_arbiter: Any, worker: Any) -> None:
         applier = app.extensions["partnerscope"]["applier"]
         if isinstance(applier, DeliveryApplier):
             applier.stop()  # the batch in hand commits or rolls back
+        app.extensions["partnerscope"]["engine"].dispose()  # the database sees its connections closed, not dropped
 
 
 def child_exit(_arbiter: Any, worker: Any) -> None:

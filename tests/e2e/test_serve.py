@@ -49,27 +49,33 @@ def forked(pid: int) -> list[int]:
     return [child for child in children(pid) if Path(f"/proc/{child}/cmdline").read_bytes() == command]
 
 
+def start(db_url: str, tmp_path: Path, workers: int, *options: str, **environ: str) -> tuple[subprocess.Popen[bytes], int]:
+    """`partnerscope serve` with `workers` workers on a free port, once it answers `/healthz`;
+    its stdout and stderr go to serve.out and serve.err in `tmp_path`."""
+    port, config = free_port(), tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "{db_url}"\n\n[server]\nworkers = {workers}\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("PROMETHEUS_MULTIPROC_DIR", "PARTNERSCOPE_LOG_FORMAT")}
+    with open(tmp_path / "serve.err", "wb") as err, open(tmp_path / "serve.out", "wb") as out:
+        server = subprocess.Popen([sys.executable, "-m", "service.cli", *options, "--config", str(config), "serve",
+                                   "--port", str(port)], cwd=ROOT, env=env | environ, stdout=out, stderr=err)
+    deadline = time.monotonic() + 60
+    while True:
+        assert server.poll() is None, (tmp_path / "serve.err").read_text()[-3000:]
+        assert time.monotonic() < deadline, "serve did not answer within 60 s"
+        try:
+            if get(port, "/healthz")[0] == 200:
+                return server, port
+        except OSError:
+            time.sleep(0.1)
+
+
 def test_serve_runs_two_workers_sums_their_metrics_and_stops_on_sigterm(db_url: str, tmp_path: Path) -> None:
-    port, scratch = free_port(), tmp_path / "tmp"
+    scratch = tmp_path / "tmp"
     scratch.mkdir()
-    config = tmp_path / "config.toml"
-    config.write_text(f'[database]\nurl = "{db_url}"\n\n[server]\nworkers = 2\n', encoding="utf-8")
-    env = dict(os.environ, PARTNERSCOPE_LOG_FORMAT="json", TMPDIR=str(scratch))
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    server, port = start(db_url, tmp_path, 2, "--debug", PARTNERSCOPE_LOG_FORMAT="json", TMPDIR=str(scratch))
     log, printed = tmp_path / "serve.err", tmp_path / "serve.out"
-    with open(log, "wb") as err, open(printed, "wb") as out:
-        server = subprocess.Popen([sys.executable, "-m", "service.cli", "--debug", "--config", str(config), "serve",
-                                   "--port", str(port)], cwd=ROOT, env=env, stdout=out, stderr=err)
     try:
         deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "serve did not answer within 60 s"
-            try:
-                if get(port, "/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
         while len(workers := forked(server.pid)) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
         started = children(server.pid)
@@ -99,3 +105,19 @@ def test_serve_runs_two_workers_sums_their_metrics_and_stops_on_sigterm(db_url: 
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert all({"timestamp", "level", "logger", "event"} <= set(line) for line in lines)
     assert any(line["logger"] == "gunicorn.error" and line["event"].startswith("Booting worker") for line in lines)
+
+
+def test_serve_stops_on_ctrl_c_and_speaks_text_by_default(db_url: str, tmp_path: Path) -> None:
+    server, port = start(db_url, tmp_path, 1)
+    try:
+        assert get(port, "/metrics")[0] == 200
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=20) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert (tmp_path / "serve.out").read_text().splitlines() == [f"serving on http://127.0.0.1:{port}/ (Ctrl+C to stop)"]
+    errors = (tmp_path / "serve.err").read_text().splitlines()
+    assert "no users yet: add one with `partnerscope users add NAME --role admin` to log in" in errors
+    assert not any(line.startswith("{") or "Traceback" in line for line in errors)
