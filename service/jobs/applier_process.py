@@ -1,4 +1,5 @@
-"""On PostgreSQL, the delivery applier of `partnerscope serve` runs in a process of its own.
+"""On PostgreSQL, the delivery applier of `partnerscope serve` (and `run`) runs in a process of
+its own: under `serve` one, started by gunicorn's master for all its workers (`service.web.server`).
 
 As a thread beside the threads that acknowledge deliveries, the applier's Python work (parsing,
 attributing, summing) held the interpreter's one lock while every acknowledgement waited its
@@ -11,10 +12,10 @@ SQLite keeps the thread (`DeliveryApplier.start`): one writer at a time is all i
 the process's `WriteGate`, which lets acknowledgements go before the applier's batches, only
 works within one process.
 
-The server wakes the applier through a shared event whenever it stores a delivery; the applier
-also looks at the queue once a second. It stops when the server stops, and on Linux also when
-the server dies without stopping it (SIGKILL): a leftover applier would hold claims that a
-restarted server then waits out.
+The server (each of its workers) wakes the applier through a shared event whenever it stores a
+delivery; the applier also looks at the queue once a second. It stops when the server stops, and
+on Linux also when the server dies without stopping it (SIGKILL): a leftover applier would hold
+claims that a restarted server then waits out.
 """
 from __future__ import annotations
 
