@@ -7,6 +7,7 @@ import shutil
 import socket
 import tempfile
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Iterator
 
 import click
@@ -18,6 +19,7 @@ from service.store.db import safe_url
 from service.terminal import printable
 
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's name, read when it is first imported
+METRICS_DIR_PREFIX = "partnerscope-metrics-"  # then the master's process id
 
 
 @click.command()
@@ -26,14 +28,15 @@ METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's name, read w
 @pass_ctx
 def serve(ctx: Context, host: str, port: int) -> None:
     """Serve the dashboard and API with [server] workers processes (gunicorn); fires no schedule."""
+    workers = ctx.config.workers  # a mistake in the configuration stops the command before anything else
     bind = _bindable(host, port)
-    with _metrics_directory():  # first: importing the web package imports prometheus_client
+    with _metrics_directory():  # before the web package is imported, which imports prometheus_client
         from service.web.server import Server
 
         with ctx.sessions() as session:  # the schema is upgraded here, once, before any worker starts
             _announce(ctx, session, host, port)
         ctx.engine.dispose()  # the workers are forked: none may share the master's connections
-        Server(ctx.config, bind, ctx.config.workers).serve()
+        Server(ctx.config, bind, workers).serve()
 
 
 @click.command()
@@ -145,7 +148,8 @@ def _metrics_directory() -> Iterator[str]:
     """A fresh folder for the workers' request figures (prometheus_client's multiprocess mode),
     named in the environment before the workers fork and before prometheus_client is imported,
     which reads it then; removed when the master ends. Workers never leave through here."""
-    path = tempfile.mkdtemp(prefix="partnerscope-metrics-")
+    _sweep_metrics_directories()
+    path = tempfile.mkdtemp(prefix=f"{METRICS_DIR_PREFIX}{os.getpid()}-")
     before = os.environ.get(METRICS_DIR_ENV)
     os.environ[METRICS_DIR_ENV] = path
     try:
@@ -156,3 +160,17 @@ def _metrics_directory() -> Iterator[str]:
         else:
             os.environ[METRICS_DIR_ENV] = before
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _sweep_metrics_directories() -> None:
+    """Remove the folders of masters that were killed (SIGKILL leaves no chance to clean up)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{METRICS_DIR_PREFIX}*-*"):
+        pid = folder.name[len(METRICS_DIR_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # another user's process, alive: its folder stays
+            pass

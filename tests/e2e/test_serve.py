@@ -72,6 +72,10 @@ def start(db_url: str, tmp_path: Path, workers: int, *options: str, **environ: s
 def test_serve_runs_two_workers_sums_their_metrics_and_stops_on_sigterm(db_url: str, tmp_path: Path) -> None:
     scratch = tmp_path / "tmp"
     scratch.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    killed = scratch / f"partnerscope-metrics-{dead.stdout.strip()}-left"  # a killed master's, to be swept
+    (killed / "histogram_1.db").parent.mkdir()
+    (killed / "histogram_1.db").write_bytes(b"")
     server, port = start(db_url, tmp_path, 2, "--debug", PARTNERSCOPE_LOG_FORMAT="json", TMPDIR=str(scratch))
     log, printed = tmp_path / "serve.err", tmp_path / "serve.out"
     try:
@@ -83,6 +87,7 @@ def test_serve_runs_two_workers_sums_their_metrics_and_stops_on_sigterm(db_url: 
         if db_url.startswith("postgresql"):  # the one delivery applier, the master's
             assert len(started) > 2
         (figures,) = scratch.glob("partnerscope-metrics-*")
+        assert figures.name.startswith(f"partnerscope-metrics-{server.pid}-")
         sent = 1
         with ThreadPoolExecutor(8) as pool:  # until each worker has answered some: both keep figures
             while not all((figures / f"histogram_{pid}.db").exists() for pid in workers) and sent < 2000:
