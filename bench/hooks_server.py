@@ -46,10 +46,10 @@ class Served:
         raise RuntimeError(f"partnerscope serve did not answer within {within:.0f} s")
 
     def cpu_s(self) -> float:
-        """CPU seconds the running process has used so far (Linux: /proc/PID/stat)."""
+        """CPU seconds the running server has used so far, its gunicorn workers and delivery
+        applier included (Linux: /proc/PID/stat of the process and its children)."""
         assert self.proc is not None
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return sum(_cpu_s(pid) for pid in [self.proc.pid, *_children(self.proc.pid)])
 
     def kill(self) -> None:
         """SIGKILL: no clean-up of any kind, as when a machine loses power."""
@@ -67,6 +67,22 @@ class Served:
             return {}
         self.proc.returncode = 0
         return {"cpu_s": round(usage.ru_utime + usage.ru_stime, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+
+
+def _cpu_s(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # ended meanwhile
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for task in Path(f"/proc/{pid}/task").glob("*")
+                for child in (task / "children").read_text().split()]
+    except OSError:
+        return []
 
 
 def delivery_rows(url: str) -> list[Any]:

@@ -17,6 +17,7 @@ from service.commands.serving import run, serve
 from service.commands.users import tokens, users
 from service.commands.worker import worker
 from service.config import ConfigError
+from service.logs import configure_logging
 from service.store.db import make_engine, safe_url, upgrade
 from service.store.assignments import AssignmentError
 from service.store.identity import IdentityError
@@ -34,9 +35,7 @@ log = logging.getLogger("partnerscope")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, debug: bool) -> None:
     """Partnerscope: who really carries quality, issues, improvements and deployment."""
-    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(message)s", stream=sys.stderr)
-    for noisy in ("urllib3", "jira", "alembic", "waitress", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
+    configure_logging(debug)  # PARTNERSCOPE_LOG_FORMAT: text, or json for a log collector
     ctx.obj = Context(config_path, debug)
     ctx.call_on_close(ctx.obj.close)
 

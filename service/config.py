@@ -21,6 +21,7 @@ from service.config_values import database_url_problem, is_account, is_github_na
 
 DEFAULT_DATABASE_URL = "sqlite:///partnerscope.db"
 RETENTION_DAYS = 30  # webhook deliveries are kept this long by default, then pruned
+WORKERS, MAX_WORKERS = 2, 64  # [server] workers: the processes `partnerscope serve` answers requests with
 CONFIG_ENV = "PARTNERSCOPE_CONFIG"
 CLAIM_TIMEOUT_ENV = "PARTNERSCOPE_CLAIM_TIMEOUT"
 
@@ -68,6 +69,7 @@ class Config:
     rules: RuleSettings = field(default_factory=RuleSettings)
     webhook_retention_days: int = RETENTION_DAYS
     secure_cookies: bool = False  # [web] secure_cookies: the session cookie travels over HTTPS only
+    workers: int = WORKERS  # [server] workers
     signals: SignalSettings = field(default_factory=SignalSettings)
     claim_timeout: timedelta | None = None  # from PARTNERSCOPE_CLAIM_TIMEOUT; None: the store's CLAIM_TIMEOUT
     queue: QueueConfig | None = None  # [queue]: syncs and deliveries go through Redis; None: in-process
@@ -143,7 +145,7 @@ def demo_config() -> Config:
 
 
 _TOP_KEYS = {"database", "organisations", "enrollments", "sources", "workflow", "kinds", "scorecard", "people",
-             "github", "webhooks", "declared", "web", "queue"}
+             "github", "webhooks", "declared", "web", "server", "queue"}
 
 
 def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
@@ -223,11 +225,17 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
     secure = web.get("secure_cookies", False)
     if not isinstance(secure, bool):
         raise ConfigError(f"{origin}: [web] key 'secure_cookies' must be true or false.")
+    server = table(data, "server", origin)
+    no_unknown(server, {"workers"}, origin, "[server] ")
+    workers = server.get("workers", WORKERS)
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+        raise ConfigError(f"{origin}: [server] key 'workers' must be a whole number of processes from 1 to {MAX_WORKERS}.")
     return Config(
         path=path,
         webhook_retention_days=retention,
         secure_cookies=secure,
         queue=queue,
+        workers=workers,
         database_url=url,
         organisations=organisations,
         enrollments=enrollments,

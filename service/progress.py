@@ -9,6 +9,8 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from service.logs import is_json
+
 log = logging.getLogger("partnerscope")
 
 
@@ -17,7 +19,8 @@ class Reporter:
 
     def __init__(self, label: str, *, interactive: bool | None = None, log_every: float = 5.0) -> None:
         self.label = label
-        self.interactive = sys.stderr.isatty() if interactive is None else interactive
+        # JSON log lines and a bar drawn between them would make neither readable
+        self.interactive = sys.stderr.isatty() and not is_json() if interactive is None else interactive
         self.log_every = log_every
         self._last_log = 0.0
         self._bar: Progress | None = None

@@ -1,12 +1,15 @@
 """What every command needs: the configuration and, on demand, a migrated database."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import click
 
 from service.config import Config, load_config
+from service.logs import is_json
 from service.store.db import ensure_schema, make_engine, session_factory
+from service.terminal import printable
 
 
 class Context:
@@ -40,3 +43,12 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+
+def notice(event: str, text: str) -> None:
+    """A note for whoever runs the command, on stderr: the line as it reads, or with
+    PARTNERSCOPE_LOG_FORMAT=json a warning named `event`, so that every line there is JSON."""
+    if is_json():
+        logging.getLogger("partnerscope").warning("%s: %s", event, text)
+    else:
+        click.echo(printable(text), err=True)

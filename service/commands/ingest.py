@@ -8,12 +8,11 @@ from typing import Any
 
 import click
 
-from service.commands.context import Context, pass_ctx
+from service.commands.context import Context, notice, pass_ctx
 from service.config import ConfigError
 from service.jobs.heap import batch_collections
 from service.progress import Reporter
 from service.store.db import transaction
-from service.terminal import printable
 
 # The benchmark's `scale` case builds 1,000,000. The build streams, so memory is not the limit;
 # time and disk are (on SQLite about 2.5 s of CPU and 7.4 MB of file per 1,000 tickets).
@@ -55,19 +54,19 @@ def _sync_one(ctx: Context, source: Any, trigger: str, stop: Any) -> None:
     with Reporter(f"sync {source.name}") as reporter, batch_collections():
         result = sync_source(ctx.sessions, ctx.config, source, reporter, trigger=trigger, stop=stop)
     for key, reason in result.refused:
-        click.echo(printable(f"{source.name}: refused {key}: {reason}"), err=True)
+        notice("sync.refused", f"{source.name}: refused {key}: {reason}")
     for key, missing in result.incomplete:
-        click.echo(printable(f"{source.name}: incomplete history: {key}: {missing}"), err=True)
+        notice("sync.incomplete_history", f"{source.name}: incomplete history: {key}: {missing}")
     for key, what in result.cut:
-        click.echo(printable(f"{source.name}: {key}: {what} was cut to fit its column"), err=True)
+        notice("sync.cut", f"{source.name}: {key}: {what} was cut to fit its column")
     click.echo(
         f"{source.name}: {result.tickets} tickets, {result.events} events, "
         f"{result.attributions} attributions, {result.requests} requests "
         f"in {time.monotonic() - started:.1f} s"
     )
     if result.stopped:
-        click.echo(f"{source.name}: stopped on request after its last committed page; the next sync resumes there",
-                   err=True)
+        notice("sync.stopped", f"{source.name}: stopped on request after its last committed page; the next sync "
+                               "resumes there")
 
 
 @click.group("import")
@@ -112,9 +111,9 @@ def _report_import(ctx: Context, result: Any, files: int, started: float) -> Non
     """What every import prints: refused files and notices on stderr, one line each, then the
     summary; exit status 1 when anything was refused."""
     for name, reason in result.refused:
-        click.echo(f"refused {printable(name)}: {printable(reason)}; nothing from it was stored", err=True)
-    for notice in result.warnings:
-        click.echo(printable(str(notice)), err=True)
+        notice("import.refused", f"refused {name}: {reason}; nothing from it was stored")
+    for warning in result.warnings:
+        notice("import.notice", str(warning))
     _data_quality_warnings(ctx)
     click.echo(f"imported {result.files} of {files} files: {result.tickets} tickets, {result.events} events, "
                f"{result.attributions} attributions in {time.monotonic() - started:.1f} s")
@@ -129,7 +128,7 @@ def _data_quality_warnings(ctx: Context) -> None:
     with ctx.sessions() as session:
         # Incomplete tickets were named one by one already, by the import or sync that met them.
         for line in quality_lines(data_quality(session, ctx.config), skip=("incomplete_tickets",)):
-            click.echo(printable(f"data quality: {line}"), err=True)
+            notice("data_quality.notice", f"data quality: {line}")
 
 
 @click.command()

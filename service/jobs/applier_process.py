@@ -1,4 +1,5 @@
-"""On PostgreSQL, the delivery applier of `partnerscope serve` runs in a process of its own.
+"""On PostgreSQL, the delivery applier of `partnerscope serve` (and `run`) runs in a process of
+its own: under `serve` one, started by gunicorn's master for all its workers (`service.web.server`).
 
 As a thread beside the threads that acknowledge deliveries, the applier's Python work (parsing,
 attributing, summing) held the interpreter's one lock while every acknowledgement waited its
@@ -11,25 +12,21 @@ SQLite keeps the thread (`DeliveryApplier.start`): one writer at a time is all i
 the process's `WriteGate`, which lets acknowledgements go before the applier's batches, only
 works within one process.
 
-The server wakes the applier through a shared event whenever it stores a delivery; the applier
-also looks at the queue once a second. It stops when the server stops, and on Linux also when
-the server dies without stopping it (SIGKILL): a leftover applier would hold claims that a
-restarted server then waits out.
+The server (each of its workers) wakes the applier through a shared event whenever it stores a
+delivery; the applier also looks at the queue once a second. It stops when the server stops, and
+on Linux also when the server dies without stopping it (SIGKILL): a leftover applier would hold
+claims that a restarted server then waits out.
 """
 from __future__ import annotations
 
-import ctypes
 import logging
 import multiprocessing
-import os
 import signal
-import sys
 from typing import Any
 
 from service.config import Config
 
 log = logging.getLogger(__name__)
-PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 
 class ApplierProcess:
@@ -62,26 +59,18 @@ class ApplierProcess:
 
 def _main(config: Config, wake: Any, stop: Any) -> None:
     from service.jobs.deliveries import DeliveryApplier
+    from service.lifetime import end_with_parent
+    from service.logs import configure_logging
     from service.store.db import make_engine, session_factory
 
-    _die_with_parent()
+    configure_logging()  # a fresh interpreter: the server's log format, read from the inherited environment
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.pid is None or not end_with_parent(parent.pid):
+        # the daemon flag still ends us when the server exits; a killed server leaves us behind
+        log.warning("webhook.applier: cannot ask to end with the server; stop it by hand if the server is killed")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the terminal reaches the server, which stops us
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     engine = make_engine(config.database_url)
     try:
         DeliveryApplier(session_factory(engine), config, events=(wake, stop)).run()
     finally:
         engine.dispose()
-
-
-def _die_with_parent() -> None:
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # no prctl here: the daemon flag still ends us with a clean exit
-        log.warning("webhook.applier: cannot ask to end with the server; stop it by hand if the server is killed")
-        return
-    parent = multiprocessing.parent_process()
-    if parent is not None and os.getppid() != parent.pid:  # the server died before we asked
-        sys.exit(0)

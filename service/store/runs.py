@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -115,3 +115,12 @@ def runs(session: Session, source: str | None = None, limit: int = 100) -> list[
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def totals(session: Session) -> list[tuple[str, str, int, int, int]]:
+    """(source, outcome, runs, requests, waits) over every recorded run, for `/metrics`: one
+    grouped query, however many runs there are."""
+    query = select(SyncRun.source, SyncRun.outcome, func.count(), func.coalesce(func.sum(SyncRun.requests), 0),
+                   func.coalesce(func.sum(SyncRun.waits), 0)).group_by(SyncRun.source, SyncRun.outcome)
+    return [(source, outcome, int(n), int(requests), int(waits))
+            for source, outcome, n, requests, waits in session.execute(query)]

@@ -1,5 +1,6 @@
-"""The Flask application factory: one blueprint per face (login, pages, API, webhooks, health), errors in
-one handler, a user required before anything but the open faces (`service.web.auth`)."""
+"""The Flask application factory: one blueprint per face (login, pages, API, webhooks, health,
+metrics), errors in one handler, a user required before anything but the open faces
+(`service.web.auth`)."""
 from __future__ import annotations
 
 import logging
@@ -21,6 +22,7 @@ from service.web.areas import areas
 from service.web.api_v1 import api_v1
 from service.web.auth import Throttle, auth, require_user
 from service.web.health import health
+from service.web.metrics import instrument
 from service.web.pages import pages
 from service.web.people import people
 from service.web.quality import quality
@@ -33,25 +35,27 @@ log = logging.getLogger(__name__)
 
 
 def create_app(config: Config, *, engine: Any = None, start_applier: bool = False,
-               applier_process: bool = False) -> Flask:
+               applier_process: bool = False, applier: Any = None) -> Flask:
     """Build the app for `config`: its own engine (or the given one), schema applied, the webhook
     endpoints of its sources, and a delivery applier (running in a thread with `start_applier`;
     `app.extensions["partnerscope"]["applier"].drain()` applies what is waiting otherwise). With
-    `applier_process` (`partnerscope serve`), on PostgreSQL the applier is a process of its own
-    (`service.jobs.applier_process`), started by the caller."""
+    `applier_process` (`partnerscope run`), on PostgreSQL the applier is a process of its own
+    (`service.jobs.applier_process`), started by the caller. `applier`: one run elsewhere, which
+    this app only wakes (`partnerscope serve`'s workers, `service.web.server`)."""
     app = Flask(__name__)
     app.json.sort_keys = False  # keep the report in the order of its areas and roles
     engine = engine or make_engine(config.database_url)
     ensure_schema(engine)
     sessions = session_factory(engine)
     gate = WriteGate.for_engine(engine)  # the endpoints' acknowledgements go before the applier's batches
-    applier: Any = DeliveryApplier(sessions, config, gate=gate)
-    if config.queue is not None:  # the workers apply what the queue announces
-        from service.jobs.queue import QueuedApplier
+    if applier is None:
+        applier = DeliveryApplier(sessions, config, gate=gate)
+        if config.queue is not None:  # the workers apply what the queue announces
+            from service.jobs.queue import QueuedApplier
 
-        applier = QueuedApplier(config.queue)
-    elif applier_process and engine.dialect.name == "postgresql":
-        applier = ApplierProcess(config)
+            applier = QueuedApplier(config.queue)
+        elif applier_process and engine.dialect.name == "postgresql":
+            applier = ApplierProcess(config)
     app.extensions["partnerscope"] = {"config": config, "engine": engine, "sessions": sessions, "gate": gate,
                                       "webhooks": hooks_of(config), "applier": applier, "throttle": Throttle()}
     with sessions() as session, session.begin():
@@ -61,6 +65,7 @@ def create_app(config: Config, *, engine: Any = None, start_applier: bool = Fals
                     "so anyone who can read the database can forge a login", SECRET_ENV)
     app.config.update(SECRET_KEY=key, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=config.secure_cookies)
+    app.extensions["partnerscope"]["metrics"] = instrument(app, sessions)  # first: times every request
     csrf = CSRFProtect(app)
     csrf.exempt(webhooks)  # a delivery's signature is its authentication; it carries no form token
     app.register_blueprint(auth)

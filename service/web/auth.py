@@ -1,7 +1,7 @@
 """Who is asking: the login form, the session it opens, API tokens, and the guard on every request.
 
 Every page and API call needs a user, except the webhooks (their signature is their
-authentication), `/healthz`, `/readyz`, `/login` and the static files. A browser logs in with a form
+authentication), `/healthz`, `/readyz`, `/metrics`, `/login` and the static files. A browser logs in with a form
 (`username`, `password`, `csrf_token`, the field names Flask-WTF uses) and carries a signed,
 HttpOnly, SameSite session cookie; a script sends `Authorization: Bearer <token>`
 (`partnerscope tokens create`). Without a user a page redirects to the login form and the API
@@ -26,7 +26,7 @@ from service.store.models import User
 from service.store.users import authenticate, user_for_token
 
 auth = Blueprint("auth", __name__)
-OPEN_ENDPOINTS = frozenset({"auth.login", "health.healthz", "health.readyz", "static"})
+OPEN_ENDPOINTS = frozenset({"auth.login", "health.healthz", "health.readyz", "metrics.scrape", "static"})
 TRIES, TRIES_PER_ADDRESS, WINDOW = 5, 20, 900.0  # failures, failures, seconds
 
 

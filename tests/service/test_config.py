@@ -396,3 +396,12 @@ def test_web_secure_cookies_is_a_boolean() -> None:
             parse_config({"web": {"secure_cookies": bad}}, Path("c.toml"))
     with pytest.raises(ConfigError, match=r"\[web\]"):
         parse_config({"web": {"secure_cookie": True}}, Path("c.toml"))
+
+
+def test_server_workers_default_to_two_and_take_one_to_sixty_four() -> None:
+    assert parse_config({}, Path("c.toml")).workers == 2
+    assert [parse_config({"server": {"workers": n}}, Path("c.toml")).workers for n in (1, 64)] == [1, 64]
+    with pytest.raises(ConfigError, match=r"\[server\] key 'worker' is not a known setting"):
+        parse_config({"server": {"worker": 2}}, Path("c.toml"))
+    with pytest.raises(ConfigError, match=r"\[server\] must be a table"):
+        parse_config({"server": 2}, Path("c.toml"))
