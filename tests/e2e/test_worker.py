@@ -163,3 +163,26 @@ def test_stopping_inside_a_rate_limit_wait_commits_nothing_half_fetched(
     assert time.monotonic() - started < 10 and result.stopped
     (run,) = run_rows(sessions)
     assert run.outcome == "interrupted" and run.waits >= 1 and run.tickets == counts(sessions)[0]
+
+
+def test_run_syncs_at_start_then_on_the_schedule_in_one_process_and_stops_on_sigterm(
+        db_url: str, sessions: Any, fake_jira: Any, tmp_path: Path) -> None:
+    from tests.e2e.test_webhook_restart import free_port
+
+    server = fake_jira(latency_ms=20)
+    cfg = write_config(tmp_path, db_url, server.url, source_keys='every = "1s"')
+    log = tmp_path / "run.log"
+    proc = command(cfg, "run", "--port", str(free_port()), log=log)
+    try:
+        wait_for(lambda: len([r for r in run_rows(sessions) if r.trigger == "schedule" and r.outcome == "ok"]) >= 2,
+                 within=60, what="two scheduled runs", proc=proc, log=log)
+        proc.send_signal(signal.SIGTERM)
+        status = proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    output = log.read_text()
+    assert status == 0, output
+    rows = [r for r in run_rows(sessions) if r.outcome != "skipped"]
+    assert rows[0].trigger == "startup" and rows[0].tickets == TICKETS
+    assert {r.trigger for r in rows[1:]} == {"schedule"} and "serving on http://127.0.0.1:" in output
