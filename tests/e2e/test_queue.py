@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
-import signal
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +20,7 @@ from service.jobs.queue import PENDING, QUEUE, Consumer, JobQueue, Runtime, serv
 from service.store.deliveries import counts
 from service.web import create_app
 from tests.e2e.conftest import TICKETS
-from tests.e2e.worker_processes import command, run_rows, wait_for, write_config
+from tests.e2e.worker_processes import command, run_rows, sigterm_once, write_config
 from tests.service.test_webhooks import GH_SECRET as SECRET, fixture, hooks_config  # noqa: F401 (a fixture)
 
 
@@ -74,19 +74,19 @@ def test_the_worker_runs_its_ticks_through_the_queue(db_url: str, sessions: Any,
     cfg = write_config(tmp_path, db_url, server.url, extra=f'[queue]\nurl = "{redis_url}"\n',
                        source_keys='every = "2s"')
     log = tmp_path / "worker.log"
-    proc = command(cfg, "worker", log=log)
-    try:
-        wait_for(lambda: len([r for r in run_rows(sessions) if r.outcome == "ok"]) >= 2, within=60,
-                 what="two ticks run from the queue", proc=proc, log=log)
-        proc.send_signal(signal.SIGTERM)
-        status = proc.wait(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    output = log.read_text()
+    proc = command(cfg, "worker", log=log, env={"PARTNERSCOPE_LOG_FORMAT": "json"})
+    status, output = sigterm_once(proc, log, lambda: len([r for r in run_rows(sessions) if r.outcome == "ok"]) >= 2,
+                                  "two ticks run from the queue")
     assert status == 0, output
-    assert "worker.started: 1 scheduled sources (acme-jira), consuming the queue" in output
-    assert "service.jobs.queue.sync_job('acme-jira'" in output  # RQ's own line for the job it took
+    lines = [json.loads(line) for line in output.splitlines()]  # every line one JSON object, RQ's too
+    events = {(line["logger"], line["event"]) for line in lines}
+    assert {("service.jobs.worker", "worker.started"), ("service.jobs.ticks", "sync.ok"),
+            ("service.jobs.worker", "worker.stopped")} <= events
+    assert any(line["logger"] == "rq.worker" and "service.jobs.queue.sync_job('acme-jira'" in line["event"]
+               for line in lines)  # RQ's own line for the job it took
+    started = next(line for line in lines if line["event"] == "worker.started")
+    assert started["message"] == "1 scheduled sources (acme-jira), consuming the queue"
+    assert "fake-token" not in output
     rows = [r for r in run_rows(sessions) if r.outcome == "ok"]
     assert rows[0].tickets == TICKETS and len({r.tick for r in rows}) == len(rows)
 

@@ -4,7 +4,6 @@ status 0, and scheduled runs that neither repeat a tick nor overlap."""
 from __future__ import annotations
 
 import signal
-import subprocess
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -20,7 +19,7 @@ from service.jobs.ticks import run_tick
 from service.store.locks import SourceBusy, source_lock
 from service.store.models import Event, Ticket
 from tests.e2e.conftest import SOURCE_NAME, TICKETS, source_for
-from tests.e2e.worker_processes import command, holder, kill, run_rows, wait_for, write_config
+from tests.e2e.worker_processes import command, holder, kill, run_rows, sigterm_once, wait_for, write_config
 
 
 def counts(sessions: Any) -> tuple[int, int]:
@@ -121,15 +120,8 @@ def test_the_worker_syncs_on_its_schedule_and_stops_on_sigterm(
     cfg = write_config(tmp_path, db_url, server.url, source_keys='every = "2s"')
     log = tmp_path / "worker.log"
     proc = command(cfg, "worker", log=log)
-    try:
-        wait_for(lambda: len([r for r in run_rows(sessions) if r.outcome == "ok"]) >= 3, within=60,
-                 what="three scheduled runs", proc=proc, log=log)
-        proc.send_signal(signal.SIGTERM)
-        status = proc.wait(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    output = log.read_text()
+    status, output = sigterm_once(proc, log, lambda: len([r for r in run_rows(sessions) if r.outcome == "ok"]) >= 3,
+                                  "three scheduled runs")
     assert status == 0, output
     rows = [r for r in run_rows(sessions) if r.outcome != "running"]
     assert {r.trigger for r in rows} == {"schedule"} and rows[0].tickets == TICKETS
@@ -173,15 +165,9 @@ def test_run_syncs_at_start_then_on_the_schedule_in_one_process_and_stops_on_sig
     cfg = write_config(tmp_path, db_url, server.url, source_keys='every = "1s"')
     log = tmp_path / "run.log"
     proc = command(cfg, "run", "--port", str(free_port()), log=log)
-    try:
-        wait_for(lambda: len([r for r in run_rows(sessions) if r.trigger == "schedule" and r.outcome == "ok"]) >= 2,
-                 within=60, what="two scheduled runs", proc=proc, log=log)
-        proc.send_signal(signal.SIGTERM)
-        status = proc.wait(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    output = log.read_text()
+    status, output = sigterm_once(
+        proc, log, lambda: len([r for r in run_rows(sessions) if r.trigger == "schedule" and r.outcome == "ok"]) >= 2,
+        "two scheduled runs")
     assert status == 0, output
     rows = [r for r in run_rows(sessions) if r.outcome != "skipped"]
     assert rows[0].trigger == "startup" and rows[0].tickets == TICKETS

@@ -3,6 +3,7 @@ tests: config files, a process that holds a source's lock, and waiting on the da
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -74,6 +75,21 @@ def wait_for(check: Callable[[], Any], within: float = 60.0, what: str = "the co
             return found
         time.sleep(0.05)
     raise AssertionError(f"{what} did not come within {within} s")
+
+
+def sigterm_once(proc: subprocess.Popen[bytes], log: Path, check: Callable[[], Any], what: str,
+                 within: float = 60.0) -> tuple[int, str]:
+    """Wait until `check` holds, then SIGTERM `proc`; its exit status (within the 20 s a stop may
+    take) and its log. A process still running then is killed, and the test fails."""
+    try:
+        wait_for(check, within=within, what=what, proc=proc, log=log)
+        proc.send_signal(signal.SIGTERM)
+        status = proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return status, log.read_text()
 
 
 def run_rows(sessions: Any) -> list[SyncRun]:
