@@ -1,7 +1,6 @@
 """The data-quality page: sources, unknown acts, statuses and types without meaning, failed deliveries."""
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timezone
 
 from service.store.db import transaction
