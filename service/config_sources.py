@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Mapping
 
 from connectors.jql import jql_problem
@@ -13,6 +13,8 @@ from service.config_values import (cron_problem, every_seconds, http_url_problem
 
 SOURCE_KINDS = ("jira", "github")
 DEPLOYMENTS = ("cloud", "server")
+INDEX_LAG = {"cloud": 900, "server": 0}  # seconds: Cloud's search is eventually consistent, Server's is not
+INDEX_LAG_MAX = 86400
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,16 @@ class SourceConfig:
     allow_unsigned: bool = False  # accept webhook deliveries without a signature (warned about)
     schedule: str | None = None  # cron, five fields, UTC: when the worker syncs this source
     every: int | None = None  # … or every this many seconds (`every = "15m"`)
+    index_lag: int | None = None  # Jira: seconds a change may take to become searchable; None: by deployment
     origin: str = "config.toml"
+
+    @property
+    def lag(self) -> timedelta:
+        """How far behind its start a sync's bookmark stays, for changes its tracker's search
+        has not indexed yet (`index_lag`; 15 minutes on Jira Cloud by default, else none)."""
+        if self.kind != "jira":
+            return timedelta(0)
+        return timedelta(seconds=self.index_lag if self.index_lag is not None else INDEX_LAG[self.deployment])
 
     @property
     def scheduled(self) -> bool:
@@ -63,7 +74,7 @@ class SourceConfig:
 
 _COMMON_KEYS = {"webhook_secret_env", "allow_unsigned", "schedule", "every"}
 _SOURCE_KEYS = {
-    "jira": {"name", "kind", "url", "deployment", "jql", "email", "token_env", "start"} | _COMMON_KEYS,
+    "jira": {"name", "kind", "url", "deployment", "jql", "email", "token_env", "start", "index_lag"} | _COMMON_KEYS,
     "github": {"name", "kind", "repos", "org", "base_url", "token_env", "start"} | _COMMON_KEYS,
 }
 
@@ -120,11 +131,17 @@ def read_source(raw: Any, index: int, origin: str) -> SourceConfig:
     email = text(raw, "email", origin, f"{where} ") if "email" in raw else None
     if deployment == "cloud" and not email:
         raise ConfigError(f"{origin}: {where} key 'email' is missing; Jira Cloud authenticates with the account's email and an API token.")
+    index_lag = None
+    if "index_lag" in raw:
+        index_lag = every_seconds(text(raw, "index_lag", origin, f"{where} "), 0, INDEX_LAG_MAX)
+        if index_lag is None:
+            raise ConfigError(f"{origin}: {where} key 'index_lag' must be a whole number and a unit, s, m or h "
+                              "(as '15m'), from 0s to 24h.")
     jql = text(raw, "jql", origin, f"{where} ", default="", allow="\t\n\r")
     if problem := jql_problem(jql):
         raise ConfigError(f"{origin}: {where} key 'jql' {problem}.")
     return SourceConfig(
-        name=name, kind=kind, url=url, deployment=deployment, jql=jql,
+        name=name, kind=kind, url=url, deployment=deployment, jql=jql, index_lag=index_lag,
         email=email, token_env=token_env, start=start, origin=origin, **_shared_keys(raw, where, origin),
     )
 

@@ -117,14 +117,15 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
 EVERY_MIN, EVERY_MAX = 1, 7 * 86400  # seconds: once a second at most, once a week at least
 
 
-def every_seconds(value: str) -> int | None:
-    """The seconds of an `every` interval written as a whole number and a unit ("15m", "30s",
-    "2h"); None when it is not written so or falls outside a second to a week."""
+def every_seconds(value: str, low: int = EVERY_MIN, high: int = EVERY_MAX) -> int | None:
+    """The seconds of a duration written as a whole number and a unit ("15m", "30s", "2h"); None
+    when it is not written so or falls outside `low` to `high` seconds (for `every`, a second to
+    a week)."""
     match = _EVERY.fullmatch(value)
     if not match:
         return None
     seconds = int(match[1]) * _UNIT_SECONDS[match[2]]
-    return seconds if EVERY_MIN <= seconds <= EVERY_MAX else None
+    return seconds if low <= seconds <= high else None
 
 
 def cron_problem(value: str) -> str | None:

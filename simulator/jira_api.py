@@ -163,7 +163,7 @@ class JiraApp:
         size = min(int_param(request, "maxResults", SEARCH_DEFAULT, body), SEARCH_CAP)
         token = body.get("nextPageToken") if body is not None else request.args.get("nextPageToken")
         start = token_offset(token, "search", jql)
-        ids = self.store.search(jql)
+        ids = self.store.search(jql, _reconciled(body))
         view = view_of(fields, expand, default_all=False, **self.cloud_limits)  # Cloud's default is `id` only
         tail = b',"isLast":true}'
         if start + size < len(ids):
@@ -304,6 +304,24 @@ class JiraApp:
         except KeyError as exc:
             raise Refusal(404, f"Issue does not exist: {exc.args[0]}") from None
         return json.dumps({"touched": touched}).encode()
+
+
+RECONCILE_CAP = 50
+
+
+def _reconciled(body: dict[str, Any] | None) -> list[str]:
+    """`reconcileIssues` of a POST search body: up to 50 issue ids (numbers) read consistently.
+
+    https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/#api-rest-api-3-search-jql-post
+    """
+    ids = (body or {}).get("reconcileIssues")
+    if ids is None:
+        return []
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise Refusal(400, "reconcileIssues must be a list of issue ids (numbers).")
+    if len(ids) > RECONCILE_CAP:
+        raise Refusal(400, f"reconcileIssues takes at most {RECONCILE_CAP} issue ids.")
+    return [str(i) for i in ids]
 
 
 def _quoted(text: str) -> bytes:

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from random import Random
-from typing import Any, Sequence
+from typing import Any, Collection, Sequence
 
 from simulator.jql import Facts, parse
 
@@ -130,6 +130,7 @@ class IssueStore:
         self._cache: dict[str, list[str]] = {}
         self._touches = 0
         self._last_history = 0
+        self._unindexed: set[str] = set()  # ids the search does not see yet (`lag_index`)
         for raw in issues:
             self._add(raw)
 
@@ -211,18 +212,35 @@ class IssueStore:
     def entries(self) -> list[Entry]:
         return list(self._entries.values())
 
-    def search(self, jql: str) -> list[str]:
-        """Ids of the issues matching `jql`, in its order; raises JqlError for what Jira would refuse."""
-        cached = self._cache.get(jql)
-        if cached is not None:
-            return cached
-        query = parse(jql, self.zone, self._projects, self._key_of)
-        ids = [str(f.id) for f in query.apply([e.facts for e in self._entries.values()])]
+    def search(self, jql: str, reconcile: Collection[str] = ()) -> list[str]:
+        """Ids of the issues matching `jql`, in its order; raises JqlError for what Jira would refuse.
+        An issue whose change the index has not taken yet (`lag_index`) is left out, unless its id
+        is among `reconcile` (Cloud's `reconcileIssues`, which reads those ids consistently)."""
+        ids = self._cache.get(jql)
+        if ids is None:
+            query = parse(jql, self.zone, self._projects, self._key_of)
+            ids = [str(f.id) for f in query.apply([e.facts for e in self._entries.values()])]
+            with self._lock:
+                if len(self._cache) >= _QUERY_CACHE:
+                    self._cache.clear()
+                self._cache[jql] = ids
+        hidden = self._unindexed - set(reconcile)
+        return [i for i in ids if i not in hidden] if hidden else ids
+
+    def lag_index(self, keys: Sequence[str]) -> None:
+        """Keep these issues out of search results, as Jira Cloud's index does with a change it
+        has not taken yet ("Search and reconcile"), until `catch_up`."""
         with self._lock:
-            if len(self._cache) >= _QUERY_CACHE:
-                self._cache.clear()
-            self._cache[jql] = ids
-        return ids
+            for key in keys:
+                entry = self.get(key)
+                if entry is None:
+                    raise KeyError(f"no issue {key}")
+                self._unindexed.add(entry.id)
+
+    def catch_up(self) -> None:
+        """The index has taken every change: searches see every issue again."""
+        with self._lock:
+            self._unindexed.clear()
 
     def is_bounded(self, jql: str) -> bool:
         """Whether `jql` restricts the search (raises JqlError if it does not parse)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from sqlalchemy import delete, select, update
@@ -154,17 +154,19 @@ def refresh_github_members(session: Session, config: Config, connector: Any) -> 
 def sync_source(
     factory: sessionmaker[Session], config: Config, source: SourceConfig,
     reporter: Reporter | None = None, connector: Any = None, trigger: str = "manual",
-    tick: datetime | None = None, stop: threading.Event | None = None,
+    tick: datetime | None = None, stop: threading.Event | None = None, reread: timedelta | None = None,
 ) -> SyncResult:
     """Sync one source from its bookmark to now, holding its lock, recorded as a run
-    (`service.store.runs`; `tick`: the schedule's fire time this run serves). Raises `SourceBusy`
-    when another sync of the source is running, `TickTaken` when another process ran `tick`."""
+    (`service.store.runs`; `tick`: the schedule's fire time this run serves). With `reread` it
+    starts that long ago at the latest (a reconciliation sweep: `sync --reconcile`), leaving the
+    stored bookmark where it is. Raises `SourceBusy` when another sync of the source is running,
+    `TickTaken` when another process ran `tick`."""
     with source_lock(factory.kw["bind"], source.name) as taken:
         if not taken:
             raise SourceBusy(busy_sentence(factory, source.name))
         close_abandoned_runs(factory, source.name)
         with recorded(factory, source.name, trigger, tick) as counts:
-            return _sync(factory, config, source, reporter, connector, counts, stop)
+            return _sync(factory, config, source, reporter, connector, counts, stop, reread)
 
 
 def busy_sentence(factory: sessionmaker[Session], source: str) -> str:
@@ -186,11 +188,17 @@ def close_abandoned_runs(factory: sessionmaker[Session], source: str) -> None:
 
 
 def _sync(factory: sessionmaker[Session], config: Config, source: SourceConfig, reporter: Reporter | None,
-          connector: Any, counts: Counts, stop: threading.Event | None) -> SyncResult:
+          connector: Any, counts: Counts, stop: threading.Event | None, reread: timedelta | None = None) -> SyncResult:
     result = SyncResult(source.name)
+    # A change Jira Cloud's search has not indexed yet may be older than what this run stores: the
+    # bookmark stays `index_lag` behind the run's start, so the next runs read that window again.
+    ceiling = datetime.now(timezone.utc) - source.lag if source.lag else None
     with factory() as session:
         bookmark = read_bookmark(session, source.name)
         resume = read_resume(session, source.name)
+        if reread is not None:  # a sweep: the search reads the window again, which holds what waited too
+            floor = datetime.now(timezone.utc) - reread
+            bookmark, resume = (floor if bookmark is None else min(bookmark, floor)), None
         directory = Directory(session)
         context = jira_context(session, directory, source.deployment == "cloud") if source.kind == "jira" else None
     connector = connector or make_connector(source, config, reporter, context, counts, stop)
@@ -204,10 +212,11 @@ def _sync(factory: sessionmaker[Session], config: Config, source: SourceConfig, 
         # Only a Jira Cloud run that stopped while issues waited leaves a resume point.
         pages = connector.pages(bookmark, resume) if resume is not None else connector.pages(bookmark)
         for page in pages:
+            kept = min(page.bookmark, ceiling) if ceiling is not None and page.bookmark is not None else page.bookmark
             with transaction(factory) as session:
                 stored = store_and_attribute(session, page.tickets, directory, classifier, config, context, statistics)
-                if page.bookmark is not None:  # None: this page must not move the bookmark
-                    advance_bookmark(session, source.name, page.bookmark)
+                if kept is not None:  # None: this page must not move the bookmark
+                    advance_bookmark(session, source.name, kept)
                 if hasattr(page, "resume"):
                     record_resume(session, source.name, page.resume)
             result.pages += 1
@@ -217,7 +226,7 @@ def _sync(factory: sessionmaker[Session], config: Config, source: SourceConfig, 
             result.refused += stored.refused
             result.incomplete += stored.incomplete
             result.cut += stored.cut
-            result.bookmark = page.bookmark or result.bookmark
+            result.bookmark = kept or result.bookmark
             counts.tickets, counts.events = result.tickets, result.events
             if stop is not None and stop.is_set():
                 counts.stopped = True

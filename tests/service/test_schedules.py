@@ -1,5 +1,5 @@
-"""Schedules: `schedule` (cron, UTC) and `every` in [[sources]], refused by name when absurd, and
-ticks that every process works out alike."""
+"""Timing keys of [[sources]]: `schedule` (cron, UTC), `every` and `index_lag`, refused by name
+when absurd, and ticks that every process works out alike."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -99,3 +99,28 @@ def test_only_scheduled_sources_get_a_job() -> None:
                           lambda s, t: fired.append((s.name, t)))
     assert [job.id for job in schedules.scheduler.get_jobs()] == ["sync:s"]
     schedules.stop()
+
+
+@pytest.mark.parametrize("keys, seconds", [
+    ({}, 900), ({"deployment": "server", "email": None}, 0), ({"index_lag": "0s"}, 0), ({"index_lag": "30m"}, 1800),
+    ({"index_lag": "24h"}, 86400),
+])
+def test_index_lag_defaults_by_deployment(keys: dict[str, Any], seconds: int) -> None:
+    raw = source(**keys)
+    raw["sources"][0] = {k: v for k, v in raw["sources"][0].items() if v is not None}
+    (read,) = parse_config(raw, None).sources
+    assert read.lag == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("value", ["25h", "-1m", "15", "1.5m", "", "ten", 900, True, "15m\x00"])
+def test_absurd_index_lags_are_one_sentence(value: Any) -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse_config(source(index_lag=value), None)
+    assert "[[sources]] 'acme-jira' key 'index_lag'" in str(refused.value) and "\x00" not in str(refused.value)
+
+
+def test_github_sources_have_no_index_lag() -> None:
+    github = {"sources": [{"name": "gh", "kind": "github", "repos": ["a/b"], "token_env": "GH_TOKEN",
+                           "index_lag": "15m"}]}
+    with pytest.raises(ConfigError, match="key 'index_lag' is not a known setting"):
+        parse_config(github, None)
