@@ -13,7 +13,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jira import JIRA
@@ -21,10 +21,10 @@ from jira import JIRA
 from connectors.errors import FatalError, RetriableError, SkippableError
 from connectors.jira_complete import BULK_CHANGELOG_ISSUES, CompletesHistories, NotFound, changelog_truncated
 from connectors.jira_context import JiraContext
-from connectors.jira_http import JiraRequests, CountingAdapter
+from connectors.jira_http import CountingAdapter, JiraRequests
 from connectors.jira_lookup import explain_keys, has_unknown_custom_field, learn_rank_field
 from connectors.jira_parse import KindOf, parse_issue
-from connectors.jira_waiting import Resume, Waiting, oldest_update, read_again
+from connectors.jira_waiting import Resume, Waiting, oldest_update, read_again, read_reconciled
 from connectors.records import ParsedTicket
 from connectors.retry import OnWait, RetryPolicy, Sleep
 
@@ -140,7 +140,8 @@ class JiraConnector(JiraRequests, CompletesHistories):
 
     # -- paging -------------------------------------------------------------------------------
 
-    def pages(self, bookmark: datetime | None, resume: Resume | None = None) -> Iterator[JiraPage]:
+    def pages(self, bookmark: datetime | None, resume: Resume | None = None,
+              reconcile: Sequence[str] = ()) -> Iterator[JiraPage]:
         """Complete pages of tickets updated since `bookmark` (less the overlap), oldest first.
 
         On Cloud, issues whose embedded changelog was cut short wait, across search pages, for
@@ -149,6 +150,10 @@ class JiraConnector(JiraRequests, CompletesHistories):
         the oldest of them, and each page carries a `Resume` to commit with it. Given back the
         last one committed, a run that follows one that died reads the waiting issues by id and
         searches on from where that run had got, not from the bookmark (`connectors.jira_waiting`).
+
+        On Cloud, `reconcile` names issues changed lately (by id): they are read first through
+        `reconcileIssues`, which makes the search consistent for them, so a change the search has
+        not indexed yet is not missed. That first page never moves the bookmark.
         """
         floor = _utc(bookmark) if bookmark is not None else None
         again = None
@@ -163,6 +168,14 @@ class JiraConnector(JiraRequests, CompletesHistories):
         done = 0
         waiting = Waiting()
         waiting.add(raw for raw in again or [] if raw.get("id") is not None)
+        recent = read_reconciled(self._search, jql_filter(self.jql, None), reconcile, self.source) \
+            if self.cloud and reconcile else []
+        if recent:
+            late = [raw for raw in recent if raw.get("id") is not None and changelog_truncated(raw)]
+            waiting.add(late)
+            cut = {id(raw) for raw in late}
+            tickets, skipped = self._parse(self._complete([raw for raw in recent if id(raw) not in cut]))
+            yield JiraPage(tickets, None, total, skipped, committed)
         for issues, page_total in self._search(incremental_jql(self.jql, since, zone)):
             total = page_total if page_total is not None else total
             done += len(issues)
@@ -232,13 +245,17 @@ class JiraConnector(JiraRequests, CompletesHistories):
         count = data.get("count") if isinstance(data, dict) else None
         return count if isinstance(count, int) else None
 
-    def _search(self, jql: str) -> Iterator[tuple[list[dict[str, Any]], int | None]]:
+    def _search(self, jql: str, reconcile: Sequence[int] = ()) -> Iterator[tuple[list[dict[str, Any]], int | None]]:
         params: dict[str, Any] = {"jql": jql, "maxResults": self.page_size, "fields": SEARCH_FIELDS, "expand": "changelog"}
         if self.cloud:
             # https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/#api-rest-api-3-search-jql-get
+            # and, to name issues in `reconcileIssues`, its POST twin (the same body, as JSON).
+            method = "POST" if reconcile else "GET"
+            if reconcile:
+                params = {**params, "fields": SEARCH_FIELDS.split(","), "reconcileIssues": list(reconcile)}
             seen: set[str] = set()
             while True:
-                data = self._request("GET", "search/jql", params)
+                data = self._request(method, "search/jql", params)
                 yield self._issues(data), None
                 token = data.get("nextPageToken")
                 if data.get("isLast") or not token:

@@ -10,13 +10,16 @@ returned that was updated at or before `after` is stored, or waiting) and which 
 The sync commits it with the page. A run that dies is picked up from there: the waiting issues
 are searched again by id, then the search goes on from `after` less the overlap. A waiting issue
 changed meanwhile comes again from both; an issue that left the configured JQL from neither.
+
+Issues changed lately are read by id too, before the search (`read_reconciled`): Cloud's search
+is eventually consistent, and only `reconcileIssues` makes it consistent for the ids it names.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from connectors.errors import SkippableError
 from connectors.jira_http import Refused
@@ -77,7 +80,8 @@ class Waiting:
         return tuple(self._raws)
 
 
-Search = Callable[[str], Iterator[tuple[list[dict[str, Any]], Any]]]
+Search = Callable[..., Iterator[tuple[list[dict[str, Any]], Any]]]
+RECONCILE_IDS = 50  # issue ids one Cloud search reads consistently (`reconcileIssues`)
 
 
 def read_again(search: Search, jql_filter: str, resume: Resume, size: int, source: str) -> list[dict[str, Any]] | None:
@@ -100,4 +104,22 @@ def read_again(search: Search, jql_filter: str, resume: Resume, size: int, sourc
         log.warning("Jira source '%s': could not read by id the issues the last run left waiting, so searching "
                     "again from the bookmark: %s", source, why)
         return None
+    return found
+
+
+def read_reconciled(search: Search, jql_filter: str, ids: Sequence[str], source: str) -> list[dict[str, Any]]:
+    """The issues `ids` name, within the configured filter, read consistently: `reconcileIssues`
+    takes up to `RECONCILE_IDS` a search. An id that is not a number is left out; a search Jira
+    refuses (an issue deleted since) is logged, and the run's own search still reads the window."""
+    numbers = [i for i in dict.fromkeys(ids) if i.isascii() and i.isdigit()]
+    found: list[dict[str, Any]] = []
+    for first in range(0, len(numbers), RECONCILE_IDS):
+        chunk = numbers[first:first + RECONCILE_IDS]
+        clause = f"id in ({', '.join(chunk)}) ORDER BY updated ASC"
+        try:
+            for issues, _ in search(f"{jql_filter} AND {clause}" if jql_filter else clause, [int(i) for i in chunk]):
+                found += issues
+        except Refused as exc:
+            log.warning("Jira source '%s': could not read %d recently changed issues consistently: %s",
+                        source, len(chunk), exc)
     return found

@@ -27,6 +27,7 @@ from service.config import Config, SourceConfig
 from service.store.db import transaction
 from service.store.locks import SourceBusy, source_lock
 from service.store.models import GitHubMember, SyncRun, SyncState
+from service.store.recent import recent_issue_ids
 from service.jobs.pipeline import store_and_attribute
 from service.store.runs import Counts, recorded
 from service.store.statistics import Statistics
@@ -64,6 +65,9 @@ def advance_bookmark(session: Session, source: str, bookmark: datetime) -> None:
     elif state.bookmark is None or bookmark > state.bookmark:
         state.bookmark = bookmark
         state.updated_at = now
+
+
+OVERLAP = timedelta(minutes=5)  # as the connectors' own: how far below its bookmark a sync reads again
 
 
 class Stopped(Exception):
@@ -199,8 +203,11 @@ def _sync(factory: sessionmaker[Session], config: Config, source: SourceConfig, 
         if reread is not None:  # a sweep: the search reads the window again, which holds what waited too
             floor = datetime.now(timezone.utc) - reread
             bookmark, resume = (floor if bookmark is None else min(bookmark, floor)), None
+        cloud = source.kind == "jira" and source.deployment == "cloud"
+        window = max(bookmark, ceiling - OVERLAP) if bookmark is not None and ceiling is not None else bookmark
+        reconcile = recent_issue_ids(session, source.name, window) if cloud else []
         directory = Directory(session)
-        context = jira_context(session, directory, source.deployment == "cloud") if source.kind == "jira" else None
+        context = jira_context(session, directory, cloud) if source.kind == "jira" else None
     connector = connector or make_connector(source, config, reporter, context, counts, stop)
     context = getattr(connector, "context", None) if source.kind == "jira" else None
     try:
@@ -210,7 +217,10 @@ def _sync(factory: sessionmaker[Session], config: Config, source: SourceConfig, 
         classifier = Classifier(config, directory)
         statistics = Statistics()
         # Only a Jira Cloud run that stopped while issues waited leaves a resume point.
-        pages = connector.pages(bookmark, resume) if resume is not None else connector.pages(bookmark)
+        if reconcile:  # Jira Cloud: issues changed lately are read consistently first
+            pages = connector.pages(bookmark, resume, reconcile=reconcile)
+        else:
+            pages = connector.pages(bookmark, resume) if resume is not None else connector.pages(bookmark)
         for page in pages:
             kept = min(page.bookmark, ceiling) if ceiling is not None and page.bookmark is not None else page.bookmark
             with transaction(factory) as session:

@@ -2,7 +2,8 @@
 newer changes have. The bookmark a Cloud sync keeps stays `index_lag` behind the run's start, so a
 change indexed late is read by a later sync, and a sync before the change is searchable plus one
 after end with what one clean sync stores. `index_lag = "0s"` shows the change lost without it,
-until the reconciliation sweep (`sync --reconcile`) reads it."""
+until the reconciliation sweep (`sync --reconcile`) reads it; and a change a webhook named is read
+at once, through `reconcileIssues`, lag or no lag."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -83,3 +84,31 @@ def test_sync_reconcile_reads_the_last_two_days_again_and_keeps_the_bookmark(
     assert "acme-jira: 1 tickets, " in capsys.readouterr().out  # the change of 30 hours ago, read again
     with sessions() as s:
         assert s.scalar(select(SyncState.bookmark)) == now - timedelta(hours=1)
+
+
+def test_a_change_a_webhook_named_is_read_through_reconcile_issues(
+        sessions: Any, config: Any, fake_jira: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.store.db import transaction
+    from service.store.deliveries import APPLIED, store_delivery
+
+    server = fake_jira()
+    source = replace(source_for(server, monkeypatch), index_lag=0)  # no lag window: reconcileIssues alone
+    sync_source(sessions, config, source)
+    late = sorted(server.store.entries(), key=lambda e: e.raw["key"])[0]
+    now = datetime.now(timezone.utc)
+    server.store.touch(keys=[late.raw["key"]], at=now - timedelta(minutes=10))
+    server.store.lag_index([late.raw["key"]])
+    server.store.touch(keys=[sorted(e.raw["key"] for e in server.store.entries())[1]], at=now - timedelta(minutes=2))
+    with transaction(sessions) as s:  # Jira told us of the change by webhook, as it happened
+        store_delivery(s, source=source.name, tracker="jira", delivery_id="d-late", event="jira:issue_updated",
+                       headers={}, state=APPLIED,
+                       body=b'{"webhookEvent": "jira:issue_updated", "issue": {"id": "%s"}}' % late.id.encode())
+
+    before = sync_source(sessions, config, source)
+    assert before.tickets == 2  # the late change, read by id through reconcileIssues, and the newer one
+    server.store.catch_up()
+    sync_source(sessions, config, source)
+    after = rows(sessions, server.url)
+    wipe(sessions)
+    sync_source(sessions, config, source)
+    assert after == rows(sessions, server.url)
