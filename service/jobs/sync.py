@@ -200,9 +200,8 @@ def _sync(factory: sessionmaker[Session], config: Config, source: SourceConfig, 
     with factory() as session:
         bookmark = read_bookmark(session, source.name)
         resume = read_resume(session, source.name)
-        if reread is not None:  # a sweep: the search reads the window again, which holds what waited too
-            floor = datetime.now(timezone.utc) - reread
-            bookmark, resume = (floor if bookmark is None else min(bookmark, floor)), None
+        if reread is not None and bookmark is not None:  # a sweep reads the window again, what waited too
+            bookmark, resume = min(bookmark, datetime.now(timezone.utc) - reread), None
         cloud = source.kind == "jira" and source.deployment == "cloud"
         window = max(bookmark, ceiling - OVERLAP) if bookmark is not None and ceiling is not None else bookmark
         reconcile = recent_issue_ids(session, source.name, window) if cloud else []

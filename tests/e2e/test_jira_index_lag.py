@@ -112,3 +112,11 @@ def test_a_change_a_webhook_named_is_read_through_reconcile_issues(
     wipe(sessions)
     sync_source(sessions, config, source)
     assert after == rows(sessions, server.url)
+
+
+def test_a_sweep_of_a_source_never_synced_reads_all_of_it(sessions: Any, config: Any, fake_jira: Any,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.e2e.conftest import TICKETS
+
+    source = source_for(fake_jira(), monkeypatch)
+    assert sync_source(sessions, config, source, reread=timedelta(days=2)).tickets == TICKETS
