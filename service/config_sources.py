@@ -15,6 +15,8 @@ SOURCE_KINDS = ("jira", "github")
 DEPLOYMENTS = ("cloud", "server")
 INDEX_LAG = {"cloud": 900, "server": 0}  # seconds: Cloud's search is eventually consistent, Server's is not
 INDEX_LAG_MAX = 86400
+RECONCILE_EVERY = {"cloud": 86400, "server": None}  # seconds between sweeps by default; Server needs none
+RECONCILE_MIN, RECONCILE_MAX = 60, 30 * 86400
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class SourceConfig:
     schedule: str | None = None  # cron, five fields, UTC: when the worker syncs this source
     every: int | None = None  # … or every this many seconds (`every = "15m"`)
     index_lag: int | None = None  # Jira: seconds a change may take to become searchable; None: by deployment
+    reconcile_every: int | None = None  # Jira: seconds between the worker's sweeps; None: by deployment
     origin: str = "config.toml"
 
     @property
@@ -46,6 +49,15 @@ class SourceConfig:
         if self.kind != "jira":
             return timedelta(0)
         return timedelta(seconds=self.index_lag if self.index_lag is not None else INDEX_LAG[self.deployment])
+
+    @property
+    def sweep_every(self) -> timedelta | None:
+        """How often the worker's ticks read the last two days again (`reconcile_every`; daily on
+        Jira Cloud by default); None: never."""
+        if self.kind != "jira":
+            return None
+        seconds = self.reconcile_every if self.reconcile_every is not None else RECONCILE_EVERY[self.deployment]
+        return timedelta(seconds=seconds) if seconds else None
 
     @property
     def scheduled(self) -> bool:
@@ -74,7 +86,8 @@ class SourceConfig:
 
 _COMMON_KEYS = {"webhook_secret_env", "allow_unsigned", "schedule", "every"}
 _SOURCE_KEYS = {
-    "jira": {"name", "kind", "url", "deployment", "jql", "email", "token_env", "start", "index_lag"} | _COMMON_KEYS,
+    "jira": {"name", "kind", "url", "deployment", "jql", "email", "token_env", "start", "index_lag",
+             "reconcile_every"} | _COMMON_KEYS,
     "github": {"name", "kind", "repos", "org", "base_url", "token_env", "start"} | _COMMON_KEYS,
 }
 
@@ -137,11 +150,18 @@ def read_source(raw: Any, index: int, origin: str) -> SourceConfig:
         if index_lag is None:
             raise ConfigError(f"{origin}: {where} key 'index_lag' must be a whole number and a unit, s, m or h "
                               "(as '15m'), from 0s to 24h.")
+    reconcile_every = None
+    if "reconcile_every" in raw:
+        reconcile_every = every_seconds(text(raw, "reconcile_every", origin, f"{where} "), 0, RECONCILE_MAX)
+        if reconcile_every is None or 0 < reconcile_every < RECONCILE_MIN:
+            raise ConfigError(f"{origin}: {where} key 'reconcile_every' must be a whole number and a unit, s, m or h "
+                              "(as '24h'), from 1m to 720h, or '0s' for never.")
     jql = text(raw, "jql", origin, f"{where} ", default="", allow="\t\n\r")
     if problem := jql_problem(jql):
         raise ConfigError(f"{origin}: {where} key 'jql' {problem}.")
     return SourceConfig(
         name=name, kind=kind, url=url, deployment=deployment, jql=jql, index_lag=index_lag,
+        reconcile_every=reconcile_every,
         email=email, token_env=token_env, start=start, origin=origin, **_shared_keys(raw, where, origin),
     )
 

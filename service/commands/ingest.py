@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ from service.store.db import transaction
 # The benchmark's `scale` case builds 1,000,000. The build streams, so memory is not the limit;
 # time and disk are (on SQLite about 2.5 s of CPU and 7.4 MB of file per 1,000 tickets).
 DEMO_MAX_TICKETS = 1_000_000
-RECONCILE_WINDOW = timedelta(days=2)  # `sync --reconcile` reads this far back: bulk edits Jira indexes late
 
 
 @click.command()
@@ -29,6 +27,8 @@ RECONCILE_WINDOW = timedelta(days=2)  # `sync --reconcile` reads this far back: 
 @pass_ctx
 def sync(ctx: Context, names: tuple[str, ...], reconcile: bool) -> None:
     """Fetch what changed in the configured trackers since the last sync."""
+    from service.jobs.sync import RECONCILE_WINDOW
+
     run_sync(ctx, names, reread=RECONCILE_WINDOW if reconcile else None)
 
 

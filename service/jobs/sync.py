@@ -68,6 +68,7 @@ def advance_bookmark(session: Session, source: str, bookmark: datetime) -> None:
 
 
 OVERLAP = timedelta(minutes=5)  # as the connectors' own: how far below its bookmark a sync reads again
+RECONCILE_WINDOW = timedelta(days=2)  # what a sweep reads again: bulk edits Jira Cloud indexes late
 
 
 class Stopped(Exception):
@@ -80,6 +81,23 @@ def stoppable_sleep(stop: threading.Event) -> Callable[[float], None]:
         if stop.wait(seconds):
             raise Stopped
     return sleep
+
+
+def sweep_due(session: Session, source: SourceConfig, now: datetime) -> bool:
+    """Whether a scheduled sync of `source` should read the last two days again: its
+    `reconcile_every` has passed since the last sweep (or none has run)."""
+    if source.sweep_every is None:
+        return False
+    last = session.scalar(select(SyncState.reconciled_at).where(SyncState.source == source.name))
+    return last is None or now - last >= source.sweep_every
+
+
+def mark_reconciled(session: Session, source: str, at: datetime) -> None:
+    state = session.get(SyncState, source)
+    if state is None:
+        session.add(SyncState(source=source, bookmark=None, updated_at=at, reconciled_at=at))
+    else:
+        state.reconciled_at = at
 
 
 def read_resume(session: Session, source: str) -> Resume | None:
@@ -196,7 +214,8 @@ def _sync(factory: sessionmaker[Session], config: Config, source: SourceConfig, 
     result = SyncResult(source.name)
     # A change Jira Cloud's search has not indexed yet may be older than what this run stores: the
     # bookmark stays `index_lag` behind the run's start, so the next runs read that window again.
-    ceiling = datetime.now(timezone.utc) - source.lag if source.lag else None
+    started = datetime.now(timezone.utc)
+    ceiling = started - source.lag if source.lag else None
     with factory() as session:
         bookmark = read_bookmark(session, source.name)
         resume = read_resume(session, source.name)
@@ -242,6 +261,10 @@ def _sync(factory: sessionmaker[Session], config: Config, source: SourceConfig, 
                 break
     except Stopped:
         counts.stopped = True
+    else:
+        if reread is not None and not counts.stopped:
+            with transaction(factory) as session:
+                mark_reconciled(session, source.name, started)
     finally:
         result.requests = counts.requests = connector.requests
         result.stopped = counts.stopped

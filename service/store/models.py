@@ -42,6 +42,7 @@ class SyncState(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resume_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
     waiting: Mapped[list[str] | None] = mapped_column(JSON)  # issue ids
+    reconciled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the last sweep's start
 
 
 class SyncRun(Base):

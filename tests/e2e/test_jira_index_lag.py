@@ -120,3 +120,36 @@ def test_a_sweep_of_a_source_never_synced_reads_all_of_it(sessions: Any, config:
 
     source = source_for(fake_jira(), monkeypatch)
     assert sync_source(sessions, config, source, reread=timedelta(days=2)).tickets == TICKETS
+
+
+def test_the_workers_ticks_sweep_once_per_reconcile_every(sessions: Any, config: Any, fake_jira: Any,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from service.jobs.ticks import run_tick
+    from service.store.db import transaction
+    from service.store.models import SyncState
+
+    server = fake_jira()
+    source = replace(source_for(server, monkeypatch), index_lag=0, reconcile_every=3600)
+    stop, now = threading.Event(), datetime.now(timezone.utc)
+    ticks = iter(now.replace(microsecond=0) + timedelta(minutes=n) for n in range(10))
+    assert run_tick(sessions, config, source, next(ticks), stop) == "ok"  # the first sync is a sweep too
+    late = sorted(e.raw["key"] for e in server.store.entries())[0]
+    server.store.touch(keys=[late], at=now - timedelta(minutes=10))
+    server.store.lag_index([late])
+    server.store.touch(keys=[sorted(e.raw["key"] for e in server.store.entries())[1]], at=now - timedelta(minutes=2))
+    run_tick(sessions, config, source, next(ticks), stop)
+    server.store.catch_up()
+    run_tick(sessions, config, source, next(ticks), stop)  # within the hour since the sweep: no sweep
+    missed = rows(sessions, server.url)
+    with transaction(sessions) as s:  # an hour on
+        s.get(SyncState, source.name).reconciled_at = now - timedelta(hours=1, seconds=1)
+    run_tick(sessions, config, source, next(ticks), stop)
+    swept = rows(sessions, server.url)
+    with sessions() as s:
+        assert s.get(SyncState, source.name).reconciled_at > now
+    wipe(sessions)
+    sync_source(sessions, config, source)
+    clean = rows(sessions, server.url)
+    assert missed != clean and swept == clean

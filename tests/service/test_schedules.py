@@ -124,3 +124,21 @@ def test_github_sources_have_no_index_lag() -> None:
                            "index_lag": "15m"}]}
     with pytest.raises(ConfigError, match="key 'index_lag' is not a known setting"):
         parse_config(github, None)
+
+
+@pytest.mark.parametrize("keys, every", [
+    ({}, timedelta(days=1)), ({"deployment": "server", "email": None}, None), ({"reconcile_every": "0s"}, None),
+    ({"reconcile_every": "6h"}, timedelta(hours=6)), ({"reconcile_every": "1m"}, timedelta(minutes=1)),
+])
+def test_reconcile_every_defaults_to_daily_on_cloud(keys: dict[str, Any], every: timedelta | None) -> None:
+    raw = source(**keys)
+    raw["sources"][0] = {k: v for k, v in raw["sources"][0].items() if v is not None}
+    (read,) = parse_config(raw, None).sources
+    assert read.sweep_every == every
+
+
+@pytest.mark.parametrize("value", ["30s", "721h", "-1h", "1d", "", 86400, False, "24h\\x1b"])
+def test_absurd_reconcile_every_is_one_sentence(value: Any) -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse_config(source(reconcile_every=value), None)
+    assert "[[sources]] 'acme-jira' key 'reconcile_every'" in str(refused.value)
