@@ -120,6 +120,7 @@ def case_jira_pair(args: argparse.Namespace, workdir: Path, results: dict[str, A
         ours["tickets"] = args.jira_tickets
         ours["output"] = (workdir / "jira_sync.log").read_text().strip().splitlines()[-1]
         results["jira_sync"] = ours
+        results["jira_incremental"] = incremental_syncs(server, config, env, workdir)
         if not args.perceval:
             results["perceval_jira"] = {"skipped": "no perceval executable given (--perceval)"}
             return
@@ -132,6 +133,23 @@ def case_jira_pair(args: argparse.Namespace, workdir: Path, results: dict[str, A
         results["perceval_jira"] = theirs
         for key in ("requests", "wall_s"):
             ours[f"{key.split('_')[0]}_ratio"] = round(theirs[key] / ours[key], 2) if ours[key] else None
+
+
+def incremental_syncs(server: FakeServer, config: Path, env: dict[str, str], workdir: Path, rounds: int = 3,
+                      changed: int = 5) -> dict[str, Any]:
+    """Requests of incremental syncs after `changed` tickets changed, `rounds` times: what the
+    index lag's window and the `reconcileIssues` reads of recent changes cost a steady sync."""
+    each, walls = [], []
+    for _ in range(rounds):
+        touch = urllib.request.Request(f"{server.url}/_touch", method="POST", headers={"Content-Type": "application/json"},
+                                       data=json.dumps({"count": changed}).encode())
+        urllib.request.urlopen(touch, timeout=10).close()
+        server.reset()
+        run = measure(PARTNERSCOPE + ["--config", str(config), "sync"], env=env, cwd=ROOT,
+                      log=workdir / "jira_incremental.log")
+        each.append(requests_of(server.stats())[0])
+        walls.append(run["wall_s"])
+    return {"tickets": changed, "requests": max(each), "requests_each": each, "wall_s": max(walls)}
 
 
 def _json_lines(path: Path) -> int:
@@ -282,7 +300,7 @@ def table(results: dict[str, Any]) -> str:
             lines.append(f"| {name} | " + " | ".join(table_row(r)) + " |")
             continue
         notes = []
-        for key in ("requests_ratio", "wall_ratio", "tickets_per_s", "median_ms", "p95_ms", "file_mb"):
+        for key in ("requests_ratio", "wall_ratio", "tickets_per_s", "median_ms", "p95_ms", "file_mb", "requests_each"):
             if key in r:
                 notes.append(f"{key} {r[key]}")
         lines.append(f"| {name} | {r.get('tickets', '')} | {r.get('requests', '')} | {r.get('wall_s', '')} | "
