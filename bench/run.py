@@ -141,8 +141,9 @@ def incremental_syncs(server: FakeServer, config: Path, env: dict[str, str], wor
     index lag's window and the `reconcileIssues` reads of recent changes cost a steady sync."""
     each, walls = [], []
     for _ in range(rounds):
-        touch = urllib.request.Request(f"{server.url}/_touch", method="POST", headers={"Content-Type": "application/json"},
-                                       data=json.dumps({"count": changed}).encode())
+        body = json.dumps({"count": changed}).encode()
+        touch = urllib.request.Request(f"{server.url}/_touch", method="POST", data=body,
+                                       headers={"Content-Type": "application/json"})
         urllib.request.urlopen(touch, timeout=10).close()
         server.reset()
         run = measure(PARTNERSCOPE + ["--config", str(config), "sync"], env=env, cwd=ROOT,
