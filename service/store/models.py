@@ -1,69 +1,21 @@
-"""The database schema as SQLAlchemy 2.0 typed models; Alembic migrations mirror it."""
+"""The database schema as SQLAlchemy 2.0 typed models; Alembic migrations mirror it. The trackers'
+data is here; what the service keeps of its own work is in `service.store.operations`, whose
+models are named here too, so that importing this module declares the whole schema."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
 
+from service.store.base import Base, UTCDateTime
+from service.store.operations import ApiToken, Setting, SyncRun, SyncState, User, WebhookDelivery
 
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stores UTC without an offset (SQLite has no time zones) and hands back aware UTC values."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r} reached the database; connectors must give UTC times")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=timezone.utc)
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class SyncState(Base):
-    """Per source: how far the sync has got, committed with its page. The bookmark moves forward
-    only: every ticket updated up to it is stored. While Jira Cloud issues wait for their bulk
-    changelog it stays below them; `resume_after` and `waiting` then say more precisely where a
-    killed run picks up (see `connectors.jira_waiting`). Both are NULL when nothing waits."""
-
-    __tablename__ = "sync_state"
-
-    source: Mapped[str] = mapped_column(String(200), primary_key=True)
-    bookmark: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    resume_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    waiting: Mapped[list[str] | None] = mapped_column(JSON)  # issue ids
-    reconciled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the last sweep's start
-
-
-class SyncRun(Base):
-    """One run of a source's sync: what started it, when, how it ended and what it fetched."""
-
-    __tablename__ = "sync_runs"
-    __table_args__ = (Index("ix_sync_runs_source_started", "source", "started"),
-                      Index("uq_sync_runs_source_tick", "source", "tick", unique=True))
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source: Mapped[str] = mapped_column(String(200))
-    trigger: Mapped[str] = mapped_column(String(20))  # manual | schedule | startup
-    started: Mapped[datetime] = mapped_column(UTCDateTime())
-    ended: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    outcome: Mapped[str] = mapped_column(String(20))  # running | ok | failed | interrupted | skipped
-    tickets: Mapped[int] = mapped_column(Integer, default=0)
-    events: Mapped[int] = mapped_column(Integer, default=0)
-    requests: Mapped[int] = mapped_column(Integer, default=0)
-    waits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # rate-limit and retry waits
-    error: Mapped[str | None] = mapped_column(Text)
-    tick: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the schedule's fire time it served
+__all__ = [
+    "Account", "AccountAlias", "ApiToken", "Assignment", "Attribution", "Base", "Event", "GitHubMember",
+    "IdentityAction", "Person", "RemovedEvent", "Setting", "SignalDay", "SignalRollup", "SignalTicket",
+    "SyncRun", "SyncState", "Ticket", "TicketLink", "UTCDateTime", "User", "WebhookDelivery",
+]
 
 
 class Person(Base):
@@ -270,37 +222,6 @@ class GitHubMember(Base):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class WebhookDelivery(Base):
-    """One verified webhook delivery, stored raw before anything else is done with it.
-
-    (source, delivery_id) is the tracker's delivery id (`X-GitHub-Delivery`,
-    `X-Atlassian-Webhook-Identifier`, else a digest of the body), so a redelivery is acknowledged
-    and applied no second time. `state`: received -> applying -> applied | ignored | failed.
-    """
-
-    __tablename__ = "webhook_deliveries"
-    __table_args__ = (
-        UniqueConstraint("source", "delivery_id", name="uq_webhook_deliveries_source_delivery"),
-        Index("ix_webhook_deliveries_state_id", "state", "id"),
-        Index("ix_webhook_deliveries_received_at", "received_at"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source: Mapped[str] = mapped_column(String(200))
-    tracker: Mapped[str] = mapped_column(String(20))
-    delivery_id: Mapped[str] = mapped_column(String(200))
-    event: Mapped[str] = mapped_column(String(100))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    body: Mapped[bytes] = mapped_column(LargeBinary)
-    state: Mapped[str] = mapped_column(String(10))
-    error: Mapped[str | None] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a failed delivery's next try
-
-
 class SignalTicket(Base):
     """One ticket's part of the signal sums (`service.store.rollups`): what it added to
     `signal_days` and `signal_rollups`, kept so that it can be taken out again when the ticket
@@ -366,37 +287,3 @@ class SignalRollup(Base):
     n: Mapped[int] = mapped_column(Integer)
     k: Mapped[int] = mapped_column(Integer)
     c: Mapped[int] = mapped_column(Integer)  # facts summed here
-
-
-class Setting(Base):
-    """Small values the database keeps for every process: a maintenance step still owed, say."""
-
-    __tablename__ = "settings"
-
-    key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
-
-
-class User(Base):
-    """Someone who may log in to the dashboard: a viewer reads, an admin may also change identities
-    and replay deliveries. Only the password's hash is kept (`service.store.users`)."""
-
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    role: Mapped[str] = mapped_column(String(10))
-    password_hash: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class ApiToken(Base):
-    """A personal API token, sent as `Authorization: Bearer <token>`; kept as its SHA-256 only."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
