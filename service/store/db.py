@@ -8,7 +8,6 @@ or not. Whoever waited looks again and finds the schema current.
 """
 from __future__ import annotations
 
-import fcntl
 import logging
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +19,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from service.store.locks import file_lock, lock_file
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -86,22 +87,12 @@ def schema_lock(engine: Engine) -> Iterator[None]:
             finally:
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK})
         return
-    database = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not database or database == ":memory:" or database.startswith("file:"):
-        yield  # a database in memory belongs to one process
-        return
-    try:
-        lock = open(f"{database}.schema-lock", "a+b")
-    except OSError as exc:  # a directory this process may not write: upgrade as before, unguarded
-        log.warning("store.schema_lock_unavailable: %s; upgrading without the lock", exc.strerror or exc)
+    path = lock_file(engine, "schema-lock")
+    if path is None:  # a database in memory belongs to one process
         yield
         return
-    with lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with file_lock(path, wait=True, unavailable="store.schema_lock_unavailable: %s; upgrading without the lock"):
+        yield  # held, or not to be had: then the upgrade goes on unguarded, as the warning said
 
 
 def safe_url(url: str) -> str:

@@ -46,23 +46,41 @@ def source_lock(engine: Engine, source: str) -> Iterator[bool]:
                     connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": lock_key(source)})
                     connection.commit()
         return
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        with _memory_lock(engine, source) as taken:
-            yield taken
-        return
     digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    path = lock_file(engine, f"sync-{digest}.lock")
+    if path is not None:
+        with file_lock(path, wait=False,
+                       unavailable="store.sync_lock_unavailable: %s; syncs are kept apart within this process only") \
+                as held:
+            if held is not None:
+                yield held
+                return
+    with _memory_lock(engine, source) as taken:  # a database in memory, or a lock file not to be had
+        yield taken
+
+
+def lock_file(engine: Engine, name: str) -> str | None:
+    """The path of a lock file beside an SQLite database's file; None for any other database."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return f"{database}.{name}"
+
+
+@contextmanager
+def file_lock(path: str, *, wait: bool, unavailable: str) -> Iterator[bool | None]:
+    """An exclusive `flock` on `path` for the block: yields True once held, False when another
+    holds it (only without `wait`), None when the file cannot be opened (logged as `unavailable`,
+    a message with one %s for the reason), so the caller decides how to go on without it."""
     try:
-        handle = open(f"{database}.sync-{digest}.lock", "a+b")
-    except OSError as exc:  # a directory this process may not write: guard this process's syncs only
-        log.warning("store.sync_lock_unavailable: %s; syncs are kept apart within this process only",
-                    exc.strerror or exc)
-        with _memory_lock(engine, source) as taken:
-            yield taken
+        handle = open(path, "a+b")
+    except OSError as exc:  # a directory this process may not write
+        log.warning(unavailable, exc.strerror or exc)
+        yield None
         return
     with handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             yield False
             return
