@@ -8,8 +8,8 @@ from typing import Any, Mapping
 
 from connectors.jql import jql_problem
 from service.config_tables import ConfigError, day, no_unknown, text, text_list
-from service.config_values import (cron_problem, every_seconds, http_url_problem, is_github_name, is_github_repo,
-                                   start_problem, token_env_problem)
+from service.config_values import (EVERY_MAX, EVERY_MIN, cron_problem, every_seconds, http_url_problem,
+                                   is_github_name, is_github_repo, start_problem, token_env_problem)
 
 SOURCE_KINDS = ("jira", "github")
 DEPLOYMENTS = ("cloud", "server")
@@ -102,11 +102,18 @@ def _schedule_keys(raw: Mapping[str, Any], where: str, origin: str) -> dict[str,
         if problem := cron_problem(schedule):
             raise ConfigError(f"{origin}: {where} key 'schedule' {problem}.")
     if "every" in raw:
-        every = every_seconds(text(raw, "every", origin, f"{where} "))
-        if every is None:
-            raise ConfigError(f"{origin}: {where} key 'every' must be a whole number and a unit, s, m or h "
-                              "(as '15m'), from 1s to 168h.")
+        every = _duration(raw, "every", origin, where, "'15m'", "from 1s to 168h")
     return {"schedule": schedule, "every": every}
+
+
+def _duration(raw: Mapping[str, Any], key: str, origin: str, where: str, example: str, span: str,
+              low: int = EVERY_MIN, high: int = EVERY_MAX, never: bool = False) -> int:
+    """The seconds of a duration key ("15m"); `never`: "0s" too, whatever `low` is."""
+    seconds = every_seconds(text(raw, key, origin, f"{where} "), 0 if never else low, high)
+    if seconds is None or 0 < seconds < low:
+        raise ConfigError(f"{origin}: {where} key '{key}' must be a whole number and a unit, s, m or h "
+                          f"(as {example}), {span}.")
+    return seconds
 
 
 def _shared_keys(raw: Mapping[str, Any], where: str, origin: str) -> dict[str, Any]:
@@ -144,18 +151,10 @@ def read_source(raw: Any, index: int, origin: str) -> SourceConfig:
     email = text(raw, "email", origin, f"{where} ") if "email" in raw else None
     if deployment == "cloud" and not email:
         raise ConfigError(f"{origin}: {where} key 'email' is missing; Jira Cloud authenticates with the account's email and an API token.")
-    index_lag = None
-    if "index_lag" in raw:
-        index_lag = every_seconds(text(raw, "index_lag", origin, f"{where} "), 0, INDEX_LAG_MAX)
-        if index_lag is None:
-            raise ConfigError(f"{origin}: {where} key 'index_lag' must be a whole number and a unit, s, m or h "
-                              "(as '15m'), from 0s to 24h.")
-    reconcile_every = None
-    if "reconcile_every" in raw:
-        reconcile_every = every_seconds(text(raw, "reconcile_every", origin, f"{where} "), 0, RECONCILE_MAX)
-        if reconcile_every is None or 0 < reconcile_every < RECONCILE_MIN:
-            raise ConfigError(f"{origin}: {where} key 'reconcile_every' must be a whole number and a unit, s, m or h "
-                              "(as '24h'), from 1m to 720h, or '0s' for never.")
+    index_lag = _duration(raw, "index_lag", origin, where, "'15m'", "from 0s to 24h", 0, INDEX_LAG_MAX) \
+        if "index_lag" in raw else None
+    reconcile_every = _duration(raw, "reconcile_every", origin, where, "'24h'", "from 1m to 720h, or '0s' for never",
+                                RECONCILE_MIN, RECONCILE_MAX, never=True) if "reconcile_every" in raw else None
     jql = text(raw, "jql", origin, f"{where} ", default="", allow="\t\n\r")
     if problem := jql_problem(jql):
         raise ConfigError(f"{origin}: {where} key 'jql' {problem}.")
