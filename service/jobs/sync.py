@@ -19,17 +19,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.jobs.classify import Classifier
 from service.config import Config, SourceConfig
 from service.store.db import transaction
 from service.store.locks import SourceBusy, source_lock
-from service.store.models import GitHubMember, SyncRun, SyncState
+from service.store.models import GitHubMember, SyncState
 from service.store.recent import recent_issue_ids
 from service.jobs.pipeline import store_and_attribute
-from service.store.runs import Counts, recorded
+from service.store.runs import Counts, busy_sentence, close_abandoned, recorded
 from service.store.statistics import Statistics
 from service.progress import Reporter
 from connectors.jira_context import JiraContext
@@ -186,27 +186,9 @@ def sync_source(
     with source_lock(factory.kw["bind"], source.name) as taken:
         if not taken:
             raise SourceBusy(busy_sentence(factory, source.name))
-        close_abandoned_runs(factory, source.name)
+        close_abandoned(factory, source.name)
         with recorded(factory, source.name, trigger, tick) as counts:
             return _sync(factory, config, source, reporter, connector, counts, stop, reread)
-
-
-def busy_sentence(factory: sessionmaker[Session], source: str) -> str:
-    with factory() as session:
-        started = session.scalar(select(SyncRun.started).where(SyncRun.source == source, SyncRun.outcome == "running")
-                                 .order_by(SyncRun.started.desc()).limit(1))
-    since = f" (its run started {started:%Y-%m-%d %H:%M:%S} UTC)" if started else ""
-    return (f"source '{source}' is being synced by another process{since}, so this sync did not start; "
-            "nothing was changed. Run it again once that sync has ended.")
-
-
-def close_abandoned_runs(factory: sessionmaker[Session], source: str) -> None:
-    """Runs of `source` still marked `running` while its lock is free were left by a process that
-    ended without finishing them (killed, or its machine lost): they are interrupted."""
-    with transaction(factory) as session:
-        session.execute(update(SyncRun).where(SyncRun.source == source, SyncRun.outcome == "running").values(
-            outcome="interrupted", ended=datetime.now(timezone.utc),
-            error="the process running it ended before it finished; what it committed is kept"))
 
 
 def _sync(factory: sessionmaker[Session], config: Config, source: SourceConfig, reporter: Reporter | None,
@@ -220,7 +202,7 @@ def _sync(factory: sessionmaker[Session], config: Config, source: SourceConfig, 
         bookmark = read_bookmark(session, source.name)
         resume = read_resume(session, source.name)
         if reread is not None and bookmark is not None:  # a sweep reads the window again, what waited too
-            bookmark, resume = min(bookmark, datetime.now(timezone.utc) - reread), None
+            bookmark, resume = min(bookmark, started - reread), None
         cloud = source.kind == "jira" and source.deployment == "cloud"
         window = max(bookmark, ceiling - OVERLAP) if bookmark is not None and ceiling is not None else bookmark
         reconcile = recent_issue_ids(session, source.name, window) if cloud else []

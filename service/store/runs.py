@@ -67,6 +67,25 @@ def recorded(factory: sessionmaker[Session], source: str, trigger: str,
                 requests=counts.requests, waits=counts.waits))
 
 
+def busy_sentence(factory: sessionmaker[Session], source: str) -> str:
+    """What a sync that finds `source` busy says: that nothing started, and when the busy run began."""
+    with factory() as session:
+        started = session.scalar(select(SyncRun.started).where(SyncRun.source == source, SyncRun.outcome == "running")
+                                 .order_by(SyncRun.started.desc()).limit(1))
+    since = f" (its run started {started:%Y-%m-%d %H:%M:%S} UTC)" if started else ""
+    return (f"source '{source}' is being synced by another process{since}, so this sync did not start; "
+            "nothing was changed. Run it again once that sync has ended.")
+
+
+def close_abandoned(factory: sessionmaker[Session], source: str) -> None:
+    """Runs of `source` still marked `running` while its lock is free were left by a process that
+    ended without finishing them (killed, or its machine lost): they are interrupted."""
+    with transaction(factory) as session:
+        session.execute(update(SyncRun).where(SyncRun.source == source, SyncRun.outcome == "running").values(
+            outcome="interrupted", ended=_now(),
+            error="the process running it ended before it finished; what it committed is kept"))
+
+
 def record_skipped(factory: sessionmaker[Session], source: str, trigger: str, tick: datetime | None,
                    reason: str) -> bool:
     """Record that a tick found its source busy; False when another process recorded the tick first."""
